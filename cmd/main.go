@@ -1,0 +1,157 @@
+// Command entityhub runs the entityhub manager: it watches the objects platform tools
+// keep on a hub cluster and publishes one CatalogEntity per software entity, whose
+// status tells how that entity is really doing.
+package main
+
+import (
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers"
+)
+
+// options are the manager's settings, one per flag.
+type options struct {
+	metricsAddr      string
+	secureMetrics    bool
+	enableHTTP2      bool
+	probeAddr        string
+	leaderElect      bool
+	leaderElectionNS string
+	catalogNamespace string
+	defaultOwner     string
+	zap              zap.Options
+}
+
+// bindFlags registers every flag on fs; --help prints them with these texts.
+func (o *options) bindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8443",
+		"Address the Prometheus metrics endpoint listens on, such as :8443; \"0\" turns it off.")
+	fs.BoolVar(&o.secureMetrics, "metrics-secure", true,
+		"Serve metrics over HTTPS, for callers whose token is allowed to GET /metrics "+
+			"(checked with TokenReview and SubjectAccessReview). False serves plain HTTP to anyone who can reach it.")
+	fs.BoolVar(&o.enableHTTP2, "enable-http2", false,
+		"Allow HTTP/2 on the metrics endpoint. Off by default because of the HTTP/2 "+
+			"Stream Cancellation and Rapid Reset CVEs.")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081",
+		"Address the liveness (/healthz) and readiness (/readyz) probes listen on.")
+	fs.BoolVar(&o.leaderElect, "leader-elect", false,
+		"Elect a leader so that, of several replicas, only one reconciles and writes at a time.")
+	fs.StringVar(&o.leaderElectionNS, "leader-election-namespace", "",
+		"Namespace of the leader election Lease; defaults to the namespace the manager runs in.")
+	fs.StringVar(&o.catalogNamespace, "catalog-namespace", "entityhub-system",
+		"Namespace in which the manager creates the CatalogEntities it discovers.")
+	fs.StringVar(&o.defaultOwner, "default-owner", "group:default/platform-team",
+		"Backstage owner (an entity reference such as group:default/platform-team) of entities "+
+			"discovered without a catalog.entityhub.dev/owner annotation.")
+	o.zap.BindFlags(fs)
+}
+
+// validate refuses settings that would only fail later, with a message saying what to fix.
+func (o *options) validate() error {
+	var errs []error
+	for _, msg := range validation.IsDNS1123Label(o.catalogNamespace) {
+		errs = append(errs, fmt.Errorf("--catalog-namespace %q: %s", o.catalogNamespace, msg))
+	}
+	if o.defaultOwner == "" {
+		errs = append(errs, errors.New("--default-owner must not be empty: Backstage requires an owner"))
+	}
+	return errors.Join(errs...)
+}
+
+func main() {
+	var opts options
+	fs := flag.CommandLine
+	fs.Usage = func() {
+		out := fs.Output()
+		_, _ = fmt.Fprintf(out, "Usage: %s [flags]\n\n", os.Args[0])
+		_, _ = fmt.Fprintln(out, "entityhub watches Argo CD, Crossplane and Argo Workflows objects on a hub cluster")
+		_, _ = fmt.Fprintln(out, "and publishes one CatalogEntity per software entity, with its true status.")
+		_, _ = fmt.Fprintln(out, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	opts.bindFlags(fs)
+	flag.Parse()
+
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts.zap)))
+	log := ctrl.Log.WithName("setup")
+	if err := opts.validate(); err != nil {
+		log.Error(err, "Invalid flags")
+		os.Exit(2)
+	}
+	if err := run(opts); err != nil {
+		log.Error(err, "Manager stopped")
+		os.Exit(1)
+	}
+}
+
+// newScheme returns the types the manager reads as typed objects. Third-party kinds
+// (Argo CD, Crossplane, Argo Workflows) are read as unstructured and need no scheme.
+func newScheme() *runtime.Scheme {
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(catalogv1alpha1.AddToScheme(scheme))
+	return scheme
+}
+
+func run(opts options) error {
+	log := ctrl.Log.WithName("setup")
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("finding the cluster: %w", err)
+	}
+
+	var tlsOpts []func(*tls.Config)
+	if !opts.enableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	metricsOpts := metricsserver.Options{
+		BindAddress:   opts.metricsAddr,
+		SecureServing: opts.secureMetrics,
+		TLSOpts:       tlsOpts,
+	}
+	if opts.secureMetrics {
+		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        newScheme(),
+		Metrics:                       metricsOpts,
+		HealthProbeBindAddress:        opts.probeAddr,
+		LeaderElection:                opts.leaderElect,
+		LeaderElectionID:              "entityhub.catalog.entityhub.dev",
+		LeaderElectionNamespace:       opts.leaderElectionNS,
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+
+	if err := (&controllers.CatalogEntityReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the CatalogEntity controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding the liveness check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding the readiness check: %w", err)
+	}
+
+	log.Info("Starting manager", "catalogNamespace", opts.catalogNamespace, "defaultOwner", opts.defaultOwner,
+		"leaderElection", opts.leaderElect, "metrics", opts.metricsAddr)
+	return mgr.Start(ctrl.SetupSignalHandler())
+}

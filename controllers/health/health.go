@@ -1,0 +1,106 @@
+// Package health turns the states of an entity's sources into the entity's status:
+// worst-of health and sync, the ready count, one message a person can act on, and the
+// Ready and Synced conditions. Everything here is a pure function of its inputs, so the
+// reconciler only wires it to the cluster and a status that did not change compares
+// equal and is not written.
+package health
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+)
+
+// healthOrder ranks the health words from best to worst, as DESIGN.md fixes them.
+var healthOrder = map[catalogv1alpha1.Health]int{
+	catalogv1alpha1.HealthHealthy:     0,
+	catalogv1alpha1.HealthSuspended:   1,
+	catalogv1alpha1.HealthProgressing: 2,
+	catalogv1alpha1.HealthMissing:     3,
+	catalogv1alpha1.HealthDegraded:    4,
+	catalogv1alpha1.HealthUnknown:     5,
+}
+
+// syncOrder ranks the sync words from best to worst.
+var syncOrder = map[catalogv1alpha1.SyncStatus]int{
+	catalogv1alpha1.SyncSynced:    0,
+	catalogv1alpha1.SyncOutOfSync: 1,
+	catalogv1alpha1.SyncUnknown:   2,
+}
+
+// Rank is the position of h from best (0, Healthy) to worst (Unknown). A word outside
+// the API's set ranks as Unknown: what cannot be understood is never reported as better.
+func Rank(h catalogv1alpha1.Health) int {
+	if r, ok := healthOrder[h]; ok {
+		return r
+	}
+	return healthOrder[catalogv1alpha1.HealthUnknown]
+}
+
+// Normalize returns h when it is one of the API's health words, else Unknown, so that
+// nothing a source says can put an invalid word into status.
+func Normalize(h catalogv1alpha1.Health) catalogv1alpha1.Health {
+	if _, ok := healthOrder[h]; ok {
+		return h
+	}
+	return catalogv1alpha1.HealthUnknown
+}
+
+// Worst returns the worse of a and b.
+func Worst(a, b catalogv1alpha1.Health) catalogv1alpha1.Health {
+	if Rank(b) > Rank(a) {
+		return Normalize(b)
+	}
+	return Normalize(a)
+}
+
+// SyncRank is the position of s from best (0, Synced) to worst (Unknown); -1 when s is
+// empty, meaning the source has no sync state at all. Any other word ranks as Unknown.
+func SyncRank(s catalogv1alpha1.SyncStatus) int {
+	if s == "" {
+		return -1
+	}
+	if r, ok := syncOrder[s]; ok {
+		return r
+	}
+	return syncOrder[catalogv1alpha1.SyncUnknown]
+}
+
+// WorstSync returns the worse of a and b; empty only when both are empty.
+func WorstSync(a, b catalogv1alpha1.SyncStatus) catalogv1alpha1.SyncStatus {
+	worst := a
+	if SyncRank(b) > SyncRank(a) {
+		worst = b
+	}
+	if worst != "" && SyncRank(worst) == syncOrder[catalogv1alpha1.SyncUnknown] {
+		return catalogv1alpha1.SyncUnknown
+	}
+	return worst
+}
+
+// OneLine makes s a single line of at most maxBytes bytes: runs of white space, line
+// breaks included, become one space, and a longer text is cut at a character boundary
+// and ends in "…". Status fields are bounded in the schema, so every message a source
+// contributes passes through here before it is written.
+func OneLine(s string, maxBytes int) string {
+	s = strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= maxBytes {
+		return s
+	}
+	const ellipsis = "…"
+	if maxBytes < len(ellipsis) {
+		return s[:runeBoundary(s, max(maxBytes, 0))]
+	}
+	return strings.TrimRight(s[:runeBoundary(s, maxBytes-len(ellipsis))], " ") + ellipsis
+}
+
+// runeBoundary is the largest n <= at where s[:n] ends on a whole character.
+func runeBoundary(s string, at int) int {
+	for at > 0 && !utf8.RuneStart(s[at]) {
+		at--
+	}
+	return at
+}

@@ -1,0 +1,229 @@
+package health
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+)
+
+// MessageNoSources is the entity message while nothing belongs to it.
+const MessageNoSources = "no sources found"
+
+// messageNoSyncState is the Synced condition's message when sources exist but none of
+// them has a sync state (Crossplane resources and workflows have none).
+const messageNoSyncState = "no source has a sync state"
+
+// Input is everything the entity status is computed from.
+type Input struct {
+	// Generation is the entity's metadata.generation.
+	Generation int64
+	// Sources are the entity's sources, in any order, possibly more than status lists.
+	Sources []catalogv1alpha1.SourceStatus
+	// Now stamps transitions: a condition or source whose state changed gets it, one
+	// whose state did not keeps the time it had.
+	Now metav1.Time
+}
+
+// Summary is the entity-level answer to "how is it doing", from its sources alone.
+type Summary struct {
+	Health  catalogv1alpha1.Health
+	Sync    catalogv1alpha1.SyncStatus
+	Ready   string
+	Message string
+	// SyncMessage names the worst source that is not Synced; empty when none is.
+	SyncMessage string
+}
+
+// Summarize computes worst-of health and sync, the ready count and one message naming
+// the worst source. Sources must already be normalized (see Status).
+func Summarize(sources []catalogv1alpha1.SourceStatus) Summary {
+	if len(sources) == 0 {
+		return Summary{Health: catalogv1alpha1.HealthUnknown, Ready: "0/0", Message: MessageNoSources}
+	}
+	var (
+		sum                  = Summary{Health: catalogv1alpha1.HealthHealthy}
+		healthy              int
+		worst, worstSync     *catalogv1alpha1.SourceStatus
+		sameAsWorst, outSync int
+	)
+	for i := range sources {
+		s := &sources[i]
+		if s.Health == catalogv1alpha1.HealthHealthy {
+			healthy++
+		}
+		switch {
+		case worst == nil || Rank(s.Health) > Rank(worst.Health):
+			worst, sameAsWorst = s, 0
+		case Rank(s.Health) == Rank(worst.Health):
+			sameAsWorst++
+		}
+		if SyncRank(s.Sync) > 0 {
+			outSync++
+			if worstSync == nil || SyncRank(s.Sync) > SyncRank(worstSync.Sync) {
+				worstSync = s
+			}
+		}
+		sum.Sync = WorstSync(sum.Sync, s.Sync)
+	}
+	sum.Health = worst.Health
+	if worstSync != nil {
+		sum.SyncMessage = OneLine(describe(worstSync, string(worstSync.Sync), "", outSync-1), catalogv1alpha1.MaxMessageLength)
+	}
+	sum.Ready = fmt.Sprintf("%d/%d", healthy, len(sources))
+	switch {
+	case worst.Health != catalogv1alpha1.HealthHealthy:
+		sum.Message = describe(worst, string(worst.Health), worst.Message, sameAsWorst)
+	case worstSync != nil:
+		sum.Message = sum.SyncMessage
+	case len(sources) == 1:
+		sum.Message = describe(worst, string(worst.Health), "", 0)
+	default:
+		sum.Message = fmt.Sprintf("all %d sources are Healthy", len(sources))
+	}
+	sum.Message = OneLine(sum.Message, catalogv1alpha1.MaxMessageLength)
+	return sum
+}
+
+// describe writes "<Kind> <namespace>/<name> is <state>: <why> (and N more)".
+func describe(s *catalogv1alpha1.SourceStatus, state, why string, more int) string {
+	var b strings.Builder
+	b.WriteString(SourceLabel(s))
+	b.WriteString(" is ")
+	b.WriteString(state)
+	if why != "" {
+		b.WriteString(": ")
+		b.WriteString(why)
+	}
+	if more > 0 {
+		fmt.Fprintf(&b, " (and %d more %s)", more, state)
+	}
+	return b.String()
+}
+
+// SourceLabel names a source the way a person would look it up: its kind, namespace and
+// name, and the cluster when the source describes another cluster.
+func SourceLabel(s *catalogv1alpha1.SourceStatus) string {
+	name := s.Name
+	if s.Namespace != "" {
+		name = s.Namespace + "/" + s.Name
+	}
+	label := s.Kind + " " + name
+	if s.Cluster != "" {
+		label += " on " + s.Cluster
+	}
+	return label
+}
+
+// Status computes the entity's status from what it was and its sources. Sources are
+// normalized (valid words, one-line bounded messages, one entry per id, the worse kept),
+// sorted worst first, and bounded to MaxStatusSources; health, sync, ready and message
+// still account for all of them.
+func Status(prev catalogv1alpha1.CatalogEntityStatus, in Input) catalogv1alpha1.CatalogEntityStatus {
+	sources := normalize(in.Sources)
+	carryTransitions(prev.Sources, sources, in.Now)
+	sum := Summarize(sources)
+
+	next := *prev.DeepCopy()
+	next.Health = sum.Health
+	next.Sync = sum.Sync
+	next.Ready = sum.Ready
+	next.Message = sum.Message
+	next.ObservedGeneration = in.Generation
+	next.SourceCount = int32(len(sources))
+	if len(sources) > catalogv1alpha1.MaxStatusSources {
+		sources = sources[:catalogv1alpha1.MaxStatusSources]
+	}
+	next.Sources = nil
+	if len(sources) > 0 {
+		next.Sources = sources
+	}
+	setConditions(&next, sum, len(sources) == 0, in)
+	return next
+}
+
+// normalize returns a sorted copy of sources with valid words and bounded messages, one
+// entry per id: status.sources is a map keyed by id, and a duplicate would be refused.
+func normalize(in []catalogv1alpha1.SourceStatus) []catalogv1alpha1.SourceStatus {
+	byID := make(map[string]int, len(in))
+	out := make([]catalogv1alpha1.SourceStatus, 0, len(in))
+	for _, s := range in {
+		s.Health = Normalize(s.Health)
+		if s.Sync != "" && SyncRank(s.Sync) == syncOrder[catalogv1alpha1.SyncUnknown] {
+			s.Sync = catalogv1alpha1.SyncUnknown
+		}
+		s.Message = OneLine(s.Message, catalogv1alpha1.MaxMessageLength)
+		if i, dup := byID[s.ID]; dup {
+			if Rank(s.Health) > Rank(out[i].Health) {
+				out[i] = s
+			}
+			continue
+		}
+		byID[s.ID] = len(out)
+		out = append(out, s)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if ri, rj := Rank(out[i].Health), Rank(out[j].Health); ri != rj {
+			return ri > rj
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// carryTransitions keeps a source's lastTransitionTime while its health stays the same,
+// and stamps now when it changed or the source is new, so that an unchanged source
+// compares equal to what was written before.
+func carryTransitions(prev, next []catalogv1alpha1.SourceStatus, now metav1.Time) {
+	before := make(map[string]*catalogv1alpha1.SourceStatus, len(prev))
+	for i := range prev {
+		before[prev[i].ID] = &prev[i]
+	}
+	for i := range next {
+		if p, ok := before[next[i].ID]; ok && p.Health == next[i].Health && p.LastTransitionTime != nil {
+			t := *p.LastTransitionTime
+			next[i].LastTransitionTime = &t
+			continue
+		}
+		t := now
+		next[i].LastTransitionTime = &t
+	}
+}
+
+// setConditions sets Ready and Synced. meta.SetStatusCondition keeps a condition's
+// lastTransitionTime unless its status flips, so repeating the same input changes nothing.
+func setConditions(st *catalogv1alpha1.CatalogEntityStatus, sum Summary, noSources bool, in Input) {
+	ready := metav1.ConditionFalse
+	if st.Health == catalogv1alpha1.HealthHealthy {
+		ready = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+		Type:               catalogv1alpha1.ConditionReady,
+		Status:             ready,
+		Reason:             string(st.Health),
+		Message:            st.Message,
+		ObservedGeneration: in.Generation,
+		LastTransitionTime: in.Now,
+	})
+
+	synced := metav1.Condition{
+		Type:               catalogv1alpha1.ConditionSynced,
+		ObservedGeneration: in.Generation,
+		LastTransitionTime: in.Now,
+	}
+	switch {
+	case noSources:
+		synced.Status, synced.Reason, synced.Message = metav1.ConditionFalse, string(catalogv1alpha1.SyncUnknown), MessageNoSources
+	case st.Sync == "":
+		synced.Status, synced.Reason, synced.Message = metav1.ConditionUnknown, string(catalogv1alpha1.SyncUnknown), messageNoSyncState
+	case st.Sync == catalogv1alpha1.SyncSynced:
+		synced.Status, synced.Reason, synced.Message = metav1.ConditionTrue, string(st.Sync), "every source with a sync state is Synced"
+	default:
+		synced.Status, synced.Reason, synced.Message = metav1.ConditionFalse, string(st.Sync), sum.SyncMessage
+	}
+	meta.SetStatusCondition(&st.Conditions, synced)
+}
