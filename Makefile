@@ -1,0 +1,139 @@
+# entityhub — make help lists every target.
+
+# Image the deploy and docker targets use.
+IMG ?= controller:latest
+
+# Where project-local tools are installed; their versions are pinned here.
+LOCALBIN ?= $(CURDIR)/bin
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+KUSTOMIZE_VERSION ?= v5.8.3
+KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
+# kubectl for install/deploy: the one on PATH, else the one built with the test control plane.
+KUBECTL ?= $(shell command -v kubectl 2>/dev/null || echo "$$(hack/setup-envtest.sh)/kubectl")
+
+# Extra flags for go test, e.g. make test GOTEST_FLAGS='-run TestControllers -v'.
+GOTEST_FLAGS ?=
+
+SHELL = /usr/bin/env bash -o pipefail
+.SHELLFLAGS = -ec
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: controller-gen ## Generate the CRD and the manager's RBAC from the Go markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." \
+		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+.PHONY: generate
+generate: controller-gen ## Generate DeepCopy methods.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
+
+.PHONY: fmt
+fmt: ## Run gofmt on the code.
+	gofmt -l -w $$(git ls-files '*.go' | grep -v '^hack/tools/')
+
+.PHONY: vet
+vet: ## Run go vet.
+	go vet ./...
+
+.PHONY: verify
+verify: manifests generate fmt vet ## Fail when generated files, formatting or go.mod are out of date.
+	go mod tidy -diff
+	@if [ -n "$$(git status --porcelain -- api config controllers cmd go.mod go.sum)" ]; then \
+		echo "Generated or formatted files changed; commit the result of 'make manifests generate fmt':"; \
+		git status --porcelain -- api config controllers cmd go.mod go.sum; git --no-pager diff --stat; exit 1; \
+	fi
+
+.PHONY: envtest
+envtest: ## Build (first time on a machine) and print the test control plane directory.
+	@hack/setup-envtest.sh
+
+.PHONY: test
+test: vet ## Run unit tests and envtest suites against a real kube-apiserver and etcd.
+	@assets="$$(hack/setup-envtest.sh)"; \
+	KUBEBUILDER_ASSETS="$$assets" go test -count=1 $(GOTEST_FLAGS) ./...
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME each (default 30s).
+	@for pkg in $$(go list ./...); do \
+		for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$target"; \
+			go test -run '^$$' -fuzz "^$$target$$" -fuzztime $${FUZZTIME:-30s} $$pkg; \
+		done; \
+	done
+
+##@ Build
+
+.PHONY: build
+build: ## Build the manager binary into bin/entityhub.
+	go build -trimpath -o $(LOCALBIN)/entityhub ./cmd
+
+.PHONY: run
+run: ## Run the manager against the cluster of the current kubeconfig.
+	go run ./cmd --metrics-bind-address=:8080 --metrics-secure=false
+
+.PHONY: demo
+demo: build ## Run the manager on an embedded local control plane with sample entities.
+	@assets="$$(hack/setup-envtest.sh)"; \
+	KUBEBUILDER_ASSETS="$$assets" go run ./hack/demo --manager $(LOCALBIN)/entityhub $(DEMO_FLAGS)
+
+.PHONY: docker-build
+docker-build: ## Build the container image IMG (needs a Docker engine).
+	docker build -t $(IMG) .
+
+.PHONY: docker-push
+docker-push: ## Push the container image IMG.
+	docker push $(IMG)
+
+##@ Deployment
+
+.PHONY: install
+install: ## Install the CRD into the cluster of the current kubeconfig.
+	$(KUBECTL) apply --server-side -k config/crd
+
+.PHONY: uninstall
+uninstall: ## Remove the CRD, and with it every CatalogEntity, from the cluster.
+	$(KUBECTL) delete --ignore-not-found -k config/crd
+
+.PHONY: deploy
+deploy: kustomize ## Deploy the manager with image IMG to the cluster of the current kubeconfig.
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default | $(KUBECTL) apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: kustomize ## Remove the manager, its RBAC and the CRD from the cluster.
+	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found -f -
+
+##@ Tools
+
+.PHONY: controller-gen
+controller-gen: $(CONTROLLER_GEN) ## Install controller-gen into bin/.
+$(CONTROLLER_GEN): | $(LOCALBIN)
+	$(call go-install-tool,$(CONTROLLER_GEN),sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+.PHONY: kustomize
+kustomize: $(KUSTOMIZE) ## Install kustomize into bin/.
+$(KUSTOMIZE): | $(LOCALBIN)
+	$(call go-install-tool,$(KUSTOMIZE),sigs.k8s.io/kustomize/kustomize/v5,$(KUSTOMIZE_VERSION))
+
+$(LOCALBIN):
+	mkdir -p $(LOCALBIN)
+
+# go-install-tool installs package $(2) at version $(3) as $(1): the version is in the
+# file name, so changing a pinned version above installs it anew.
+define go-install-tool
+@set -e; dir=$$(mktemp -d); \
+echo "Installing $(2)@$(3)"; \
+GOBIN=$$dir go install $(2)@$(3); \
+mv "$$dir/$$(basename $(2))" $(1); rm -rf "$$dir"
+endef

@@ -1,0 +1,101 @@
+// Package e2e runs entityhub the way users do: the manager binary as its own process,
+// the real kubectl, and the manifests under config/, against a real kube-apiserver and
+// etcd.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/test/testenv"
+)
+
+var (
+	testEnv     *envtest.Environment
+	k8sClient   client.Client
+	kubeconfig  string
+	kubectlPath string
+	managerBin  string
+	manager     *testenv.Manager
+)
+
+func TestE2E(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "End-to-end Suite")
+}
+
+var _ = BeforeSuite(func() {
+	var err error
+	testEnv, err = testenv.New()
+	Expect(err).NotTo(HaveOccurred())
+	cfg, err := testEnv.Start()
+	Expect(err).NotTo(HaveOccurred())
+
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(catalogv1alpha1.AddToScheme(scheme))
+	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+
+	dir := GinkgoT().TempDir()
+	kubeconfig, err = testenv.WriteKubeconfig(testEnv, dir)
+	Expect(err).NotTo(HaveOccurred())
+	kubectlPath, err = testenv.Kubectl()
+	Expect(err).NotTo(HaveOccurred())
+
+	By("building and starting the manager binary")
+	managerBin, err = testenv.BuildManager(dir)
+	Expect(err).NotTo(HaveOccurred())
+	probeAddr, err := testenv.FreePort()
+	Expect(err).NotTo(HaveOccurred())
+	manager, err = testenv.StartManager(managerBin, kubeconfig, dir+"/manager.log",
+		"--metrics-bind-address=0", "--health-probe-bind-address="+probeAddr)
+	Expect(err).NotTo(HaveOccurred())
+})
+
+var _ = AfterSuite(func() {
+	if manager != nil {
+		err := manager.Stop(30 * time.Second)
+		if log, readErr := os.ReadFile(manager.LogPath); readErr == nil {
+			GinkgoWriter.Printf("--- manager log ---\n%s\n", log)
+		}
+		Expect(err).NotTo(HaveOccurred(), "the manager stops cleanly on SIGTERM")
+	}
+	if testEnv != nil {
+		Expect(testEnv.Stop()).To(Succeed())
+	}
+})
+
+// kubectl runs the real kubectl against the test control plane from the repository root
+// and returns its stdout and stderr.
+func kubectl(ctx context.Context, args ...string) (string, string, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, kubectlPath, append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	cmd.Dir = testenv.RepoRoot()
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return stdout.String(), stderr.String(), err
+}
+
+// kubectlStdin is kubectl with input on stdin, for manifests written in the test.
+func kubectlStdin(ctx context.Context, stdin string, args ...string) (string, string, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, kubectlPath, append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	cmd.Stdin = bytes.NewBufferString(stdin)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return stdout.String(), stderr.String(), err
+}

@@ -1,0 +1,96 @@
+package testenv
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// BuildManager builds the entityhub binary from ./cmd into dir and returns its path.
+func BuildManager(dir string) (string, error) {
+	bin := filepath.Join(dir, "entityhub")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd")
+	cmd.Dir = RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// FreePort returns a loopback address with a port nothing listens on right now.
+func FreePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().String(), nil
+}
+
+// Manager is the entityhub binary running as its own process against a control plane,
+// as it runs in a cluster.
+type Manager struct {
+	// LogPath is the file the manager's output goes to.
+	LogPath string
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	err     error // how the process ended; read only after exited is closed
+}
+
+// StartManager starts binary against the cluster of kubeconfig with the given extra
+// flags, writing its output to logPath.
+func StartManager(binary, kubeconfig, logPath string, args ...string) (*Manager, error) {
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(binary, append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		_ = logFile.Close()
+		return nil, fmt.Errorf("starting %s: %w", binary, err)
+	}
+	m := &Manager{LogPath: logPath, cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		m.err = cmd.Wait()
+		_ = logFile.Close()
+		close(m.exited)
+	}()
+	return m, nil
+}
+
+// Done is closed when the manager process has exited.
+func (m *Manager) Done() <-chan struct{} { return m.exited }
+
+// Exited reports whether the manager has stopped, and how.
+func (m *Manager) Exited() (bool, error) {
+	select {
+	case <-m.exited:
+		return true, m.err
+	default:
+		return false, nil
+	}
+}
+
+// Stop sends SIGTERM, as the kubelet does, and waits for the manager to exit; after
+// timeout it kills it and says so.
+func (m *Manager) Stop(timeout time.Duration) error {
+	if exited, err := m.Exited(); exited {
+		return err
+	}
+	if err := m.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	select {
+	case <-m.exited:
+		return m.err
+	case <-time.After(timeout):
+		_ = m.cmd.Process.Kill()
+		return errors.New("manager did not stop within " + timeout.String() + " of SIGTERM; killed")
+	}
+}
