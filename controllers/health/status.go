@@ -18,6 +18,9 @@ const MessageNoSources = "no sources found"
 // them has a sync state (Crossplane resources and workflows have none).
 const messageNoSyncState = "no source has a sync state"
 
+// maxPhaseLength is the schema's bound on status.sources[].phase.
+const maxPhaseLength = 128
+
 // Input is everything the entity status is computed from.
 type Input struct {
 	// Generation is the entity's metadata.generation.
@@ -46,10 +49,10 @@ func Summarize(sources []catalogv1alpha1.SourceStatus) Summary {
 		return Summary{Health: catalogv1alpha1.HealthUnknown, Ready: "0/0", Message: MessageNoSources}
 	}
 	var (
-		sum                  = Summary{Health: catalogv1alpha1.HealthHealthy}
-		healthy              int
-		worst, worstSync     *catalogv1alpha1.SourceStatus
-		sameAsWorst, outSync int
+		sum                          = Summary{Health: catalogv1alpha1.HealthHealthy}
+		healthy                      int
+		worst, worstSync             *catalogv1alpha1.SourceStatus
+		sameAsWorst, sameAsWorstSync int
 	)
 	for i := range sources {
 		s := &sources[i]
@@ -63,16 +66,18 @@ func Summarize(sources []catalogv1alpha1.SourceStatus) Summary {
 			sameAsWorst++
 		}
 		if SyncRank(s.Sync) > 0 {
-			outSync++
-			if worstSync == nil || SyncRank(s.Sync) > SyncRank(worstSync.Sync) {
-				worstSync = s
+			switch {
+			case worstSync == nil || SyncRank(s.Sync) > SyncRank(worstSync.Sync):
+				worstSync, sameAsWorstSync = s, 0
+			case SyncRank(s.Sync) == SyncRank(worstSync.Sync):
+				sameAsWorstSync++
 			}
 		}
 		sum.Sync = WorstSync(sum.Sync, s.Sync)
 	}
 	sum.Health = worst.Health
 	if worstSync != nil {
-		sum.SyncMessage = OneLine(describe(worstSync, string(worstSync.Sync), "", outSync-1), catalogv1alpha1.MaxMessageLength)
+		sum.SyncMessage = OneLine(describe(worstSync, string(worstSync.Sync), "", sameAsWorstSync), catalogv1alpha1.MaxMessageLength)
 	}
 	sum.Ready = fmt.Sprintf("%d/%d", healthy, len(sources))
 	switch {
@@ -157,6 +162,7 @@ func normalize(in []catalogv1alpha1.SourceStatus) []catalogv1alpha1.SourceStatus
 			s.Sync = catalogv1alpha1.SyncUnknown
 		}
 		s.Message = OneLine(s.Message, catalogv1alpha1.MaxMessageLength)
+		s.Phase = OneLine(s.Phase, maxPhaseLength)
 		if i, dup := byID[s.ID]; dup {
 			if Rank(s.Health) > Rank(out[i].Health) {
 				out[i] = s
