@@ -9,6 +9,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -22,6 +27,8 @@ import (
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers"
+	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/kstatus"
 )
 
 // options are the manager's settings, one per flag.
@@ -34,7 +41,24 @@ type options struct {
 	leaderElectionNS string
 	catalogNamespace string
 	defaultOwner     string
+	gracePeriod      time.Duration
+	sourceKinds      stringList
+	concurrency      int
 	zap              zap.Options
+}
+
+// stringList is a flag that may be repeated and takes comma-separated values.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
 }
 
 // bindFlags registers every flag on fs; --help prints them with these texts.
@@ -58,6 +82,13 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.defaultOwner, "default-owner", "group:default/platform-team",
 		"Backstage owner (an entity reference such as group:default/platform-team) of entities "+
 			"discovered without a catalog.entityhub.dev/owner annotation.")
+	fs.DurationVar(&o.gracePeriod, "orphan-grace-period", controllers.DefaultGracePeriod,
+		"How long an entity the manager created outlives its last source before it is deleted.")
+	fs.Var(&o.sourceKinds, "source-kind",
+		"Extra source kind, as <apiVersion>/<Kind> (e.g. tf.upbound.io/v1beta1/Workspace), read with kstatus; "+
+			"repeat the flag or separate kinds with commas. The manager must be allowed to list and watch it.")
+	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", 4,
+		"How many entities are reconciled at once.")
 	o.zap.BindFlags(fs)
 }
 
@@ -67,8 +98,17 @@ func (o *options) validate() error {
 	for _, msg := range validation.IsDNS1123Label(o.catalogNamespace) {
 		errs = append(errs, fmt.Errorf("--catalog-namespace %q: %s", o.catalogNamespace, msg))
 	}
-	if o.defaultOwner == "" {
-		errs = append(errs, errors.New("--default-owner must not be empty: Backstage requires an owner"))
+	if !catalogv1alpha1.IsEntityRef(o.defaultOwner) {
+		errs = append(errs, fmt.Errorf("--default-owner %q is not a Backstage entity reference such as group:default/platform-team", o.defaultOwner))
+	}
+	if o.gracePeriod < 0 {
+		errs = append(errs, fmt.Errorf("--orphan-grace-period %s must not be negative", o.gracePeriod))
+	}
+	if o.concurrency < 1 {
+		errs = append(errs, fmt.Errorf("--max-concurrent-reconciles %d must be at least 1", o.concurrency))
+	}
+	if _, err := o.extraKinds(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -99,11 +139,25 @@ func main() {
 	}
 }
 
+// extraKinds parses --source-kind.
+func (o *options) extraKinds() ([]schema.GroupVersionKind, error) {
+	var gvks []schema.GroupVersionKind
+	for _, s := range o.sourceKinds {
+		gvk, err := sources.ParseGVK(s)
+		if err != nil {
+			return nil, fmt.Errorf("--source-kind: %w", err)
+		}
+		gvks = append(gvks, gvk)
+	}
+	return gvks, nil
+}
+
 // newScheme returns the types the manager reads as typed objects. Third-party kinds
 // (Argo CD, Crossplane, Argo Workflows) are read as unstructured and need no scheme.
 func newScheme() *runtime.Scheme {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(apiextensionsv1.AddToScheme(scheme))
 	utilruntime.Must(catalogv1alpha1.AddToScheme(scheme))
 	return scheme
 }
@@ -128,8 +182,24 @@ func run(opts options) error {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
+	extra, err := opts.extraKinds()
+	if err != nil {
+		return err
+	}
+	registry := sources.NewRegistry(kstatus.Kinds(extra))
+
+	engine := controllers.NewEngine(controllers.EngineOptions{
+		CatalogNamespace:        opts.catalogNamespace,
+		DefaultOwner:            opts.defaultOwner,
+		GracePeriod:             opts.gracePeriod,
+		MaxConcurrentReconciles: opts.concurrency,
+		Registry:                registry,
+		RegisterMetrics:         true,
+	})
+
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        newScheme(),
+		Cache:                         engine.CacheOptions(),
 		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        opts.probeAddr,
 		LeaderElection:                opts.leaderElect,
@@ -141,8 +211,9 @@ func run(opts options) error {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
 
-	if err := (&controllers.CatalogEntityReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up the CatalogEntity controller: %w", err)
+	ctx := ctrl.SetupSignalHandler()
+	if err := engine.SetupWithManager(ctx, mgr); err != nil {
+		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding the liveness check: %w", err)
@@ -152,6 +223,7 @@ func run(opts options) error {
 	}
 
 	log.Info("Starting manager", "catalogNamespace", opts.catalogNamespace, "defaultOwner", opts.defaultOwner,
-		"leaderElection", opts.leaderElect, "metrics", opts.metricsAddr)
-	return mgr.Start(ctrl.SetupSignalHandler())
+		"leaderElection", opts.leaderElect, "metrics", opts.metricsAddr, "sourceFamilies", registry.Families(),
+		"extraSourceKinds", opts.sourceKinds)
+	return mgr.Start(ctx)
 }

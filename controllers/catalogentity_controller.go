@@ -9,50 +9,109 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/health"
+	"github.com/entityhub/entityhub/controllers/metrics"
+	"github.com/entityhub/entityhub/controllers/watches"
 )
 
 // FieldOwner is the field manager entityhub writes with, so that `kubectl get
 // --show-managed-fields` and server-side apply tell its writes from a person's.
 const FieldOwner = client.FieldOwner("entityhub")
 
+// DefaultGracePeriod is how long an auto-created entity outlives its last source.
+const DefaultGracePeriod = 10 * time.Minute
+
 // CatalogEntityReconciler keeps each CatalogEntity labelled for Backstage and its status
-// true to its sources. It writes only metadata labels and status, never spec.
+// true to its sources; it creates an entity for every backstage.io/kubernetes-id seen on
+// a source, and deletes such an entity once its sources have been gone for the grace
+// period. It writes only metadata and status of entities people wrote, never spec.
 type CatalogEntityReconciler struct {
 	client.Client
 
+	// Cache reads source objects, which are watched as unstructured objects.
+	Cache client.Reader
+	// Watches are the running watches of source kinds.
+	Watches *watches.Manager
+	// Recorder emits events on health transitions.
+	Recorder record.EventRecorder
+	// CatalogNamespace is where auto-created entities live.
+	CatalogNamespace string
+	// DefaultOwner owns auto-created entities without an owner annotation.
+	DefaultOwner string
+	// GracePeriod is how long an auto-created entity outlives its last source.
+	GracePeriod time.Duration
+	// Entities feeds the entity and source gauges; optional.
+	Entities *metrics.Entities
+	// Clock measures event-to-status latency; optional.
+	Clock *metrics.EventClock
+	// MaxConcurrentReconciles is the number of entities reconciled at once (default 4).
+	MaxConcurrentReconciles int
 	// Now returns the time that stamps transitions; tests pin it. Defaults to time.Now.
 	Now func() time.Time
 }
 
-// +kubebuilder:rbac:groups=catalog.entityhub.dev,resources=catalogentities,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=catalog.entityhub.dev,resources=catalogentities,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=catalog.entityhub.dev,resources=catalogentities/status,verbs=get;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
-// Reconcile labels the entity for Backstage and writes its status when it changed.
+// Reconcile brings one entity up to date: create or delete it when it is auto-created,
+// label it for Backstage, read its sources and write its status when it changed.
 func (r *CatalogEntityReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	entity := &catalogv1alpha1.CatalogEntity{}
 	if err := r.Get(ctx, req.NamespacedName, entity); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		if !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, err
+		}
+		r.forget(req.NamespacedName)
+		return ctrl.Result{}, r.createIfDiscovered(ctx, req.NamespacedName)
 	}
 	if !entity.DeletionTimestamp.IsZero() {
+		r.forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	if err := r.ensureKubernetesID(ctx, entity); err != nil {
+		metrics.ReconcileErrors.WithLabelValues("label").Inc()
+		return ctrl.Result{}, err
+	}
+	// Never compute status from a half-listed kind: it would show sources as gone.
+	if !r.Watches.WaitForSync(ctx) {
+		return ctrl.Result{}, ctx.Err()
+	}
+	found, err := r.collectSources(ctx, entity)
+	if err != nil {
+		metrics.ReconcileErrors.WithLabelValues("sources").Inc()
 		return ctrl.Result{}, err
 	}
 	next := health.Status(entity.Status, health.Input{
 		Generation: entity.Generation,
-		Sources:    nil, // Source kinds plug in here (issue: entity engine).
+		Sources:    found.statuses,
+		Revisions:  found.revisions,
 		Now:        metav1.NewTime(r.now()),
 	})
-	return ctrl.Result{}, r.patchStatus(ctx, entity, next)
+	before := entity.Status.Health
+	wrote, err := r.patchStatus(ctx, entity, next)
+	if r.Clock != nil {
+		r.Clock.Handled(req.NamespacedName, wrote, r.now())
+	}
+	if err != nil {
+		metrics.ReconcileErrors.WithLabelValues("status").Inc()
+		return ctrl.Result{}, err
+	}
+	r.recordHealthTransition(entity, before, next)
+	if r.Entities != nil {
+		r.Entities.Set(req.NamespacedName, string(next.Health), found.perKind)
+	}
+	return r.deleteIfOrphaned(ctx, entity, found.objects)
 }
 
 // ensureKubernetesID labels the entity backstage.io/kubernetes-id=<name>, the label the
@@ -62,34 +121,47 @@ func (r *CatalogEntityReconciler) ensureKubernetesID(ctx context.Context, entity
 	if entity.Labels[catalogv1alpha1.KubernetesIDLabel] == entity.Name {
 		return nil
 	}
-	patch, err := json.Marshal(map[string]any{
-		"metadata": map[string]any{
-			"labels": map[string]string{catalogv1alpha1.KubernetesIDLabel: entity.Name},
-		},
-	})
-	if err != nil {
-		return err
-	}
-	if err := r.Patch(ctx, entity, client.RawPatch(types.MergePatchType, patch), FieldOwner); err != nil {
+	if err := r.patchMetadata(ctx, entity, "labels", map[string]any{catalogv1alpha1.KubernetesIDLabel: entity.Name}); err != nil {
 		return fmt.Errorf("labelling %s for Backstage: %w", catalogv1alpha1.KubernetesIDLabel, err)
 	}
 	logf.FromContext(ctx).V(1).Info("Labelled entity for Backstage", "label", catalogv1alpha1.KubernetesIDLabel)
 	return nil
 }
 
+// patchMetadata merge-patches metadata.<field> (labels or annotations) with values; a
+// nil value removes the key.
+func (r *CatalogEntityReconciler) patchMetadata(ctx context.Context, entity *catalogv1alpha1.CatalogEntity, field string, values map[string]any) error {
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{field: values}})
+	if err != nil {
+		return err
+	}
+	return r.Patch(ctx, entity, client.RawPatch(types.MergePatchType, patch), FieldOwner)
+}
+
 // patchStatus writes next only when it differs from what the entity has, so a quiet
-// fleet makes no writes at all.
-func (r *CatalogEntityReconciler) patchStatus(ctx context.Context, entity *catalogv1alpha1.CatalogEntity, next catalogv1alpha1.CatalogEntityStatus) error {
+// fleet makes no writes at all. It reports whether it wrote.
+func (r *CatalogEntityReconciler) patchStatus(ctx context.Context, entity *catalogv1alpha1.CatalogEntity, next catalogv1alpha1.CatalogEntityStatus) (bool, error) {
 	if equality.Semantic.DeepEqual(entity.Status, next) {
-		return nil
+		return false, nil
 	}
 	base := entity.DeepCopy()
 	entity.Status = next
 	if err := r.Status().Patch(ctx, entity, client.MergeFrom(base), FieldOwner); err != nil {
-		return fmt.Errorf("writing status: %w", err)
+		metrics.StatusWrites.WithLabelValues("error").Inc()
+		return false, fmt.Errorf("writing status: %w", err)
 	}
+	metrics.StatusWrites.WithLabelValues("success").Inc()
 	logf.FromContext(ctx).V(1).Info("Wrote status", "health", next.Health, "ready", next.Ready)
-	return nil
+	return true, nil
+}
+
+func (r *CatalogEntityReconciler) forget(key types.NamespacedName) {
+	if r.Entities != nil {
+		r.Entities.Forget(key)
+	}
+	if r.Clock != nil {
+		r.Clock.Handled(key, false, r.now())
+	}
 }
 
 func (r *CatalogEntityReconciler) now() time.Time {
@@ -99,10 +171,22 @@ func (r *CatalogEntityReconciler) now() time.Time {
 	return time.Now()
 }
 
-// SetupWithManager registers the reconciler with the manager.
-func (r *CatalogEntityReconciler) SetupWithManager(mgr ctrl.Manager) error {
+// SetupWithManager registers the reconciler, its indexes and the source watches' feed
+// with the manager.
+func (r *CatalogEntityReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if r.GracePeriod == 0 {
+		r.GracePeriod = DefaultGracePeriod
+	}
+	if r.MaxConcurrentReconciles == 0 {
+		r.MaxConcurrentReconciles = 4
+	}
+	if err := indexEntities(ctx, mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&catalogv1alpha1.CatalogEntity{}).
+		WatchesRawSource(r.Watches.Source()).
 		Named("catalogentity").
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Complete(r)
 }

@@ -128,7 +128,8 @@ var _ = Describe("CatalogEntity reconciler", func() {
 		})
 		// A different clock shows that timestamps are carried over, not re-stamped.
 		later := func() time.Time { return time.Now().Add(time.Hour) }
-		r := &CatalogEntityReconciler{Client: counting, Now: later}
+		r := *engine.Entities
+		r.Client, r.Now = counting, later
 		for range 3 {
 			_, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key})
 			Expect(err).NotTo(HaveOccurred())

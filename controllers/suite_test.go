@@ -3,10 +3,15 @@ package controllers
 import (
 	"context"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -18,6 +23,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/kstatus"
 	"github.com/entityhub/entityhub/test/testenv"
 )
 
@@ -28,7 +35,17 @@ var (
 	k8sClient client.Client
 	testEnv   *envtest.Environment
 	cancel    context.CancelFunc
+	engine    *Engine
 )
+
+const (
+	catalogNamespace = "entityhub-system"
+	// gracePeriod is short so that clean-up of auto-created entities can be seen.
+	gracePeriod = 2 * time.Second
+)
+
+// widgetGVK is the test-only source kind of test/fixtures/crds, read with kstatus.
+var widgetGVK = schema.GroupVersionKind{Group: "example.entityhub.dev", Version: "v1", Kind: "Widget"}
 
 func TestControllers(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -48,15 +65,25 @@ var _ = BeforeSuite(func() {
 	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 
+	engine = NewEngine(EngineOptions{
+		CatalogNamespace:        catalogNamespace,
+		DefaultOwner:            "group:default/platform-team",
+		GracePeriod:             gracePeriod,
+		MaxConcurrentReconciles: 2,
+		Registry:                sources.NewRegistry(kstatus.Kinds([]schema.GroupVersionKind{widgetGVK})),
+		RegisterMetrics:         true,
+	})
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache:   engine.CacheOptions(),
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect((&CatalogEntityReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr)).To(Succeed())
 
 	var ctx context.Context
 	ctx, cancel = context.WithCancel(context.Background())
+	Expect(engine.SetupWithManager(ctx, mgr)).To(Succeed())
+	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: catalogNamespace}})).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())
@@ -75,6 +102,7 @@ var _ = AfterSuite(func() {
 func newTestScheme() *runtime.Scheme {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(apiextensionsv1.AddToScheme(scheme))
 	utilruntime.Must(catalogv1alpha1.AddToScheme(scheme))
 	return scheme
 }

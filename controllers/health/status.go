@@ -18,8 +18,37 @@ const MessageNoSources = "no sources found"
 // them has a sync state (Crossplane resources and workflows have none).
 const messageNoSyncState = "no source has a sync state"
 
-// maxPhaseLength is the schema's bound on status.sources[].phase.
-const maxPhaseLength = 128
+// The schema's bounds on fields that are not messages.
+const (
+	maxPhaseLength    = 128
+	maxRevisionLength = 1024
+	maxClustersLength = 4096
+)
+
+// joinUnique joins the distinct non-empty values, sorted and comma-separated, within
+// maxBytes; what does not fit is counted as "+N more".
+func joinUnique(values []string, maxBytes int) string {
+	set := make(map[string]bool, len(values))
+	var uniq []string
+	for _, v := range values {
+		if v != "" && !set[v] {
+			set[v] = true
+			uniq = append(uniq, v)
+		}
+	}
+	sort.Strings(uniq)
+	joined := strings.Join(uniq, ",")
+	if len(joined) <= maxBytes {
+		return joined
+	}
+	for n := len(uniq) - 1; n > 0; n-- {
+		s := strings.Join(uniq[:n], ",") + fmt.Sprintf(",+%d more", len(uniq)-n)
+		if len(s) <= maxBytes {
+			return s
+		}
+	}
+	return OneLine(uniq[0], maxBytes)
+}
 
 // Input is everything the entity status is computed from.
 type Input struct {
@@ -27,6 +56,8 @@ type Input struct {
 	Generation int64
 	// Sources are the entity's sources, in any order, possibly more than status lists.
 	Sources []catalogv1alpha1.SourceStatus
+	// Revisions are the revisions its sources deploy (Argo CD), in any order.
+	Revisions []string
 	// Now stamps transitions: a condition or source whose state changed gets it, one
 	// whose state did not keeps the time it had.
 	Now metav1.Time
@@ -140,6 +171,12 @@ func Status(prev catalogv1alpha1.CatalogEntityStatus, in Input) catalogv1alpha1.
 	next.Message = sum.Message
 	next.ObservedGeneration = in.Generation
 	next.SourceCount = int32(len(sources))
+	next.Revision = joinUnique(in.Revisions, maxRevisionLength)
+	clusters := make([]string, 0, len(sources))
+	for _, s := range sources {
+		clusters = append(clusters, s.Cluster)
+	}
+	next.Clusters = joinUnique(clusters, maxClustersLength)
 	if len(sources) > catalogv1alpha1.MaxStatusSources {
 		sources = sources[:catalogv1alpha1.MaxStatusSources]
 	}

@@ -2,6 +2,7 @@ package health
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -336,6 +337,7 @@ func TestStatus(t *testing.T) {
 		Sync:               "OutOfSync",
 		Ready:              "2/3",
 		Message:            msg,
+		Clusters:           "prod-eu",
 		ObservedGeneration: 7,
 		SourceCount:        3,
 		Conditions: []metav1.Condition{
@@ -841,19 +843,75 @@ func TestStatusTransitions(t *testing.T) {
 
 func TestStatusKeepsFieldsItDoesNotCompute(t *testing.T) {
 	prev := catalogv1alpha1.CatalogEntityStatus{
-		Revision:  "4f2a9c1",
-		Clusters:  "prod-eu,prod-us",
 		LastRun:   "Succeeded",
 		Relations: []string{"resource:default/payments-db"},
 	}
 	got := Status(prev, Input{Now: t0, Sources: []catalogv1alpha1.SourceStatus{app("argocd", "a", "Healthy", "Synced", "")}})
-	if got.Revision != prev.Revision || got.Clusters != prev.Clusters || got.LastRun != prev.LastRun {
-		t.Errorf("Revision, Clusters, LastRun = %q, %q, %q; want %q, %q, %q",
-			got.Revision, got.Clusters, got.LastRun, prev.Revision, prev.Clusters, prev.LastRun)
+	if got.LastRun != prev.LastRun {
+		t.Errorf("LastRun = %q, want %q", got.LastRun, prev.LastRun)
 	}
 	if diff := cmp.Diff(prev.Relations, got.Relations); diff != "" {
 		t.Errorf("Relations mismatch (-want +got):\n%s", diff)
 	}
+}
+
+func TestStatusRevisionAndClusters(t *testing.T) {
+	onCluster := func(name, cluster string) catalogv1alpha1.SourceStatus {
+		s := app("argocd", name, "Healthy", "Synced", "")
+		s.Cluster = cluster
+		return s
+	}
+	many := make([]catalogv1alpha1.SourceStatus, 0, 150)
+	for i := range 150 {
+		many = append(many, onCluster(fmt.Sprintf("app-%03d", i), fmt.Sprintf("cluster-%03d-%s", i, strings.Repeat("x", 40))))
+	}
+	tests := map[string]struct {
+		prev      catalogv1alpha1.CatalogEntityStatus
+		sources   []catalogv1alpha1.SourceStatus
+		revisions []string
+		wantRev   string
+		wantClus  string
+	}{
+		"computed, not carried over": {
+			prev:    catalogv1alpha1.CatalogEntityStatus{Revision: "old", Clusters: "gone"},
+			sources: []catalogv1alpha1.SourceStatus{app("argocd", "a", "Healthy", "Synced", "")},
+		},
+		"sorted, distinct, comma-separated": {
+			sources:   []catalogv1alpha1.SourceStatus{onCluster("a", "prod-us"), onCluster("b", "prod-eu"), onCluster("c", "prod-us"), onCluster("d", "")},
+			revisions: []string{"4f2a9c1", "", "4f2a9c1"},
+			wantRev:   "4f2a9c1",
+			wantClus:  "prod-eu,prod-us",
+		},
+		"several revisions": {
+			sources:   []catalogv1alpha1.SourceStatus{onCluster("a", "in-cluster")},
+			revisions: []string{"b2", "a1"},
+			wantRev:   "a1,b2",
+			wantClus:  "in-cluster",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := Status(tc.prev, Input{Now: t0, Sources: tc.sources, Revisions: tc.revisions})
+			if got.Revision != tc.wantRev || got.Clusters != tc.wantClus {
+				t.Errorf("Revision, Clusters = %q, %q; want %q, %q", got.Revision, got.Clusters, tc.wantRev, tc.wantClus)
+			}
+		})
+	}
+	t.Run("bounded, counting what does not fit, over all sources", func(t *testing.T) {
+		got := Status(catalogv1alpha1.CatalogEntityStatus{}, Input{Now: t0, Sources: many})
+		if len(got.Clusters) > maxClustersLength {
+			t.Fatalf("Clusters is %d bytes, more than %d", len(got.Clusters), maxClustersLength)
+		}
+		if !strings.HasPrefix(got.Clusters, "cluster-000-") || !regexp.MustCompile(`,\+\d+ more$`).MatchString(got.Clusters) {
+			t.Errorf("Clusters = %q..., want the first clusters then ',+N more'", got.Clusters[:40])
+		}
+		listed := strings.Count(got.Clusters, "cluster-")
+		var more int
+		_, _ = fmt.Sscanf(got.Clusters[strings.LastIndex(got.Clusters, "+"):], "+%d more", &more)
+		if listed+more != 150 {
+			t.Errorf("%d listed + %d more = %d clusters, want 150", listed, more, listed+more)
+		}
+	})
 }
 
 func TestStatusDoesNotModifyItsInputs(t *testing.T) {

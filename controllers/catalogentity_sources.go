@@ -1,0 +1,252 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/membership"
+	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/watches"
+)
+
+// Indexes of CatalogEntities, so that an event on a source finds the entities it
+// concerns without listing them all.
+const (
+	// entityNameIndex: an entity by its name, which is what the Backstage label names.
+	entityNameIndex = "entityhub.name"
+	// entitySourceKindIndex: an entity by each <group>/<Kind> its spec.sources name.
+	entitySourceKindIndex = "entityhub.source-kind"
+)
+
+func indexEntities(ctx context.Context, indexer client.FieldIndexer) error {
+	if err := indexer.IndexField(ctx, &catalogv1alpha1.CatalogEntity{}, entityNameIndex, func(o client.Object) []string {
+		return []string{o.GetName()}
+	}); err != nil {
+		return fmt.Errorf("indexing entities by name: %w", err)
+	}
+	if err := indexer.IndexField(ctx, &catalogv1alpha1.CatalogEntity{}, entitySourceKindIndex, func(o client.Object) []string {
+		var keys []string
+		for _, s := range o.(*catalogv1alpha1.CatalogEntity).Spec.Sources {
+			if gk, err := membership.SelectorGroupKind(s); err == nil {
+				keys = append(keys, membership.GroupKindKey(gk))
+			}
+		}
+		return keys
+	}); err != nil {
+		return fmt.Errorf("indexing entities by source kind: %w", err)
+	}
+	return nil
+}
+
+// collected is what an entity's sources say.
+type collected struct {
+	statuses  []catalogv1alpha1.SourceStatus
+	revisions []string
+	perKind   map[string]int // sources per <group>/<Kind>, for metrics
+	objects   int            // source objects that exist, for clean-up of auto-created entities
+}
+
+func (c *collected) add(kind sources.Kind, obj *unstructured.Unstructured) {
+	res := sources.SafeMap(kind.Map, obj)
+	c.statuses = append(c.statuses, catalogv1alpha1.SourceStatus{
+		ID:         membership.SourceID(kind.GVK, obj.GetNamespace(), obj.GetName()),
+		APIVersion: obj.GetAPIVersion(),
+		Kind:       obj.GetKind(),
+		Namespace:  obj.GetNamespace(),
+		Name:       obj.GetName(),
+		Cluster:    res.Cluster,
+		Health:     res.Health,
+		Sync:       res.Sync,
+		Phase:      res.Phase,
+		Message:    res.Message,
+	})
+	if res.Revision != "" {
+		c.revisions = append(c.revisions, res.Revision)
+	}
+	c.perKind[membership.GroupKindKey(kind.GVK.GroupKind())]++
+	c.objects++
+}
+
+// placeholder reports a spec.sources entry that cannot be read as one source entry.
+func (c *collected) placeholder(sel catalogv1alpha1.SourceSelector, h catalogv1alpha1.Health, msg string) {
+	gv, _ := schema.ParseGroupVersion(sel.APIVersion)
+	name := sel.Name
+	if name == "" {
+		name = "selector:" + metav1.FormatLabelSelector(sel.Selector)
+	}
+	if len(name) > 253 {
+		name = name[:253]
+	}
+	c.statuses = append(c.statuses, catalogv1alpha1.SourceStatus{
+		ID:         membership.SourceID(gv.WithKind(sel.Kind), sel.Namespace, name),
+		APIVersion: sel.APIVersion,
+		Kind:       sel.Kind,
+		Namespace:  sel.Namespace,
+		Name:       name,
+		Health:     h,
+		Message:    msg,
+	})
+}
+
+// collectSources reads every source of the entity from the cache: objects labelled
+// with its name, of every watched kind, and what its spec.sources select.
+func (r *CatalogEntityReconciler) collectSources(ctx context.Context, entity *catalogv1alpha1.CatalogEntity) (*collected, error) {
+	c := &collected{perKind: map[string]int{}}
+	for _, kind := range r.Watches.Kinds() {
+		if state, _ := r.Watches.StateOf(kind.GVK); state != watches.Synced {
+			continue
+		}
+		list, err := r.listKind(ctx, kind.GVK, client.MatchingFields{watches.KubernetesIDIndex: entity.Name})
+		if err != nil {
+			return nil, err
+		}
+		for i := range list.Items {
+			c.add(kind, &list.Items[i])
+		}
+	}
+	for _, sel := range entity.Spec.Sources {
+		if err := r.collectSelected(ctx, c, sel); err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(c.revisions)
+	return c, nil
+}
+
+// collectSelected reads what one spec.sources entry names or selects.
+func (r *CatalogEntityReconciler) collectSelected(ctx context.Context, c *collected, sel catalogv1alpha1.SourceSelector) error {
+	gk, err := membership.SelectorGroupKind(sel)
+	if err != nil {
+		c.placeholder(sel, catalogv1alpha1.HealthUnknown, fmt.Sprintf("invalid apiVersion %q: %v", sel.APIVersion, err))
+		return nil
+	}
+	kind, ok := r.Watches.KindFor(gk)
+	if !ok {
+		c.placeholder(sel, catalogv1alpha1.HealthUnknown, fmt.Sprintf(
+			"%s is not watched: its CRD is not installed, or it is not a source kind (see --source-kind)", gk.String()))
+		return nil
+	}
+	if state, _ := r.Watches.StateOf(kind.GVK); state == watches.Unavailable {
+		c.placeholder(sel, catalogv1alpha1.HealthUnknown, fmt.Sprintf(
+			"cannot list %s: is the manager allowed to list and watch it?", gk.String()))
+		return nil
+	}
+	if sel.Name != "" {
+		obj := &unstructured.Unstructured{}
+		obj.SetGroupVersionKind(kind.GVK)
+		err := r.Cache.Get(ctx, types.NamespacedName{Namespace: sel.Namespace, Name: sel.Name}, obj)
+		switch {
+		case apierrors.IsNotFound(err):
+			c.placeholder(sel, catalogv1alpha1.HealthMissing, "not found")
+		case err != nil:
+			return fmt.Errorf("reading %s %s: %w", gk, sel.Name, err)
+		default:
+			c.add(kind, obj)
+		}
+		return nil
+	}
+	selector, err := membership.LabelSelector(sel)
+	if err != nil {
+		c.placeholder(sel, catalogv1alpha1.HealthUnknown, fmt.Sprintf("invalid selector: %v", err))
+		return nil
+	}
+	opts := []client.ListOption{client.MatchingLabelsSelector{Selector: selector}}
+	if sel.Namespace != "" {
+		opts = append(opts, client.InNamespace(sel.Namespace))
+	}
+	list, err := r.listKind(ctx, kind.GVK, opts...)
+	if err != nil {
+		return err
+	}
+	for i := range list.Items {
+		c.add(kind, &list.Items[i])
+	}
+	return nil
+}
+
+// listKind lists objects of a watched kind from the cache. The cache's objects are read,
+// never changed, so they are not copied.
+func (r *CatalogEntityReconciler) listKind(ctx context.Context, gvk schema.GroupVersionKind, opts ...client.ListOption) (*unstructured.UnstructuredList, error) {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	if err := r.Cache.List(ctx, list, append(opts, client.UnsafeDisableDeepCopy)...); err != nil {
+		return nil, fmt.Errorf("listing %s: %w", gvk.Kind, err)
+	}
+	return list, nil
+}
+
+// MapSource returns the entities an event on a source concerns: for each state of the
+// object (before and after an update), the entities named by its Backstage label — and
+// the one that would be created for it — and those whose spec.sources select it.
+func (r *CatalogEntityReconciler) MapSource(ctx context.Context, gvk schema.GroupVersionKind, objs ...*unstructured.Unstructured) []reconcile.Request {
+	seen := map[types.NamespacedName]bool{}
+	var out []reconcile.Request
+	add := func(key types.NamespacedName) {
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, reconcile.Request{NamespacedName: key})
+		}
+	}
+	log := logf.FromContext(ctx)
+	for _, obj := range objs {
+		name := obj.GetLabels()[catalogv1alpha1.KubernetesIDLabel]
+		if name == "" {
+			continue
+		}
+		if catalogv1alpha1.IsEntityName(name) {
+			add(types.NamespacedName{Namespace: r.CatalogNamespace, Name: name})
+		}
+		var named catalogv1alpha1.CatalogEntityList
+		if err := r.Cache.List(ctx, &named, client.MatchingFields{entityNameIndex: name}, client.UnsafeDisableDeepCopy); err != nil {
+			log.Error(err, "Listing entities by name", "name", name)
+			continue
+		}
+		for i := range named.Items {
+			add(client.ObjectKeyFromObject(&named.Items[i]))
+		}
+	}
+
+	var selecting catalogv1alpha1.CatalogEntityList
+	if err := r.Cache.List(ctx, &selecting, client.MatchingFields{entitySourceKindIndex: membership.GroupKindKey(gvk.GroupKind())},
+		client.UnsafeDisableDeepCopy); err != nil {
+		log.Error(err, "Listing entities by source kind", "kind", gvk.String())
+		return out
+	}
+	for i := range selecting.Items {
+		e := &selecting.Items[i]
+		for _, sel := range e.Spec.Sources {
+			for _, obj := range objs {
+				// An invalid selector selects nothing; the entity reports it when reconciled.
+				if ok, _ := membership.Selects(sel, gvk.GroupKind(), obj); ok {
+					add(client.ObjectKeyFromObject(e))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// AllEntities returns a request for every entity, for when a source kind appears or goes.
+func (r *CatalogEntityReconciler) AllEntities(ctx context.Context) []reconcile.Request {
+	var list catalogv1alpha1.CatalogEntityList
+	if err := r.Cache.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
+		logf.FromContext(ctx).Error(err, "Listing entities")
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return out
+}

@@ -1,0 +1,163 @@
+// Package membership decides which entity a source object belongs to (DESIGN.md §2): by
+// the backstage.io/kubernetes-id label, by a CatalogEntity's spec.sources, and what an
+// auto-created entity's spec is. Everything here is a pure function of its inputs.
+package membership
+
+import (
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+)
+
+// Annotations on sources that fill the spec of the entity created for them.
+const (
+	AnnotationKind        = "catalog.entityhub.dev/kind"
+	AnnotationType        = "catalog.entityhub.dev/type"
+	AnnotationOwner       = "catalog.entityhub.dev/owner"
+	AnnotationLifecycle   = "catalog.entityhub.dev/lifecycle"
+	AnnotationSystem      = "catalog.entityhub.dev/system"
+	AnnotationTitle       = "catalog.entityhub.dev/title"
+	AnnotationDescription = "catalog.entityhub.dev/description"
+)
+
+// Families that decide the default kind of an auto-created entity.
+const (
+	FamilyArgoCD     = "argocd"
+	FamilyCrossplane = "crossplane"
+)
+
+// SourceID identifies a source as <group>/<Kind>/<namespace>/<name>, the key of
+// status.sources.
+func SourceID(gvk schema.GroupVersionKind, namespace, name string) string {
+	return gvk.Group + "/" + gvk.Kind + "/" + namespace + "/" + name
+}
+
+// GroupKindKey is the index key of a kind: <group>/<Kind>.
+func GroupKindKey(gk schema.GroupKind) string { return gk.Group + "/" + gk.Kind }
+
+// SelectorGroupKind returns the group and kind a spec.sources entry names.
+func SelectorGroupKind(sel catalogv1alpha1.SourceSelector) (schema.GroupKind, error) {
+	gv, err := schema.ParseGroupVersion(sel.APIVersion)
+	if err != nil {
+		return schema.GroupKind{}, err
+	}
+	return schema.GroupKind{Group: gv.Group, Kind: sel.Kind}, nil
+}
+
+// LabelSelector parses the entry's selector; an entry that names one object has none.
+func LabelSelector(sel catalogv1alpha1.SourceSelector) (labels.Selector, error) {
+	if sel.Selector == nil {
+		return nil, nil
+	}
+	return metav1.LabelSelectorAsSelector(sel.Selector)
+}
+
+// Selects reports whether entry sel of a CatalogEntity selects obj, of kind gk. The
+// version is not compared: an entry names a kind, whatever version it is read at.
+func Selects(sel catalogv1alpha1.SourceSelector, gk schema.GroupKind, obj metav1.Object) (bool, error) {
+	want, err := SelectorGroupKind(sel)
+	if err != nil || want != gk {
+		return false, err
+	}
+	if sel.Namespace != "" && sel.Namespace != obj.GetNamespace() {
+		return false, nil
+	}
+	if sel.Name != "" {
+		return sel.Name == obj.GetName(), nil
+	}
+	s, err := LabelSelector(sel)
+	if err != nil || s == nil {
+		return false, err
+	}
+	return s.Matches(labels.Set(obj.GetLabels())), nil
+}
+
+// Member is what auto-creation needs to know of one source of a new entity.
+type Member struct {
+	ID          string
+	Family      string
+	Kind        string
+	Annotations map[string]string
+}
+
+// NewEntitySpec returns the spec of an entity created for members: each field from the
+// catalog.entityhub.dev/* annotation of the first member (by ID) that has a valid one,
+// else its default. It also returns the annotations it had to ignore, for an event.
+func NewEntitySpec(members []Member, defaultOwner string) (catalogv1alpha1.CatalogEntitySpec, []string) {
+	sorted := append([]Member(nil), members...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+
+	var ignored []string
+	// pick returns the first valid value of annotation key.
+	pick := func(key string, valid func(string) bool) string {
+		for _, m := range sorted {
+			v, ok := m.Annotations[key]
+			if !ok {
+				continue
+			}
+			if valid(v) {
+				return v
+			}
+			ignored = append(ignored, m.ID+": "+key+"="+truncate(v, 64))
+		}
+		return ""
+	}
+	nonEmpty := func(max int) func(string) bool {
+		return func(v string) bool { return v != "" && len(v) <= max }
+	}
+
+	spec := catalogv1alpha1.CatalogEntitySpec{
+		Kind:        catalogv1alpha1.EntityKind(pick(AnnotationKind, func(v string) bool { return catalogv1alpha1.IsEntityKind(catalogv1alpha1.EntityKind(v)) })),
+		Type:        pick(AnnotationType, nonEmpty(63)),
+		Lifecycle:   pick(AnnotationLifecycle, nonEmpty(63)),
+		Owner:       catalogv1alpha1.EntityRef(pick(AnnotationOwner, catalogv1alpha1.IsEntityRef)),
+		System:      catalogv1alpha1.EntityRef(pick(AnnotationSystem, catalogv1alpha1.IsEntityRef)),
+		Title:       truncate(pick(AnnotationTitle, func(v string) bool { return v != "" }), 256),
+		Description: truncate(pick(AnnotationDescription, func(v string) bool { return v != "" }), 4096),
+	}
+	if spec.Kind == "" {
+		spec.Kind = defaultKind(sorted)
+	}
+	if spec.Type == "" && spec.Kind == catalogv1alpha1.KindResource && len(sorted) > 0 {
+		spec.Type = truncate(strings.ToLower(sorted[0].Kind), 63)
+	}
+	if spec.Owner == "" {
+		spec.Owner = catalogv1alpha1.EntityRef(defaultOwner)
+	}
+	return spec, ignored
+}
+
+// defaultKind is Component when an Argo CD object is among the members, Resource when
+// only Crossplane objects are, else Component.
+func defaultKind(members []Member) catalogv1alpha1.EntityKind {
+	allCrossplane := len(members) > 0
+	for _, m := range members {
+		if m.Family == FamilyArgoCD {
+			return catalogv1alpha1.KindComponent
+		}
+		if m.Family != FamilyCrossplane {
+			allCrossplane = false
+		}
+	}
+	if allCrossplane {
+		return catalogv1alpha1.KindResource
+	}
+	return catalogv1alpha1.KindComponent
+}
+
+// truncate cuts s to at most n bytes on a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

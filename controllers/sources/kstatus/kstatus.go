@@ -1,0 +1,197 @@
+// Package kstatus reads the kinds named in configuration, such as a Terraform
+// Workspace, whose controllers entityhub knows nothing about. It leans on
+// sigs.k8s.io/cli-utils kstatus, whose generic rules (deletion, observedGeneration,
+// the Reconciling, Stalled and Ready conditions) are what most controllers follow, so
+// that any such kind gets a sensible health without a mapper of its own.
+package kstatus
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/sources"
+)
+
+// FamilyName labels the kinds named in configuration, in metrics and in Kind.Family.
+const FamilyName = "config"
+
+// PhaseTerminating is the phase of an object being deleted. kstatus calls it
+// Terminating too; it is named here because it is the one phase chosen by this package
+// rather than passed through.
+const PhaseTerminating = "Terminating"
+
+// healthOf turns a kstatus status into a health, in Argo CD's words (DESIGN.md §4).
+// Terminating is Progressing, not Degraded: a deletion is a change under way, and the
+// source will be Missing once it is gone.
+var healthOf = map[status.Status]catalogv1alpha1.Health{
+	status.CurrentStatus:     catalogv1alpha1.HealthHealthy,
+	status.InProgressStatus:  catalogv1alpha1.HealthProgressing,
+	status.FailedStatus:      catalogv1alpha1.HealthDegraded,
+	status.TerminatingStatus: catalogv1alpha1.HealthProgressing,
+	status.NotFoundStatus:    catalogv1alpha1.HealthMissing,
+	status.UnknownStatus:     catalogv1alpha1.HealthUnknown,
+}
+
+// Map is a sources.Mapper for kinds named in configuration: it reads obj with kstatus'
+// status.Compute. It never panics: a nil object, or one whose fields kstatus cannot
+// read (a string where conditions should be, a number as a condition's type), yields
+// Unknown with a message that says what was wrong. It reports no sync state, because
+// kstatus has none.
+func Map(obj *unstructured.Unstructured) sources.Result {
+	// SafeMap as well as the checks in compute: kstatus is third-party code, and a panic
+	// in it must not stop the manager.
+	return sources.SafeMap(compute, obj)
+}
+
+// compute is Map without the guard against panics.
+func compute(obj *unstructured.Unstructured) sources.Result {
+	if obj == nil {
+		// status.Compute dereferences its argument.
+		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "cannot read status: no object"}
+	}
+	res, err := status.Compute(obj)
+	if err != nil {
+		// kstatus' own errors about conditions come from the unstructured converter and
+		// name neither the field nor the value ("unrecognized type: string"); say which.
+		why := conditionsProblem(obj.Object)
+		if why == "" {
+			why = err.Error()
+		}
+		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: printable("cannot read status: " + why)}
+	}
+	if res == nil {
+		// Compute does not return nil without an error today; a later version might.
+		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "cannot read status: kstatus returned no result"}
+	}
+	health, ok := healthOf[res.Status]
+	if !ok {
+		// A status word added by a later kstatus: say which, rather than guess a health.
+		return sources.Result{
+			Health:  catalogv1alpha1.HealthUnknown,
+			Phase:   printable(string(res.Status)),
+			Message: printable("kstatus reported status " + string(res.Status) + ", which entityhub does not know: " + res.Message),
+		}
+	}
+	phase := string(res.Status)
+	if res.Status == status.TerminatingStatus {
+		phase = PhaseTerminating
+	}
+	message := res.Message
+	if message == "" && health != catalogv1alpha1.HealthHealthy {
+		// A Stalled or Ready=False condition without a message leaves kstatus with
+		// nothing to say; the condition's reason, such as ReconcileError, still says why.
+		for _, c := range res.Conditions {
+			if c.Reason != "" {
+				message = c.Reason
+				break
+			}
+		}
+	}
+	return sources.Result{Health: health, Phase: phase, Message: printable(message)}
+}
+
+// conditionFields are the fields of a condition kstatus reads, each as a string.
+var conditionFields = []string{"type", "status", "reason", "message"}
+
+// conditionsProblem says what in obj keeps kstatus from reading status.conditions, or
+// returns "" when nothing does. It accepts exactly what the unstructured converter
+// behind status.GetObjectWithConditions accepts: a missing or null field is fine, and
+// so is a string of any named string type, but nothing else.
+func conditionsProblem(obj map[string]any) string {
+	st, ok := obj["status"]
+	if !ok || st == nil {
+		return ""
+	}
+	stv := reflect.ValueOf(st)
+	if stv.Kind() != reflect.Map || stv.Type().Key().Kind() != reflect.String {
+		return "status is " + jsonKind(st) + ", not an object"
+	}
+	conds := stv.MapIndex(reflect.ValueOf("conditions").Convert(stv.Type().Key()))
+	if !conds.IsValid() {
+		return ""
+	}
+	conds = unwrap(conds)
+	if !conds.IsValid() {
+		return ""
+	}
+	if conds.Kind() != reflect.Slice {
+		return "status.conditions is " + jsonKind(conds.Interface()) + ", not a list"
+	}
+	for i := 0; i < conds.Len(); i++ {
+		c := unwrap(conds.Index(i))
+		if !c.IsValid() {
+			continue
+		}
+		if c.Kind() != reflect.Map || c.Type().Key().Kind() != reflect.String {
+			return fmt.Sprintf("status.conditions[%d] is %s, not an object", i, jsonKind(c.Interface()))
+		}
+		for _, f := range conditionFields {
+			v := c.MapIndex(reflect.ValueOf(f).Convert(c.Type().Key()))
+			if !v.IsValid() {
+				continue
+			}
+			v = unwrap(v)
+			if v.IsValid() && v.Kind() != reflect.String {
+				return fmt.Sprintf("status.conditions[%d].%s is %s, not a string", i, f, jsonKind(v.Interface()))
+			}
+		}
+	}
+	return ""
+}
+
+// unwrap returns what v holds when it is an interface, and v otherwise; it is not
+// valid when v holds nil.
+func unwrap(v reflect.Value) reflect.Value {
+	for v.Kind() == reflect.Interface {
+		v = v.Elem()
+	}
+	return v
+}
+
+// jsonKind names the kind of v the way a YAML or JSON author would, with an article.
+func jsonKind(v any) string {
+	switch reflect.ValueOf(v).Kind() {
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Invalid:
+		return "null"
+	default:
+		return fmt.Sprintf("a %T", v)
+	}
+}
+
+// printable replaces invalid UTF-8 in s, which kstatus copies from the object's
+// conditions: an object built in code, unlike one read from the API server, can carry
+// any bytes, and the message ends up in a status field and in logs.
+func printable(s string) string {
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// Kinds returns the family of the kinds named in configuration (such as the
+// --source-kind flag), each read with Map. It keeps no spec (KeepSpec nil): kstatus'
+// generic rules read only metadata and status. Only the built-in kinds kstatus has
+// special rules for (Deployment, StatefulSet, ...) read spec, and those are never
+// defined by a CustomResourceDefinition, so the family never claims them.
+func Kinds(gvks []schema.GroupVersionKind) *sources.Static {
+	kinds := make([]sources.Kind, 0, len(gvks))
+	for _, gvk := range gvks {
+		kinds = append(kinds, sources.Kind{GVK: gvk, Family: FamilyName, Map: Map})
+	}
+	return &sources.Static{FamilyName: FamilyName, Kinds: kinds}
+}

@@ -1,0 +1,165 @@
+// Package sources defines what a source kind is — a GroupVersionKind and a mapper that
+// reads one object of it into a normalized health — and the registry that decides,
+// from each CustomResourceDefinition, which kinds are sources. Families of kinds
+// (Argo CD, Crossplane, Argo Workflows, kinds named in configuration) plug in here.
+package sources
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+)
+
+// Result is what a mapper reads from one source object.
+type Result struct {
+	// Health of the source, in Argo CD's words.
+	Health catalogv1alpha1.Health
+	// Sync state, for kinds that have one; empty otherwise.
+	Sync catalogv1alpha1.SyncStatus
+	// Phase is the kind's own word for where the object is, e.g. Running or ReconcileError.
+	Phase string
+	// Message says why the source is not healthy, or what was wrong with the object.
+	Message string
+	// Cluster the source describes, e.g. an Argo CD Application's destination.
+	Cluster string
+	// Revision deployed, for kinds that deploy one (Argo CD).
+	Revision string
+}
+
+// Mapper reads one source object. It never panics and never fails: a malformed object
+// yields Unknown with a message that says what was wrong with it.
+type Mapper func(obj *unstructured.Unstructured) Result
+
+// Kind is a kind of source object and how to read it.
+type Kind struct {
+	// GVK is the kind watched, at the version it is read at.
+	GVK schema.GroupVersionKind
+	// Family names where the kind came from, e.g. "argocd", "crossplane" or "config";
+	// it labels metrics.
+	Family string
+	// Map reads one object of the kind.
+	Map Mapper
+	// KeepSpec lists the fields under .spec that Map reads, each as a path of keys. The
+	// cache keeps only those, so memory grows with what is read, not with what sources
+	// hold. Nil keeps no spec at all.
+	KeepSpec [][]string
+}
+
+// Family decides which CustomResourceDefinitions define source kinds.
+type Family interface {
+	// Name labels the kinds the family finds.
+	Name() string
+	// KindsFor returns the source kinds crd defines; none when the family does not
+	// claim it.
+	KindsFor(crd *apiextensionsv1.CustomResourceDefinition) []Kind
+}
+
+// Registry asks each family, in order, which kinds a CRD defines; the first family that
+// claims a CRD wins, so a kind is never watched twice.
+type Registry struct {
+	families []Family
+}
+
+// NewRegistry returns a registry over families, asked in the order given.
+func NewRegistry(families ...Family) *Registry {
+	return &Registry{families: families}
+}
+
+// KindsFor returns the source kinds crd defines, or nil.
+func (r *Registry) KindsFor(crd *apiextensionsv1.CustomResourceDefinition) []Kind {
+	for _, f := range r.families {
+		if kinds := f.KindsFor(crd); len(kinds) > 0 {
+			return kinds
+		}
+	}
+	return nil
+}
+
+// Families returns the names of the registry's families, for logs.
+func (r *Registry) Families() []string {
+	names := make([]string, 0, len(r.families))
+	for _, f := range r.families {
+		names = append(names, f.Name())
+	}
+	return names
+}
+
+// SafeMap runs m on obj and turns a panic into Unknown with a message, so that no
+// object, however malformed, can stop the manager.
+func SafeMap(m Mapper, obj *unstructured.Unstructured) (res Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = Result{Health: catalogv1alpha1.HealthUnknown, Message: fmt.Sprintf("cannot read this object: %v", r)}
+		}
+	}()
+	return m(obj)
+}
+
+// StorageVersion returns the version crd stores its objects at, or its first served
+// version: reading at the storage version needs no conversion webhook.
+func StorageVersion(crd *apiextensionsv1.CustomResourceDefinition) (string, bool) {
+	for _, v := range crd.Spec.Versions {
+		if v.Storage && v.Served {
+			return v.Name, true
+		}
+	}
+	for _, v := range crd.Spec.Versions {
+		if v.Served {
+			return v.Name, true
+		}
+	}
+	return "", false
+}
+
+// Serves reports whether crd serves version.
+func Serves(crd *apiextensionsv1.CustomResourceDefinition, version string) bool {
+	for _, v := range crd.Spec.Versions {
+		if v.Name == version && v.Served {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseGVK parses "<apiVersion>/<Kind>", such as tf.upbound.io/v1beta1/Workspace or
+// v1/ConfigMap, the way kinds are named in flags.
+func ParseGVK(s string) (schema.GroupVersionKind, error) {
+	i := strings.LastIndex(s, "/")
+	if i <= 0 || i == len(s)-1 {
+		return schema.GroupVersionKind{}, fmt.Errorf("%q is not <apiVersion>/<Kind>, such as tf.upbound.io/v1beta1/Workspace", s)
+	}
+	gv, err := schema.ParseGroupVersion(s[:i])
+	if err != nil || gv.Version == "" {
+		return schema.GroupVersionKind{}, fmt.Errorf("%q is not <apiVersion>/<Kind>, such as tf.upbound.io/v1beta1/Workspace", s)
+	}
+	return gv.WithKind(s[i+1:]), nil
+}
+
+// Static is a family of kinds named up front, such as in the --source-kind flag, each
+// read with its own mapper.
+type Static struct {
+	FamilyName string
+	Kinds      []Kind
+}
+
+// Name implements Family.
+func (s *Static) Name() string { return s.FamilyName }
+
+// KindsFor implements Family: the named kinds crd defines and serves.
+func (s *Static) KindsFor(crd *apiextensionsv1.CustomResourceDefinition) []Kind {
+	var out []Kind
+	for _, k := range s.Kinds {
+		if k.GVK.Group == crd.Spec.Group && k.GVK.Kind == crd.Spec.Names.Kind && Serves(crd, k.GVK.Version) {
+			k.Family = s.FamilyName
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GVK.String() < out[j].GVK.String() })
+	return out
+}

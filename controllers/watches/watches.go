@@ -1,0 +1,405 @@
+// Package watches starts and stops the watches of source kinds while the manager runs.
+// Source kinds are not known in advance — Crossplane providers add CRDs at any time —
+// so a watch starts when a kind's CRD becomes Established and stops, informer and all,
+// when the CRD goes. Every watch feeds the one CatalogEntity controller's queue.
+package watches
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/sources"
+)
+
+// KubernetesIDIndex is the cache index of source objects by their
+// backstage.io/kubernetes-id label, so that an entity finds its labelled sources without
+// scanning every object of a kind.
+const KubernetesIDIndex = "entityhub.kubernetes-id"
+
+// syncTimeout is how long a new watch may take to list its kind before entities stop
+// waiting for it; a kind that cannot be listed (most often for want of RBAC) must not
+// hold every entity back.
+const syncTimeout = time.Minute
+
+// MapFunc returns the entities an event on a source concerns. For an update it gets the
+// object before and after, so that a source moved from entity A to B updates both.
+type MapFunc func(ctx context.Context, gvk schema.GroupVersionKind, objs ...*unstructured.Unstructured) []reconcile.Request
+
+// Manager starts and stops watches of source kinds, keyed by GroupVersionKind.
+type Manager struct {
+	cache    cache.Cache
+	mapFn    MapFunc
+	allFn    func(ctx context.Context) []reconcile.Request
+	onEvent  func(reconcile.Request)
+	queue    workqueue.TypedRateLimitingInterface[reconcile.Request]
+	ready    chan struct{}
+	readyOne sync.Once
+
+	// keep holds each watched kind's KeepSpec, apart from mu, because the cache transform
+	// reads it for every object, also while a watch is being started under mu.
+	keep sync.Map // schema.GroupVersionKind → [][]string
+
+	mu      sync.RWMutex
+	watches map[schema.GroupVersionKind]*watch
+	byCRD   map[string][]schema.GroupVersionKind
+}
+
+// watch is one running watch of a source kind.
+type watch struct {
+	kind     sources.Kind
+	crd      string
+	informer cache.Informer
+	reg      toolscache.ResourceEventHandlerRegistration
+	cancel   context.CancelFunc
+	synced   chan struct{}   // closed once the informer has listed the kind
+	gaveUp   chan struct{}   // closed when it did not within syncTimeout
+	stopped  <-chan struct{} // closed when the watch is stopped
+}
+
+// Options are the Manager's collaborators.
+type Options struct {
+	// Cache is the manager's cache; watches are its informers.
+	Cache cache.Cache
+	// Map turns a source event into entity requests.
+	Map MapFunc
+	// All lists every entity, for when a kind appears or goes.
+	All func(ctx context.Context) []reconcile.Request
+	// OnEvent, when set, is told of every request an event enqueues (event-to-status
+	// latency is measured from here).
+	OnEvent func(reconcile.Request)
+}
+
+// New returns a Manager with no watches.
+func New(opts Options) *Manager {
+	return &Manager{
+		cache:   opts.Cache,
+		mapFn:   opts.Map,
+		allFn:   opts.All,
+		onEvent: opts.OnEvent,
+		ready:   make(chan struct{}),
+		watches: map[schema.GroupVersionKind]*watch{},
+		byCRD:   map[string][]schema.GroupVersionKind{},
+	}
+}
+
+// Source is the source to register with the CatalogEntity controller: it hands the
+// controller's queue to the watches, which fill it from then on.
+func (m *Manager) Source() source.Source {
+	return source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+		m.readyOne.Do(func() {
+			m.queue = q
+			close(m.ready)
+		})
+		return nil
+	})
+}
+
+// enqueue adds reqs to the controller's queue, waiting for the controller to start.
+func (m *Manager) enqueue(ctx context.Context, reqs []reconcile.Request) {
+	if len(reqs) == 0 {
+		return
+	}
+	select {
+	case <-m.ready:
+	case <-ctx.Done():
+		return
+	}
+	for _, r := range reqs {
+		if m.onEvent != nil {
+			m.onEvent(r)
+		}
+		m.queue.Add(r)
+	}
+}
+
+// Ensure makes the watched kinds of CRD crdName exactly kinds: it starts a watch for each
+// kind not yet watched and stops those of the CRD that are no longer listed. Calling it
+// again with the same kinds does nothing.
+func (m *Manager) Ensure(ctx context.Context, crdName string, kinds []sources.Kind) error {
+	m.mu.Lock()
+	var started, stopped []schema.GroupVersionKind
+	want := map[schema.GroupVersionKind]bool{}
+	for _, k := range kinds {
+		want[k.GVK] = true
+	}
+	for _, gvk := range m.byCRD[crdName] {
+		if !want[gvk] {
+			m.stopLocked(ctx, gvk)
+			stopped = append(stopped, gvk)
+		}
+	}
+	var errs []error
+	var have []schema.GroupVersionKind
+	for _, k := range kinds {
+		if w, ok := m.watches[k.GVK]; ok {
+			w.kind = k // a new mapper or KeepSpec takes effect for the next reconcile
+			m.keep.Store(k.GVK, k.KeepSpec)
+			have = append(have, k.GVK)
+			continue
+		}
+		if err := m.startLocked(ctx, crdName, k); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		started = append(started, k.GVK)
+		have = append(have, k.GVK)
+	}
+	m.byCRD[crdName] = have
+	if len(have) == 0 {
+		delete(m.byCRD, crdName)
+	}
+	m.mu.Unlock()
+
+	log := logf.FromContext(ctx)
+	for _, gvk := range started {
+		log.Info("Watching source kind", "kind", gvk.String(), "crd", crdName)
+	}
+	for _, gvk := range stopped {
+		log.Info("Stopped watching source kind", "kind", gvk.String(), "crd", crdName)
+	}
+	if len(stopped) > 0 {
+		m.enqueue(ctx, m.allFn(ctx))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("starting watches for %s: %v", crdName, errs)
+	}
+	return nil
+}
+
+// StopCRD stops every watch of CRD crdName and has every entity recomputed without its
+// sources. It does nothing when the CRD had no watches.
+func (m *Manager) StopCRD(ctx context.Context, crdName string) {
+	m.mu.Lock()
+	gvks := m.byCRD[crdName]
+	for _, gvk := range gvks {
+		m.stopLocked(ctx, gvk)
+	}
+	delete(m.byCRD, crdName)
+	m.mu.Unlock()
+	if len(gvks) == 0 {
+		return
+	}
+	for _, gvk := range gvks {
+		logf.FromContext(ctx).Info("Stopped watching source kind", "kind", gvk.String(), "crd", crdName)
+	}
+	m.enqueue(ctx, m.allFn(ctx))
+}
+
+func newObject(gvk schema.GroupVersionKind) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	return u
+}
+
+// startLocked indexes the kind by its Backstage label, starts its informer and feeds its
+// events to the controller.
+func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kind) error {
+	// Known before the first object arrives, so that the cache strips every one of them.
+	m.keep.Store(k.GVK, k.KeepSpec)
+	obj := newObject(k.GVK)
+	if err := m.cache.IndexField(ctx, obj, KubernetesIDIndex, kubernetesID); err != nil {
+		m.keep.Delete(k.GVK)
+		return fmt.Errorf("indexing %s: %w", k.GVK, err)
+	}
+	inf, err := m.cache.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
+	if err != nil {
+		m.keep.Delete(k.GVK)
+		return fmt.Errorf("starting the informer for %s: %w", k.GVK, err)
+	}
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	w := &watch{
+		kind: k, crd: crdName, informer: inf, cancel: cancel, stopped: wctx.Done(),
+		synced: make(chan struct{}), gaveUp: make(chan struct{}),
+	}
+	reg, err := inf.AddEventHandler(m.handler(wctx, k.GVK))
+	if err != nil {
+		cancel()
+		_ = m.cache.RemoveInformer(ctx, obj)
+		m.keep.Delete(k.GVK)
+		return fmt.Errorf("watching %s: %w", k.GVK, err)
+	}
+	w.reg = reg
+	m.watches[k.GVK] = w
+	go w.waitForSync(wctx)
+	return nil
+}
+
+// waitForSync closes synced once the kind is listed, or gaveUp after syncTimeout.
+func (w *watch) waitForSync(ctx context.Context) {
+	tctx, cancel := context.WithTimeout(ctx, syncTimeout)
+	defer cancel()
+	if toolscache.WaitForCacheSync(tctx.Done(), w.reg.HasSynced) {
+		close(w.synced)
+		return
+	}
+	if ctx.Err() == nil {
+		logf.FromContext(ctx).Error(nil, "Source kind did not sync; is the manager allowed to list and watch it?",
+			"kind", w.kind.GVK.String(), "after", syncTimeout)
+		close(w.gaveUp)
+	}
+}
+
+// stopLocked removes the watch's handler and informer, so that a kind whose CRD is gone
+// leaves no reflector retrying a list that can only fail.
+func (m *Manager) stopLocked(ctx context.Context, gvk schema.GroupVersionKind) {
+	w, ok := m.watches[gvk]
+	if !ok {
+		return
+	}
+	w.cancel()
+	_ = w.informer.RemoveEventHandler(w.reg)
+	if err := m.cache.RemoveInformer(ctx, newObject(gvk)); err != nil {
+		logf.FromContext(ctx).Error(err, "Removing informer", "kind", gvk.String())
+	}
+	delete(m.watches, gvk)
+	m.keep.Delete(gvk)
+}
+
+// KeepSpec returns the spec fields the mapper of a watched kind reads; ok is false for
+// any other kind. It is the cache transform's question, asked for every object.
+func (m *Manager) KeepSpec(gvk schema.GroupVersionKind) ([][]string, bool) {
+	v, ok := m.keep.Load(gvk)
+	if !ok {
+		return nil, false
+	}
+	return v.([][]string), true
+}
+
+// handler maps the informer's events to entity requests.
+func (m *Manager) handler(ctx context.Context, gvk schema.GroupVersionKind) toolscache.ResourceEventHandler {
+	asU := func(obj any) *unstructured.Unstructured {
+		if t, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+			obj = t.Obj
+		}
+		u, _ := obj.(*unstructured.Unstructured)
+		return u
+	}
+	return toolscache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) {
+			if u := asU(obj); u != nil {
+				m.enqueue(ctx, m.mapFn(ctx, gvk, u))
+			}
+		},
+		UpdateFunc: func(oldObj, newObj any) {
+			oldU, newU := asU(oldObj), asU(newObj)
+			if oldU == nil || newU == nil || oldU.GetResourceVersion() == newU.GetResourceVersion() {
+				return // a resync: nothing changed
+			}
+			m.enqueue(ctx, m.mapFn(ctx, gvk, oldU, newU))
+		},
+		DeleteFunc: func(obj any) {
+			if u := asU(obj); u != nil {
+				m.enqueue(ctx, m.mapFn(ctx, gvk, u))
+			}
+		},
+	}
+}
+
+// kubernetesID extracts the index value: the source's Backstage label.
+func kubernetesID(obj client.Object) []string {
+	if v := obj.GetLabels()[catalogv1alpha1.KubernetesIDLabel]; v != "" {
+		return []string{v}
+	}
+	return nil
+}
+
+// Kinds returns the watched kinds, sorted, for reading sources.
+func (m *Manager) Kinds() []sources.Kind {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]sources.Kind, 0, len(m.watches))
+	for _, w := range m.watches {
+		out = append(out, w.kind)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GVK.String() < out[j].GVK.String() })
+	return out
+}
+
+// KindFor returns the watched kind of group and kind at whatever version it is watched.
+func (m *Manager) KindFor(gk schema.GroupKind) (sources.Kind, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for gvk, w := range m.watches {
+		if gvk.GroupKind() == gk {
+			return w.kind, true
+		}
+	}
+	return sources.Kind{}, false
+}
+
+// State is whether a watched kind can be read yet.
+type State int
+
+// The states of a watched kind.
+const (
+	// Syncing: the informer is still listing; reading it now would see part of it.
+	Syncing State = iota
+	// Synced: the cache holds every object of the kind.
+	Synced
+	// Unavailable: it did not sync in time, most often for want of RBAC.
+	Unavailable
+)
+
+// StateOf returns the state of a watched kind; ok is false when it is not watched.
+func (m *Manager) StateOf(gvk schema.GroupVersionKind) (State, bool) {
+	m.mu.RLock()
+	w, ok := m.watches[gvk]
+	m.mu.RUnlock()
+	if !ok {
+		return Syncing, false
+	}
+	select {
+	case <-w.synced:
+		return Synced, true
+	case <-w.gaveUp:
+		return Unavailable, true
+	default:
+		return Syncing, true
+	}
+}
+
+// WaitForSync blocks until every watched kind has synced or been given up on, so that
+// an entity's status is never computed from a half-listed kind.
+func (m *Manager) WaitForSync(ctx context.Context) bool {
+	m.mu.RLock()
+	pending := make([]*watch, 0, len(m.watches))
+	for _, w := range m.watches {
+		pending = append(pending, w)
+	}
+	m.mu.RUnlock()
+	for _, w := range pending {
+		select {
+		case <-w.synced:
+		case <-w.gaveUp:
+		case <-w.stopped:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// Count returns the number of watched kinds per family, for metrics.
+func (m *Manager) Count() map[string]int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := map[string]int{}
+	for _, w := range m.watches {
+		out[w.kind.Family]++
+	}
+	return out
+}
