@@ -294,9 +294,9 @@ var _ = Describe("Entities and their sources", func() {
 
 		Eventually(func() map[string]int { return entityEvents(ctx, catalogNamespace, name) }).
 			WithTimeout(5 * time.Second).Should(And(
-				HaveKeyWithValue(ReasonHealthWorsened, 1),
-				HaveKeyWithValue(ReasonHealthImproved, 1),
-			))
+			HaveKeyWithValue(ReasonHealthWorsened, 1),
+			HaveKeyWithValue(ReasonHealthImproved, 1),
+		))
 
 		By("staying quiet")
 		settledVersion := getEntity(ctx, catalogNamespace, name)(Default).ResourceVersion
