@@ -148,6 +148,7 @@ var _ = Describe("Source kinds that come and go", Ordered, func() {
 	})
 
 	It("stops the watch and drops the kind's sources when the CRD is deleted", func() {
+		mark := managerLog.Mark()
 		uninstallWidgets(ctx)
 		Eventually(func(g Gomega) {
 			got := getEntity(ctx, ns, "gadget")(g)
@@ -157,6 +158,8 @@ var _ = Describe("Source kinds that come and go", Ordered, func() {
 		_, watched := engine.Watches.StateOf(widgetGVK)
 		Expect(watched).To(BeFalse())
 		Expect(engine.Watches.Kinds()).To(BeEmpty())
+		Consistently(func() []string { return managerLog.ErrorsSince(mark) }).
+			WithTimeout(3*time.Second).Should(BeEmpty(), "no watch of the deleted kind fails in a loop")
 	})
 })
 

@@ -2,6 +2,9 @@ package controllers
 
 import (
 	"context"
+	"io"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -53,7 +57,11 @@ func TestControllers(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	// Logs go to the spec's output and to managerLog, where specs look for errors; klog
+	// (client-go's reflectors) too, so a watch failing in a loop would show.
+	logger := zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, managerLog)), zap.UseDevMode(true))
+	logf.SetLogger(logger)
+	klog.SetLogger(logger)
 
 	var err error
 	testEnv, err = testenv.New()
@@ -98,6 +106,41 @@ var _ = AfterSuite(func() {
 		Expect(testEnv.Stop()).To(Succeed())
 	}
 })
+
+// logBuffer collects the manager's log lines for specs to search.
+type logBuffer struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lines = append(b.lines, strings.Split(strings.TrimRight(string(p), "\n"), "\n")...)
+	return len(p), nil
+}
+
+// Mark returns the position of the next line.
+func (b *logBuffer) Mark() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.lines)
+}
+
+// ErrorsSince returns the error lines logged since mark.
+func (b *logBuffer) ErrorsSince(mark int) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, l := range b.lines[mark:] {
+		if strings.Contains(l, "\tERROR\t") || strings.HasPrefix(l, "E1") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+var managerLog = &logBuffer{}
 
 func newTestScheme() *runtime.Scheme {
 	scheme := runtime.NewScheme()

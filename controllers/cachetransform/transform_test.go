@@ -524,6 +524,9 @@ func TestSecondPassDoesNotRace(t *testing.T) {
 		obj(overlapGVK, map[string]any{"spec": map[string]any{
 			"a": map[string]any{"b": 1, "z": 2}, "c": map[string]any{"d": 3, "f": 5},
 		}}),
+		obj(overlapRevGVK, map[string]any{"spec": map[string]any{
+			"a": map[string]any{"b": 1, "z": 2}, "g": 6,
+		}}),
 		obj(compositeGVK, map[string]any{"spec": map[string]any{
 			"crossplane": map[string]any{"resourceRefs": []any{}, "x": 1},
 		}}),

@@ -69,7 +69,9 @@ func Selects(sel catalogv1alpha1.SourceSelector, gk schema.GroupKind, obj metav1
 		return false, nil
 	}
 	if sel.Name != "" {
-		return sel.Name == obj.GetName(), nil
+		// An entry that names one object names it in sel.Namespace; empty is a
+		// cluster-scoped object (what collectSelected reads), not every namespace.
+		return sel.Name == obj.GetName() && sel.Namespace == obj.GetNamespace(), nil
 	}
 	s, err := LabelSelector(sel)
 	if err != nil || s == nil {

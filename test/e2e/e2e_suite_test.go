@@ -30,6 +30,7 @@ var (
 	kubectlPath string
 	managerBin  string
 	manager     *testenv.Manager
+	metricsAddr string
 )
 
 func TestE2E(t *testing.T) {
@@ -61,8 +62,10 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	probeAddr, err := testenv.FreePort()
 	Expect(err).NotTo(HaveOccurred())
+	metricsAddr, err = testenv.FreePort()
+	Expect(err).NotTo(HaveOccurred())
 	manager, err = testenv.StartManager(managerBin, kubeconfig, dir+"/manager.log",
-		"--metrics-bind-address=0", "--health-probe-bind-address="+probeAddr)
+		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address="+probeAddr)
 	Expect(err).NotTo(HaveOccurred())
 })
 
