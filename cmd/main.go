@@ -28,6 +28,7 @@ import (
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/argocd"
 	"github.com/entityhub/entityhub/controllers/sources/kstatus"
 )
 
@@ -43,6 +44,7 @@ type options struct {
 	defaultOwner     string
 	gracePeriod      time.Duration
 	sourceKinds      stringList
+	argocdNamespaces stringList
 	concurrency      int
 	zap              zap.Options
 }
@@ -87,6 +89,9 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.Var(&o.sourceKinds, "source-kind",
 		"Extra source kind, as <apiVersion>/<Kind> (e.g. tf.upbound.io/v1beta1/Workspace), read with kstatus; "+
 			"repeat the flag or separate kinds with commas. The manager must be allowed to list and watch it.")
+	fs.Var(&o.argocdNamespaces, "argocd-namespace",
+		"Namespace where Argo CD keeps its cluster Secrets, to name Applications' destination clusters "+
+			"(default argocd; repeat or separate with commas for several Argo CD instances).")
 	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", 4,
 		"How many entities are reconciled at once.")
 	o.zap.BindFlags(fs)
@@ -107,6 +112,11 @@ func (o *options) validate() error {
 	if o.concurrency < 1 {
 		errs = append(errs, fmt.Errorf("--max-concurrent-reconciles %d must be at least 1", o.concurrency))
 	}
+	for _, ns := range o.argocdNamespaces {
+		for _, msg := range validation.IsDNS1123Label(ns) {
+			errs = append(errs, fmt.Errorf("--argocd-namespace %q: %s", ns, msg))
+		}
+	}
 	if _, err := o.extraKinds(); err != nil {
 		errs = append(errs, err)
 	}
@@ -126,6 +136,9 @@ func main() {
 	}
 	opts.bindFlags(fs)
 	flag.Parse()
+	if len(opts.argocdNamespaces) == 0 {
+		opts.argocdNamespaces = stringList{"argocd"}
+	}
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts.zap)))
 	log := ctrl.Log.WithName("setup")
@@ -186,13 +199,16 @@ func run(opts options) error {
 	if err != nil {
 		return err
 	}
-	registry := sources.NewRegistry(kstatus.Kinds(extra))
+	clusterNames := argocd.NewClusterNames()
+	registry := sources.NewRegistry(&argocd.Family{Clusters: clusterNames}, kstatus.Kinds(extra))
 
 	engine := controllers.NewEngine(controllers.EngineOptions{
 		CatalogNamespace:        opts.catalogNamespace,
 		DefaultOwner:            opts.defaultOwner,
 		GracePeriod:             opts.gracePeriod,
 		MaxConcurrentReconciles: opts.concurrency,
+		ArgoCDNamespaces:        opts.argocdNamespaces,
+		ClusterNames:            clusterNames,
 		Registry:                registry,
 		RegisterMetrics:         true,
 	})

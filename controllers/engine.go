@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -15,6 +16,7 @@ import (
 	"github.com/entityhub/entityhub/controllers/cachetransform"
 	"github.com/entityhub/entityhub/controllers/metrics"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/argocd"
 	"github.com/entityhub/entityhub/controllers/watches"
 )
 
@@ -28,6 +30,11 @@ type EngineOptions struct {
 	GracePeriod time.Duration
 	// MaxConcurrentReconciles is the number of entities reconciled at once.
 	MaxConcurrentReconciles int
+	// ArgoCDNamespaces are where Argo CD keeps its cluster Secrets.
+	ArgoCDNamespaces []string
+	// ClusterNames resolves Argo CD destination servers to cluster names; the Argo CD
+	// family in Registry reads it, the engine fills it from cluster Secrets.
+	ClusterNames *argocd.ClusterNames
 	// Registry decides which CRDs define source kinds.
 	Registry *sources.Registry
 	// RegisterMetrics adds the engine's metrics to the manager's registry; once per
@@ -61,11 +68,15 @@ func (e *Engine) CacheOptions() cache.Options {
 		}
 		return e.Watches.KeepSpec(gvk)
 	}
+	byObject := map[client.Object]cache.ByObject{
+		&apiextensionsv1.CustomResourceDefinition{}: {Transform: StripCRD},
+	}
+	if len(e.opts.ArgoCDNamespaces) > 0 {
+		byObject[&corev1.Secret{}] = clusterSecretsCache(e.opts.ArgoCDNamespaces)
+	}
 	return cache.Options{
 		DefaultTransform: cachetransform.New(keepSpec),
-		ByObject: map[client.Object]cache.ByObject{
-			&apiextensionsv1.CustomResourceDefinition{}: {Transform: StripCRD},
-		},
+		ByObject:         byObject,
 	}
 }
 
@@ -83,12 +94,19 @@ func (e *Engine) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 		MaxConcurrentReconciles: e.opts.MaxConcurrentReconciles,
 		Clock:                   clock,
 	}
+	secrets := &clusterSecrets{cache: mgr.GetCache(), names: e.opts.ClusterNames}
 	e.Watches = watches.New(watches.Options{
 		Cache:   mgr.GetCache(),
 		Map:     r.MapSource,
 		All:     r.AllEntities,
 		OnEvent: func(req reconcile.Request) { clock.Saw(req.NamespacedName, time.Now()) },
+		OnStart: func(ctx context.Context, k sources.Kind) {
+			if k.Family == argocd.FamilyName && len(e.opts.ArgoCDNamespaces) > 0 && e.opts.ClusterNames != nil {
+				secrets.start(ctx)
+			}
+		},
 	})
+	secrets.watches = e.Watches
 	r.Watches = e.Watches
 	r.Entities = metrics.NewEntities(e.Watches.Count)
 	if e.opts.RegisterMetrics {

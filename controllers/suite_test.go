@@ -28,6 +28,7 @@ import (
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/argocd"
 	"github.com/entityhub/entityhub/controllers/sources/kstatus"
 	"github.com/entityhub/entityhub/test/testenv"
 )
@@ -73,13 +74,19 @@ var _ = BeforeSuite(func() {
 	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 
+	clusterNames := argocd.NewClusterNames()
 	engine = NewEngine(EngineOptions{
 		CatalogNamespace:        catalogNamespace,
 		DefaultOwner:            "group:default/platform-team",
 		GracePeriod:             gracePeriod,
 		MaxConcurrentReconciles: 2,
-		Registry:                sources.NewRegistry(kstatus.Kinds([]schema.GroupVersionKind{widgetGVK})),
-		RegisterMetrics:         true,
+		ArgoCDNamespaces:        []string{"argocd"},
+		ClusterNames:            clusterNames,
+		Registry: sources.NewRegistry(
+			&argocd.Family{Clusters: clusterNames},
+			kstatus.Kinds([]schema.GroupVersionKind{widgetGVK}),
+		),
+		RegisterMetrics: true,
 	})
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  scheme,

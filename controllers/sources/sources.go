@@ -51,6 +51,12 @@ type Kind struct {
 	KeepSpec [][]string
 }
 
+// WithGVK returns k reading group/version/kind.
+func (k Kind) WithGVK(group, version, kind string) Kind {
+	k.GVK = schema.GroupVersionKind{Group: group, Version: version, Kind: kind}
+	return k
+}
+
 // Family decides which CustomResourceDefinitions define source kinds.
 type Family interface {
 	// Name labels the kinds the family finds.

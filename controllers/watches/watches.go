@@ -45,6 +45,7 @@ type Manager struct {
 	mapFn    MapFunc
 	allFn    func(ctx context.Context) []reconcile.Request
 	onEvent  func(reconcile.Request)
+	onStart  func(context.Context, sources.Kind)
 	queue    workqueue.TypedRateLimitingInterface[reconcile.Request]
 	ready    chan struct{}
 	readyOne sync.Once
@@ -81,6 +82,9 @@ type Options struct {
 	// OnEvent, when set, is told of every request an event enqueues (event-to-status
 	// latency is measured from here).
 	OnEvent func(reconcile.Request)
+	// OnStart, when set, is called after a kind's watch started, for what a family needs
+	// besides (Argo CD's cluster Secrets).
+	OnStart func(ctx context.Context, kind sources.Kind)
 }
 
 // New returns a Manager with no watches.
@@ -90,6 +94,7 @@ func New(opts Options) *Manager {
 		mapFn:   opts.Map,
 		allFn:   opts.All,
 		onEvent: opts.OnEvent,
+		onStart: opts.OnStart,
 		ready:   make(chan struct{}),
 		watches: map[schema.GroupVersionKind]*watch{},
 		byCRD:   map[string][]schema.GroupVersionKind{},
@@ -131,7 +136,8 @@ func (m *Manager) enqueue(ctx context.Context, reqs []reconcile.Request) {
 // again with the same kinds does nothing.
 func (m *Manager) Ensure(ctx context.Context, crdName string, kinds []sources.Kind) error {
 	m.mu.Lock()
-	var started, stopped []schema.GroupVersionKind
+	var started []sources.Kind
+	var stopped []schema.GroupVersionKind
 	want := map[schema.GroupVersionKind]bool{}
 	for _, k := range kinds {
 		want[k.GVK] = true
@@ -155,7 +161,7 @@ func (m *Manager) Ensure(ctx context.Context, crdName string, kinds []sources.Ki
 			errs = append(errs, err)
 			continue
 		}
-		started = append(started, k.GVK)
+		started = append(started, k)
 		have = append(have, k.GVK)
 	}
 	m.byCRD[crdName] = have
@@ -165,14 +171,17 @@ func (m *Manager) Ensure(ctx context.Context, crdName string, kinds []sources.Ki
 	m.mu.Unlock()
 
 	log := logf.FromContext(ctx)
-	for _, gvk := range started {
-		log.Info("Watching source kind", "kind", gvk.String(), "crd", crdName)
+	for _, k := range started {
+		log.Info("Watching source kind", "kind", k.GVK.String(), "family", k.Family, "crd", crdName)
+		if m.onStart != nil {
+			m.onStart(ctx, k)
+		}
 	}
 	for _, gvk := range stopped {
 		log.Info("Stopped watching source kind", "kind", gvk.String(), "crd", crdName)
 	}
 	if len(stopped) > 0 {
-		m.enqueue(ctx, m.allFn(ctx))
+		m.EnqueueAll(ctx)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("starting watches for %s: %v", crdName, errs)
@@ -196,6 +205,12 @@ func (m *Manager) StopCRD(ctx context.Context, crdName string) {
 	for _, gvk := range gvks {
 		logf.FromContext(ctx).Info("Stopped watching source kind", "kind", gvk.String(), "crd", crdName)
 	}
+	m.EnqueueAll(ctx)
+}
+
+// EnqueueAll has every entity recomputed, for changes that may touch any of them: a kind
+// that went, a cluster that was renamed.
+func (m *Manager) EnqueueAll(ctx context.Context) {
 	m.enqueue(ctx, m.allFn(ctx))
 }
 

@@ -1,0 +1,62 @@
+package argocd
+
+import (
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/entityhub/entityhub/controllers/sources"
+)
+
+// The kinds of the family. Argo Workflows shares the argoproj.io group, so the family
+// claims these two kinds only.
+const (
+	KindApplication    = "Application"
+	KindApplicationSet = "ApplicationSet"
+)
+
+// +kubebuilder:rbac:groups=argoproj.io,resources=applications;applicationsets,verbs=get;list;watch
+
+// Family is the source family of Argo CD: Applications, named by destination cluster
+// through Clusters, and ApplicationSets.
+type Family struct {
+	// Clusters names destination servers; nil leaves servers as they are.
+	Clusters *ClusterNames
+}
+
+// Name implements sources.Family.
+func (f *Family) Name() string { return FamilyName }
+
+// KindsFor implements sources.Family: Argo CD's Application and ApplicationSet CRDs,
+// read at their storage version.
+func (f *Family) KindsFor(crd *apiextensionsv1.CustomResourceDefinition) []sources.Kind {
+	if crd.Spec.Group != Group {
+		return nil
+	}
+	version, ok := sources.StorageVersion(crd)
+	if !ok {
+		return nil
+	}
+	gvk := func(kind string) sources.Kind {
+		return sources.Kind{Family: FamilyName}.WithGVK(Group, version, kind)
+	}
+	switch crd.Spec.Names.Kind {
+	case KindApplication:
+		k := gvk(KindApplication)
+		namer := f.namer()
+		k.Map = func(obj *unstructured.Unstructured) sources.Result { return MapApplication(obj, namer) }
+		k.KeepSpec = KeepSpecApplication()
+		return []sources.Kind{k}
+	case KindApplicationSet:
+		k := gvk(KindApplicationSet)
+		k.Map = MapApplicationSet
+		return []sources.Kind{k}
+	}
+	return nil
+}
+
+func (f *Family) namer() ClusterNamer {
+	if f.Clusters == nil {
+		return nil
+	}
+	return f.Clusters.Name
+}

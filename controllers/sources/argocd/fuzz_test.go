@@ -1,0 +1,249 @@
+package argocd
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"sigs.k8s.io/yaml"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/sources"
+)
+
+// addFixtureSeeds adds the testdata fixtures whose names start with prefix, as JSON, so
+// that the fuzzer starts from objects as Argo CD writes them.
+func addFixtureSeeds(f *testing.F, prefix string) {
+	f.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", prefix+"*.yaml"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no fixtures %s*.yaml in testdata: %v", prefix, err)
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		js, err := yaml.YAMLToJSON(data)
+		if err != nil {
+			f.Fatalf("%s: %v", file, err)
+		}
+		f.Add(js)
+	}
+}
+
+// decodeBoth decodes data as encoding/json does (numbers float64) and as a client
+// decoding from the API server does (integers int64), or skips data that is not a JSON
+// object.
+func decodeBoth(t *testing.T, data []byte) []map[string]any {
+	var std map[string]any
+	if err := json.Unmarshal(data, &std); err != nil || std == nil {
+		t.Skip("not a JSON object")
+	}
+	out := []map[string]any{std}
+	var client map[string]any
+	// The client decoder rejects some of what encoding/json takes, e.g. numbers too
+	// large for float64; then the std decoding is checked alone.
+	if err := utiljson.Unmarshal(data, &client); err == nil && client != nil {
+		out = append(out, client)
+	}
+	return out
+}
+
+// FuzzMapApplication feeds MapApplication objects decoded from arbitrary JSON.
+func FuzzMapApplication(f *testing.F) {
+	addFixtureSeeds(f, "application-")
+	seeds := []string{
+		`{}`,
+		`{"status":null}`,
+		`{"status":{}}`,
+		`{"status":"Healthy"}`,
+		`{"status":{"health":{"status":"Degraded","message":"x"},"sync":{"status":"OutOfSync","revision":"abc"}}}`,
+		`{"status":{"health":{"status":3},"sync":{"status":true}}}`,
+		`{"status":{"health":"Healthy","sync":"Synced"}}`,
+		`{"status":{"health":{"status":"Warning"},"sync":{"status":"Syncing"}}}`,
+		`{"status":{"health":{},"sync":{"status":"","comparedTo":{"source":{"repoURL":""},"destination":{}}}}}`,
+		`{"status":{"health":{"status":"Healthy"},"sync":{"status":"Synced","revisions":["a",null,"c"]}}}`,
+		`{"status":{"sync":{"revisions":["8.5.1",1.2]}}}`,
+		`{"status":{"sync":{"revisions":"a,b"}}}`,
+		`{"status":{"conditions":{"type":"ComparisonError"}}}`,
+		`{"status":{"conditions":["ComparisonError",null,{"type":"SyncError","message":"boom"}]}}`,
+		`{"status":{"conditions":[{"type":1,"message":[]}]}}`,
+		`{"status":{"operationState":{"phase":"Failed","message":"one or more objects failed to apply"}}}`,
+		`{"status":{"operationState":{"phase":"Error","message":{"a":1}}}}`,
+		`{"status":{"operationState":["Running"]}}`,
+		`{"status":{"health":{"status":"Heal\udcffthy"},"conditions":[{"type":"SyncError","message":"bad \ud800 surrogate"}]}}`,
+		`{"spec":{"destination":{"name":"prod-eu-1","server":"https://prod-eu-1.k8s.example.com"}}}`,
+		`{"spec":{"destination":{"server":"https://prod-eu-1.k8s.example.com"}}}`,
+		`{"spec":{"destination":{"server":"https://kubernetes.default.svc/"}}}`,
+		`{"spec":{"destination":{"server":6443,"name":null}}}`,
+		`{"spec":{"destination":"in-cluster","project":"default"}}`,
+		`{"spec":"payments"}`,
+		`{"spec":{"source":{"repoURL":"x"},"destination":{}}}`,
+		`[1,2]`,
+		`null`,
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, obj := range decodeBoth(t, data) {
+			checkMapApplication(t, obj, nil)
+			checkMapApplication(t, obj, secretNames)
+		}
+	})
+}
+
+// checkMapApplication checks MapApplication's promises on one object.
+func checkMapApplication(t *testing.T, obj map[string]any, clusters ClusterNamer) {
+	t.Helper()
+	before := copyValue(obj)
+	u := &unstructured.Unstructured{Object: obj}
+	// The unguarded function, so that a panic fails the fuzz target rather than
+	// becoming a message.
+	got := mapApplication(u, clusters)
+
+	checkWords(t, obj, got)
+	if !reflect.DeepEqual(before, obj) {
+		t.Errorf("MapApplication modified its argument (-before +after):\n%s", cmp.Diff(before, obj))
+	}
+	if again := MapApplication(u, clusters); again != got {
+		t.Errorf("second call differs: %+v, then %+v", got, again)
+	}
+
+	// Health and sync are Argo CD's own, never made up.
+	status, statusIsObject := obj["status"].(map[string]any)
+	if got.Health != catalogv1alpha1.HealthUnknown {
+		if word, _, _ := unstructured.NestedString(obj, "status", "health", "status"); word != string(got.Health) {
+			t.Errorf("MapApplication(%v).Health = %q, but status.health.status is %q", obj, got.Health, word)
+		}
+	}
+	hasSync := statusIsObject && status["sync"] != nil
+	if (got.Sync != "") != hasSync {
+		t.Errorf("MapApplication(%v).Sync = %q, but status.sync is there: %v", obj, got.Sync, hasSync)
+	}
+	if got.Sync == catalogv1alpha1.SyncSynced || got.Sync == catalogv1alpha1.SyncOutOfSync {
+		if word, _, _ := unstructured.NestedString(obj, "status", "sync", "status"); word != string(got.Sync) {
+			t.Errorf("MapApplication(%v).Sync = %q, but status.sync.status is %q", obj, got.Sync, word)
+		}
+	}
+	if name, _, _ := unstructured.NestedString(obj, "spec", "destination", "name"); name != "" && got.Cluster != printable(name) {
+		t.Errorf("MapApplication(%v).Cluster = %q, want the destination's name %q", obj, got.Cluster, name)
+	}
+
+	// Nothing of spec but KeepSpecApplication is read: the object as the cache keeps
+	// it reads the same. A spec that is not an object is dropped by the cache, and
+	// with it the problem it was.
+	if specIsObject(obj) {
+		cached := MapApplication(&unstructured.Unstructured{Object: stripForCache(obj)}, clusters)
+		if cached != got {
+			t.Errorf("MapApplication(%v) reads spec beyond KeepSpecApplication: %+v, cached %+v", obj, got, cached)
+		}
+	}
+}
+
+// FuzzMapApplicationSet feeds MapApplicationSet objects decoded from arbitrary JSON.
+func FuzzMapApplicationSet(f *testing.F) {
+	addFixtureSeeds(f, "applicationset-")
+	seeds := []string{
+		`{}`,
+		`{"status":null}`,
+		`{"status":{"conditions":[]}}`,
+		`{"status":"ok"}`,
+		`{"status":{"health":{"status":"Healthy"}}}`,
+		`{"status":{"health":{"status":"Warning","message":"m"}}}`,
+		`{"status":{"health":{"status":1}}}`,
+		`{"status":{"health":{"status":""},"conditions":[{"type":"RolloutProgressing","status":"True","reason":"ApplicationSetModified"}]}}`,
+		`{"status":{"conditions":[{"type":"ResourcesUpToDate","status":"True"},{"type":"ErrorOccurred","status":"True","message":"boom"}]}}`,
+		`{"status":{"conditions":[{"type":"ErrorOccurred","status":"False"},{"type":"ParametersGenerated","status":"True"}]}}`,
+		`{"status":{"conditions":[{"type":"ErrorOccurred","status":true}]}}`,
+		`{"status":{"conditions":[null,"ErrorOccurred",[1]]}}`,
+		`{"status":{"conditions":{"type":"ErrorOccurred"}}}`,
+		`{"status":{"conditions":[{"type":"ErrorOccurred","status":"True","reason":"Bad\udcff","message":"bad \ud800"}]}}`,
+		`[1,2]`,
+		`null`,
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, obj := range decodeBoth(t, data) {
+			checkMapApplicationSet(t, obj)
+		}
+	})
+}
+
+// checkMapApplicationSet checks MapApplicationSet's promises on one object.
+func checkMapApplicationSet(t *testing.T, obj map[string]any) {
+	t.Helper()
+	before := copyValue(obj)
+	u := &unstructured.Unstructured{Object: obj}
+	got := mapApplicationSet(u) // unguarded: a panic fails the fuzz target
+
+	checkWords(t, obj, got)
+	if got.Sync != "" || got.Cluster != "" || got.Revision != "" {
+		t.Errorf("MapApplicationSet(%v) = %+v: an ApplicationSet has no sync, cluster or revision", obj, got)
+	}
+	if !reflect.DeepEqual(before, obj) {
+		t.Errorf("MapApplicationSet modified its argument (-before +after):\n%s", cmp.Diff(before, obj))
+	}
+	if again := MapApplicationSet(u); again != got {
+		t.Errorf("second call differs: %+v, then %+v", got, again)
+	}
+
+	// A health other than Unknown is either written on the object or decided by a
+	// condition that is True.
+	if got.Health != catalogv1alpha1.HealthUnknown {
+		word, _, _ := unstructured.NestedString(obj, "status", "health", "status")
+		if word != "" && word != string(got.Health) {
+			t.Errorf("MapApplicationSet(%v).Health = %q, but status.health.status is %q", obj, got.Health, word)
+		}
+		if word == "" && !hasTrueCondition(obj) {
+			t.Errorf("MapApplicationSet(%v).Health = %q, but no health is written and no deciding condition is True", obj, got.Health)
+		}
+	}
+}
+
+// hasTrueCondition reports whether one of the conditions that decide an
+// ApplicationSet's health is True.
+func hasTrueCondition(obj map[string]any) bool {
+	conds, _, _ := unstructured.NestedSlice(obj, "status", "conditions")
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if !ok || m["status"] != "True" {
+			continue
+		}
+		switch m["type"] {
+		case "ErrorOccurred", "RolloutProgressing", "ResourcesUpToDate":
+			return true
+		}
+	}
+	return false
+}
+
+// checkWords checks what every mapper result promises: the API's words, valid UTF-8,
+// and no panic turned into a message.
+func checkWords(t *testing.T, obj map[string]any, got sources.Result) {
+	t.Helper()
+	if !mapperHealthWords[got.Health] {
+		t.Errorf("mapping %v: Health = %q, not one of the API's words", obj, got.Health)
+	}
+	if !mapperSyncWords[got.Sync] {
+		t.Errorf("mapping %v: Sync = %q, not one of the API's words", obj, got.Sync)
+	}
+	for _, s := range []string{got.Message, got.Phase, got.Cluster, got.Revision} {
+		if !utf8.ValidString(s) {
+			t.Errorf("mapping %v = %+v: %q is not valid UTF-8", obj, got, s)
+		}
+	}
+	if strings.HasPrefix(got.Message, "cannot read this object") {
+		t.Errorf("mapping %v panicked: %s", obj, got.Message)
+	}
+}

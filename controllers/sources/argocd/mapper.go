@@ -1,0 +1,551 @@
+// Package argocd reads Argo CD's Applications and ApplicationSets (DESIGN.md §4). It
+// reads them as unstructured objects rather than through Argo CD's Go types: importing
+// Argo CD's module would tie entityhub to one Argo CD release and pull in most of its
+// dependencies, while the few fields read here keep their shape across releases.
+package argocd
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/sources"
+)
+
+// FamilyName labels Argo CD's kinds, in metrics and in sources.Kind.Family.
+const FamilyName = "argocd"
+
+// Group is the API group of Argo CD's kinds; it is how a CustomResourceDefinition is
+// recognised as Argo CD's, whichever version it serves.
+const Group = "argoproj.io"
+
+// Messages for objects Argo CD has not said anything about yet. They are constants
+// because people and tests look for them.
+const (
+	// MessageNotReconciled is the message of an Application Argo CD has not assessed
+	// yet: one just created, or one Argo CD's controller does not watch (another
+	// namespace, another instance, the controller down).
+	MessageNotReconciled = "not yet reconciled by Argo CD"
+	// MessageNoStatus is the message of an ApplicationSet whose controller has not
+	// written a status yet.
+	MessageNoStatus = "no status yet"
+)
+
+// ClusterNamer resolves an Application's destination server URL to the name Argo CD
+// knows the cluster by; it returns "" when it knows none. It is a function rather than
+// a map because the names come from Argo CD's cluster Secrets, which change while
+// Applications are read (see ClusterNames.Name). A nil ClusterNamer resolves nothing.
+type ClusterNamer func(server string) string
+
+// KeepSpecApplication returns the fields under an Application's .spec that
+// MapApplication reads, for sources.Kind.KeepSpec: only the destination. An
+// Application's spec can hold whole Helm values files and Kustomize patches, and the
+// cache keeps one copy per Application, so everything else is dropped.
+func KeepSpecApplication() [][]string {
+	return [][]string{{"destination"}}
+}
+
+// healthWords are Argo CD's health words, which are also the API's: a health Argo CD
+// reports is passed through as is.
+var healthWords = map[string]catalogv1alpha1.Health{
+	string(catalogv1alpha1.HealthHealthy):     catalogv1alpha1.HealthHealthy,
+	string(catalogv1alpha1.HealthSuspended):   catalogv1alpha1.HealthSuspended,
+	string(catalogv1alpha1.HealthProgressing): catalogv1alpha1.HealthProgressing,
+	string(catalogv1alpha1.HealthMissing):     catalogv1alpha1.HealthMissing,
+	string(catalogv1alpha1.HealthDegraded):    catalogv1alpha1.HealthDegraded,
+	string(catalogv1alpha1.HealthUnknown):     catalogv1alpha1.HealthUnknown,
+}
+
+// syncWords are Argo CD's sync words, which are also the API's.
+var syncWords = map[string]catalogv1alpha1.SyncStatus{
+	string(catalogv1alpha1.SyncSynced):    catalogv1alpha1.SyncSynced,
+	string(catalogv1alpha1.SyncOutOfSync): catalogv1alpha1.SyncOutOfSync,
+	string(catalogv1alpha1.SyncUnknown):   catalogv1alpha1.SyncUnknown,
+}
+
+// failedPhases are the operation phases whose message says why a sync did not work;
+// a Running or Succeeded operation's message ("successfully synced") explains nothing.
+var failedPhases = map[string]bool{"Failed": true, "Error": true}
+
+// MapApplication reads an Argo CD Application. Health and sync are Argo CD's own words,
+// passed through; the message is the first of status.health.message, the first error
+// condition (ComparisonError, SyncError, InvalidSpecError, ...) and the message of a
+// failed operation — so a Healthy Application whose manifests no longer render still
+// says why. The cluster is the destination's name, else its server resolved through
+// clusters, else the server URL itself.
+//
+// An Application without a health (just created, or not watched by any Argo CD
+// controller) is Unknown, never Healthy: nothing has checked it. A field that is not
+// what Argo CD writes (a number for a string, an object for a list) makes it Unknown
+// with a message naming the field. MapApplication never panics and never modifies obj,
+// which comes from the informer cache.
+func MapApplication(obj *unstructured.Unstructured, clusters ClusterNamer) sources.Result {
+	// SafeMap guards against clusters, which is the caller's code, as much as this
+	// package's.
+	return sources.SafeMap(func(obj *unstructured.Unstructured) sources.Result {
+		return mapApplication(obj, clusters)
+	}, obj)
+}
+
+// mapApplication is MapApplication without the guard against panics.
+func mapApplication(obj *unstructured.Unstructured, clusters ClusterNamer) sources.Result {
+	if obj == nil {
+		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "no object"}
+	}
+	r := &reader{}
+	status, _ := r.object(obj.Object, "status", "status")
+	h := r.health(status)
+	sync, syncNote := r.sync(status)
+	revision := r.revision(status)
+	phase, opMessage := r.operation(status)
+	condMessage := r.errorCondition(status)
+	cluster := r.cluster(obj.Object, clusters)
+
+	res := sources.Result{
+		Sync:     sync,
+		Phase:    printable(phase),
+		Cluster:  printable(cluster),
+		Revision: printable(revision),
+	}
+	if r.problem != "" {
+		res.Health = catalogv1alpha1.HealthUnknown
+		res.Message = printable(r.problem)
+		return res
+	}
+	res.Health = h.health
+	// The health's own message first: it is Argo CD's summary. Argo CD 3 leaves it
+	// empty, and then an error condition is what a person can act on.
+	message := firstNonEmpty(h.message, condMessage)
+	if failedPhases[phase] {
+		message = firstNonEmpty(message, opMessage)
+	}
+	switch {
+	case h.note != "":
+		message = join(h.note, message)
+	case h.word == "" && message == "":
+		message = MessageNotReconciled
+	}
+	if message == "" {
+		message = syncNote
+	}
+	res.Message = printable(message)
+	return res
+}
+
+// MapApplicationSet reads an Argo CD ApplicationSet; it is a sources.Mapper. An
+// ApplicationSet has no health of its own in today's Argo CD, so unless
+// status.health.status is set (by a later Argo CD, or by a health check that writes
+// it), health comes from its conditions, worst first: ErrorOccurred=True is Degraded
+// (its templates or generators fail, so its Applications are not what Git says),
+// RolloutProgressing=True is Progressing, ResourcesUpToDate=True is Healthy. The phase
+// is the deciding condition's reason, else its type. It has no sync state, cluster or
+// revision: its Applications have, and they are sources of their own.
+//
+// Like MapApplication it never panics, never modifies obj, and makes a malformed
+// field Unknown with a message naming it.
+func MapApplicationSet(obj *unstructured.Unstructured) sources.Result {
+	return sources.SafeMap(mapApplicationSet, obj)
+}
+
+// appSetVerdicts are the conditions that decide an ApplicationSet's health when they
+// are True, worst first, so that an error is never hidden by a rollout or by a
+// ResourcesUpToDate left over from before it.
+var appSetVerdicts = []struct {
+	condition string
+	health    catalogv1alpha1.Health
+}{
+	{"ErrorOccurred", catalogv1alpha1.HealthDegraded},
+	{"RolloutProgressing", catalogv1alpha1.HealthProgressing},
+	{"ResourcesUpToDate", catalogv1alpha1.HealthHealthy},
+}
+
+// mapApplicationSet is MapApplicationSet without the guard against panics.
+func mapApplicationSet(obj *unstructured.Unstructured) sources.Result {
+	if obj == nil {
+		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "no object"}
+	}
+	r := &reader{}
+	status, _ := r.object(obj.Object, "status", "status")
+	h := r.health(status)
+	conds := r.conditions(status)
+	if r.problem != "" {
+		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: printable(r.problem)}
+	}
+
+	var decided *condition
+	var health catalogv1alpha1.Health
+	for _, v := range appSetVerdicts {
+		for i := range conds {
+			if conds[i].typ == v.condition && conds[i].status == "True" {
+				decided, health = &conds[i], v.health
+				break
+			}
+		}
+		if decided != nil {
+			break
+		}
+	}
+
+	res := sources.Result{}
+	if decided != nil {
+		res.Phase = printable(firstNonEmpty(decided.reason, decided.typ))
+	}
+	switch {
+	case h.word != "":
+		// A health written on the object is someone's considered verdict; the
+		// conditions only explain it.
+		res.Health = h.health
+		message := h.message
+		if decided != nil {
+			message = firstNonEmpty(message, decided.message)
+		}
+		res.Message = printable(join(h.note, message))
+	case decided != nil:
+		res.Health = health
+		res.Message = printable(decided.message)
+	case len(conds) == 0:
+		res.Health = catalogv1alpha1.HealthUnknown
+		res.Message = MessageNoStatus
+	default:
+		// Conditions, but none that says how the ApplicationSet is doing, e.g. only
+		// ParametersGenerated.
+		res.Health = catalogv1alpha1.HealthUnknown
+		res.Message = "none of ErrorOccurred, RolloutProgressing or ResourcesUpToDate is True"
+	}
+	return res
+}
+
+// healthStatus is what status.health says.
+type healthStatus struct {
+	// word is status.health.status as written; "" when it is not set.
+	word string
+	// health is word when it is one of the six, else Unknown.
+	health catalogv1alpha1.Health
+	// message is status.health.message.
+	message string
+	// note says why health is Unknown although word is set.
+	note string
+}
+
+// health reads status.health, which Applications and ApplicationSets share.
+func (r *reader) health(status map[string]any) healthStatus {
+	h := healthStatus{health: catalogv1alpha1.HealthUnknown}
+	hs, _ := r.object(status, "health", "status.health")
+	h.word, _ = r.str(hs, "status", "status.health.status")
+	h.message, _ = r.str(hs, "message", "status.health.message")
+	if h.word == "" {
+		return h
+	}
+	if known, ok := healthWords[h.word]; ok {
+		h.health = known
+	} else {
+		// A word a later Argo CD or a custom health check might write: say which,
+		// rather than guess where it ranks.
+		h.note = fmt.Sprintf("Argo CD reports health %q, which entityhub does not know", h.word)
+	}
+	return h
+}
+
+// sync reads status.sync.status. It returns "" only when status.sync is absent, as
+// for an Application Argo CD has never compared; a sync state that is there but not
+// readable is Unknown, with a note for the message when the word is merely unknown.
+func (r *reader) sync(status map[string]any) (catalogv1alpha1.SyncStatus, string) {
+	if status["sync"] == nil {
+		return "", ""
+	}
+	ss, ok := r.object(status, "sync", "status.sync")
+	if !ok {
+		return catalogv1alpha1.SyncUnknown, "" // r has the problem
+	}
+	word, _ := r.str(ss, "status", "status.sync.status")
+	if known, ok := syncWords[word]; ok {
+		return known, ""
+	}
+	if word == "" {
+		return catalogv1alpha1.SyncUnknown, ""
+	}
+	return catalogv1alpha1.SyncUnknown, fmt.Sprintf("Argo CD reports sync status %q, which entityhub does not know", word)
+}
+
+// revision reads the revision Argo CD compared against: status.sync.revisions, one per
+// source, for an Application with several sources, else status.sync.revision.
+func (r *reader) revision(status map[string]any) string {
+	ss, _ := r.object(status, "sync", "status.sync")
+	single, _ := r.str(ss, "revision", "status.sync.revision")
+	list, _ := r.list(ss, "revisions", "status.sync.revisions")
+	if len(list) == 0 {
+		return single
+	}
+	revs := make([]string, len(list))
+	for i, v := range list {
+		path := fmt.Sprintf("status.sync.revisions[%d]", i)
+		if v == nil {
+			// Keep the place: the revisions line up with spec.sources.
+			continue
+		}
+		s, ok := asString(v)
+		if !ok {
+			r.fail(path, v, "a string")
+			return ""
+		}
+		revs[i] = s
+	}
+	return strings.Join(revs, ",")
+}
+
+// operation reads status.operationState: its phase, and its message, which says why
+// the last sync failed when it did.
+func (r *reader) operation(status map[string]any) (phase, message string) {
+	op, _ := r.object(status, "operationState", "status.operationState")
+	phase, _ = r.str(op, "phase", "status.operationState.phase")
+	message, _ = r.str(op, "message", "status.operationState.message")
+	return phase, message
+}
+
+// errorCondition returns "<type>: <message>" for the first condition whose type ends in
+// Error (ComparisonError, SyncError, InvalidSpecError, UnknownError, ...), or "".
+// Warnings such as OrphanedResourceWarning are left out: they need no action for the
+// Application to work.
+func (r *reader) errorCondition(status map[string]any) string {
+	for _, c := range r.conditions(status) {
+		if strings.HasSuffix(c.typ, "Error") {
+			if c.message == "" {
+				return c.typ
+			}
+			return c.typ + ": " + c.message
+		}
+	}
+	return ""
+}
+
+// condition is the part of an Argo CD condition that is read. Application conditions
+// have no status or reason (their presence is the news); ApplicationSet conditions have.
+type condition struct {
+	typ, status, reason, message string
+}
+
+// conditions reads status.conditions, skipping null entries as the API server's
+// decoder would.
+func (r *reader) conditions(status map[string]any) []condition {
+	list, _ := r.list(status, "conditions", "status.conditions")
+	var out []condition
+	for i, v := range list {
+		if v == nil {
+			continue
+		}
+		path := fmt.Sprintf("status.conditions[%d]", i)
+		m, ok := asMap(v)
+		if !ok {
+			r.fail(path, v, "an object")
+			return nil
+		}
+		var c condition
+		c.typ, _ = r.str(m, "type", path+".type")
+		c.status, _ = r.str(m, "status", path+".status")
+		c.reason, _ = r.str(m, "reason", path+".reason")
+		c.message, _ = r.str(m, "message", path+".message")
+		if r.problem != "" {
+			return nil
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// cluster reads the Application's destination cluster. spec.destination is the only
+// part of spec read here (see KeepSpecApplication): Argo CD takes the name when both
+// are set, and a server is resolved the way Argo CD resolves it, through its cluster
+// Secrets, with the in-cluster URL named as Argo CD names it when no Secret does.
+func (r *reader) cluster(obj map[string]any, clusters ClusterNamer) string {
+	spec, _ := r.object(obj, "spec", "spec")
+	dest, _ := r.object(spec, "destination", "spec.destination")
+	name, _ := r.str(dest, "name", "spec.destination.name")
+	server, _ := r.str(dest, "server", "spec.destination.server")
+	if name != "" {
+		return name
+	}
+	if server == "" {
+		return ""
+	}
+	if clusters != nil {
+		if n := clusters(server); n != "" {
+			return n
+		}
+	}
+	if strings.TrimRight(server, "/") == InClusterServer {
+		return InClusterName
+	}
+	// An unresolved URL still tells a person where the Application deploys.
+	return server
+}
+
+// reader reads fields of an unstructured object and remembers the first one that is
+// not what Argo CD writes, so that the mapping reads straight through and says at the
+// end what was wrong. A missing or null field is never a problem: Argo CD omits empty
+// fields.
+type reader struct {
+	problem string
+}
+
+// fail records that the field at path holds got where want was expected, unless an
+// earlier field already failed: the first problem is the one reported.
+func (r *reader) fail(path string, got any, want string) {
+	if r.problem == "" {
+		r.problem = path + " is " + kindOf(got) + ", not " + want
+	}
+}
+
+// object returns the object at m[key]; ok is false when it is missing, null or not an
+// object (which is a problem).
+func (r *reader) object(m map[string]any, key, path string) (map[string]any, bool) {
+	v := m[key]
+	if v == nil {
+		return nil, false
+	}
+	o, ok := asMap(v)
+	if !ok {
+		r.fail(path, v, "an object")
+	}
+	return o, ok
+}
+
+// str returns the string at m[key]; ok is false when it is missing, null or not a
+// string (which is a problem).
+func (r *reader) str(m map[string]any, key, path string) (string, bool) {
+	v := m[key]
+	if v == nil {
+		return "", false
+	}
+	s, ok := asString(v)
+	if !ok {
+		r.fail(path, v, "a string")
+	}
+	return s, ok
+}
+
+// list returns the list at m[key]; ok is false when it is missing, null or not a list
+// (which is a problem).
+func (r *reader) list(m map[string]any, key, path string) ([]any, bool) {
+	v := m[key]
+	if v == nil {
+		return nil, false
+	}
+	l, ok := asList(v)
+	if !ok {
+		r.fail(path, v, "a list")
+	}
+	return l, ok
+}
+
+// asMap returns v as an object. Objects decoded from the API server are always
+// map[string]any; other maps with string keys come from objects built in code, and
+// are read rather than rejected, without modifying them.
+func asMap(v any) (map[string]any, bool) {
+	if m, ok := v.(map[string]any); ok {
+		return m, true
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Map || rv.Type().Key().Kind() != reflect.String {
+		return nil, false
+	}
+	out := make(map[string]any, rv.Len())
+	for it := rv.MapRange(); it.Next(); {
+		out[it.Key().String()] = it.Value().Interface()
+	}
+	return out, true
+}
+
+// asList returns v as a list; like asMap it also reads lists built in code, such as
+// []string.
+func asList(v any) ([]any, bool) {
+	if l, ok := v.([]any); ok {
+		return l, true
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+		return nil, false
+	}
+	out := make([]any, rv.Len())
+	for i := range out {
+		out[i] = rv.Index(i).Interface()
+	}
+	return out, true
+}
+
+// asString returns v as a string, including strings of named types; a json.Number is
+// a number, although Go stores it as a string.
+func asString(v any) (string, bool) {
+	switch s := v.(type) {
+	case string:
+		return s, true
+	case json.Number:
+		return "", false
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.String {
+		return "", false
+	}
+	return rv.String(), true
+}
+
+// kindOf names the kind of v the way a YAML or JSON author would, with an article. It
+// agrees with asMap, asList and asString, so that a message never says that an object
+// is not an object; what no JSON decoder produces is named by its Go type.
+func kindOf(v any) string {
+	if _, ok := v.(json.Number); ok {
+		return "a number"
+	}
+	if _, ok := asMap(v); ok {
+		return "an object"
+	}
+	if _, ok := asList(v); ok {
+		return "a list"
+	}
+	if _, ok := asString(v); ok {
+		return "a string"
+	}
+	switch reflect.ValueOf(v).Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Invalid:
+		return "null"
+	default:
+		return fmt.Sprintf("a %T", v)
+	}
+}
+
+// firstNonEmpty returns the first of ss that is not "".
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// join joins the parts of a message that are set with "; ".
+func join(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}
+
+// printable replaces invalid UTF-8 in s: an object built in code, unlike one read from
+// the API server, can carry any bytes, and what a mapper returns ends up in a status
+// field and in logs.
+func printable(s string) string {
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
