@@ -149,6 +149,29 @@ status:
 		}
 	})
 
+	It("relates an entity to the entity of an object its Application deploys", func() {
+		installWidgets()
+		ns := newNamespace(ctx)
+		createWidget(ctx, widget(ns, "payments-db", kubernetesID("payments-db"), metav1.ConditionTrue, ""))
+		Eventually(func(g Gomega) string {
+			return string(getEntity(ctx, catalogNamespace, "payments-db")(g).Status.Health)
+		}).WithTimeout(10 * time.Second).Should(Equal("Healthy"))
+
+		app := &unstructured.Unstructured{}
+		app.SetGroupVersionKind(applicationGVK)
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: "argocd", Name: "payments-eu"}, app)).To(Succeed())
+		Expect(unstructured.SetNestedSlice(app.Object, []any{
+			map[string]any{"group": "apps", "version": "v1", "kind": "Deployment", "namespace": "payments", "name": "payments"},
+			map[string]any{"group": "example.entityhub.dev", "version": "v1", "kind": "Widget", "namespace": ns, "name": "payments-db"},
+			"a malformed entry",
+		}, "status", "resources")).To(Succeed())
+		Expect(k8sClient.Update(ctx, app)).To(Succeed())
+
+		Eventually(func(g Gomega) []string {
+			return getEntity(ctx, catalogNamespace, entity)(g).Status.Relations
+		}).WithTimeout(10 * time.Second).Should(Equal([]string{"component:default/payments-db"}))
+	})
+
 	It("reads an ApplicationSet's conditions when it reports no health", func() {
 		set := &unstructured.Unstructured{}
 		Expect(yaml.Unmarshal([]byte(`

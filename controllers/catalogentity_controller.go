@@ -96,6 +96,7 @@ func (r *CatalogEntityReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		Generation: entity.Generation,
 		Sources:    found.statuses,
 		Revisions:  found.revisions,
+		Relations:  found.relations,
 		Now:        metav1.NewTime(r.now()),
 	})
 	before := entity.Status.Health

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,6 +56,8 @@ type collected struct {
 	revisions []string
 	perKind   map[string]int // sources per <group>/<Kind>, for metrics
 	objects   int            // source objects that exist, for clean-up of auto-created entities
+	deploys   []sources.ObjectRef
+	relations []string
 }
 
 func (c *collected) add(kind sources.Kind, obj *unstructured.Unstructured) {
@@ -74,6 +77,7 @@ func (c *collected) add(kind sources.Kind, obj *unstructured.Unstructured) {
 	if res.Revision != "" {
 		c.revisions = append(c.revisions, res.Revision)
 	}
+	c.deploys = append(c.deploys, res.Deploys...)
 	c.perKind[membership.GroupKindKey(kind.GVK.GroupKind())]++
 	c.objects++
 }
@@ -121,7 +125,52 @@ func (r *CatalogEntityReconciler) collectSources(ctx context.Context, entity *ca
 		}
 	}
 	sort.Strings(c.revisions)
+	c.relations = r.relations(ctx, entity, c.deploys)
 	return c, nil
+}
+
+// relations returns the entities whose sources this entity's sources deploy — an Argo
+// CD Application of A that deploys a claim labelled for B makes A depend on B — as
+// Backstage entity references, for status.relations.
+func (r *CatalogEntityReconciler) relations(ctx context.Context, entity *catalogv1alpha1.CatalogEntity, deploys []sources.ObjectRef) []string {
+	seen := map[string]bool{}
+	var refs []string
+	for _, d := range deploys {
+		kind, ok := r.Watches.KindFor(schema.GroupKind{Group: d.Group, Kind: d.Kind})
+		if !ok {
+			continue
+		}
+		obj := &unstructured.Unstructured{}
+		obj.SetGroupVersionKind(kind.GVK)
+		if err := r.Cache.Get(ctx, types.NamespacedName{Namespace: d.Namespace, Name: d.Name}, obj); err != nil {
+			continue // not there (yet): no relation to report
+		}
+		other := obj.GetLabels()[catalogv1alpha1.KubernetesIDLabel]
+		if other == "" || other == entity.Name || seen[other] {
+			continue
+		}
+		seen[other] = true
+		var named catalogv1alpha1.CatalogEntityList
+		if err := r.Cache.List(ctx, &named, client.MatchingFields{entityNameIndex: other}, client.UnsafeDisableDeepCopy); err != nil || len(named.Items) == 0 {
+			continue
+		}
+		refs = append(refs, EntityRef(&named.Items[0]))
+	}
+	sort.Strings(refs)
+	return refs
+}
+
+// EntityRef is the Backstage reference of an entity: <kind>:<namespace>/<name>.
+func EntityRef(e *catalogv1alpha1.CatalogEntity) string {
+	kind := strings.ToLower(string(e.Spec.Kind))
+	if kind == "" {
+		kind = strings.ToLower(string(catalogv1alpha1.KindComponent))
+	}
+	ns := e.Spec.CatalogNamespace
+	if ns == "" {
+		ns = "default"
+	}
+	return kind + ":" + ns + "/" + e.Name
 }
 
 // collectSelected reads what one spec.sources entry names or selects.

@@ -2,6 +2,7 @@ package health
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -24,6 +25,24 @@ const (
 	maxRevisionLength = 1024
 	maxClustersLength = 4096
 )
+
+// maxRelations is the schema's bound on status.relations.
+const maxRelations = 64
+
+// relations returns the distinct references, sorted and bounded; nil when none, so that
+// an entity without relations compares equal to one that never had any.
+func relations(in []string) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	out = slices.Compact(out)
+	if len(out) > maxRelations {
+		out = out[:maxRelations]
+	}
+	return out
+}
 
 // joinUnique joins the distinct non-empty values, sorted and comma-separated, within
 // maxBytes; what does not fit is counted as "+N more".
@@ -58,6 +77,9 @@ type Input struct {
 	Sources []catalogv1alpha1.SourceStatus
 	// Revisions are the revisions its sources deploy (Argo CD), in any order.
 	Revisions []string
+	// Relations are references of entities this one depends on, found from what its
+	// sources deploy.
+	Relations []string
 	// Now stamps transitions: a condition or source whose state changed gets it, one
 	// whose state did not keeps the time it had.
 	Now metav1.Time
@@ -177,6 +199,7 @@ func Status(prev catalogv1alpha1.CatalogEntityStatus, in Input) catalogv1alpha1.
 		clusters = append(clusters, s.Cluster)
 	}
 	next.Clusters = joinUnique(clusters, maxClustersLength)
+	next.Relations = relations(in.Relations)
 	if len(sources) > catalogv1alpha1.MaxStatusSources {
 		sources = sources[:catalogv1alpha1.MaxStatusSources]
 	}

@@ -842,16 +842,44 @@ func TestStatusTransitions(t *testing.T) {
 }
 
 func TestStatusKeepsFieldsItDoesNotCompute(t *testing.T) {
-	prev := catalogv1alpha1.CatalogEntityStatus{
-		LastRun:   "Succeeded",
-		Relations: []string{"resource:default/payments-db"},
-	}
+	prev := catalogv1alpha1.CatalogEntityStatus{LastRun: "Succeeded"}
 	got := Status(prev, Input{Now: t0, Sources: []catalogv1alpha1.SourceStatus{app("argocd", "a", "Healthy", "Synced", "")}})
 	if got.LastRun != prev.LastRun {
 		t.Errorf("LastRun = %q, want %q", got.LastRun, prev.LastRun)
 	}
-	if diff := cmp.Diff(prev.Relations, got.Relations); diff != "" {
-		t.Errorf("Relations mismatch (-want +got):\n%s", diff)
+}
+
+func TestStatusRelations(t *testing.T) {
+	many := make([]string, 0, 100)
+	for i := range 100 {
+		many = append(many, fmt.Sprintf("resource:default/db-%03d", 99-i))
+	}
+	tests := map[string]struct {
+		prev []string
+		in   []string
+		want []string
+	}{
+		"none, and none before":    {},
+		"gone when no longer seen": {prev: []string{"resource:default/old"}},
+		"sorted and distinct": {
+			in:   []string{"resource:default/payments-db", "component:default/auth", "resource:default/payments-db"},
+			want: []string{"component:default/auth", "resource:default/payments-db"},
+		},
+		"bounded to the schema's 64": {in: many, want: func() []string {
+			w := make([]string, 0, 64)
+			for i := range 64 {
+				w = append(w, fmt.Sprintf("resource:default/db-%03d", i))
+			}
+			return w
+		}()},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := Status(catalogv1alpha1.CatalogEntityStatus{Relations: tc.prev}, Input{Now: t0, Relations: tc.in})
+			if diff := cmp.Diff(tc.want, got.Relations); diff != "" {
+				t.Errorf("Relations mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

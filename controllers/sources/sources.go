@@ -30,6 +30,14 @@ type Result struct {
 	Cluster string
 	// Revision deployed, for kinds that deploy one (Argo CD).
 	Revision string
+	// Deploys lists objects the source deploys (an Argo CD Application's resources): when
+	// one of them belongs to another entity, this entity depends on that one.
+	Deploys []ObjectRef
+}
+
+// ObjectRef names an object by group, kind, namespace and name.
+type ObjectRef struct {
+	Group, Kind, Namespace, Name string
 }
 
 // Mapper reads one source object. It never panics and never fails: a malformed object

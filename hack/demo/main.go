@@ -51,7 +51,11 @@ func run(managerBin string, once bool) (err error) {
 	defer func() { _ = os.RemoveAll(dir) }()
 
 	say("Starting a local control plane (kube-apiserver and etcd)")
-	env, err := testenv.New()
+	fixtures := filepath.Join(root, "test", "fixtures", "crds")
+	env, err := testenv.New(
+		filepath.Join(fixtures, "argoproj.io_applications.yaml"),
+		filepath.Join(fixtures, "argoproj.io_applicationsets.yaml"),
+	)
 	if err != nil {
 		return err
 	}
@@ -78,12 +82,16 @@ func run(managerBin string, once bool) (err error) {
 		return cmd.Run()
 	}
 
-	say("Applying config/samples")
-	if err := kubectl("create", "namespace", "entityhub-system"); err != nil {
-		return err
+	say("Applying config/samples (entities) and config/samples/sources (what Argo CD would leave on a hub)")
+	for _, ns := range []string{"entityhub-system", "argocd"} {
+		if err := kubectl("create", "namespace", ns); err != nil {
+			return err
+		}
 	}
-	if err := kubectl("apply", "-k", "config/samples"); err != nil {
-		return err
+	for _, dir := range []string{"config/samples", "config/samples/sources"} {
+		if err := kubectl("apply", "-k", dir); err != nil {
+			return err
+		}
 	}
 
 	say("Starting the manager (%s)", managerBin)
@@ -124,6 +132,8 @@ The control plane keeps running until Ctrl-C. In another terminal:
   export KUBECONFIG=%s
   kubectl get catalogentities -A -w
   kubectl get ce payments-api -n entityhub-system -o yaml
+  kubectl describe ce payments-api -n entityhub-system     # events on health changes
+  kubectl get applications -n argocd                       # the sources
 
 Manager log:  %s
 Metrics:      http://%s/metrics
@@ -151,6 +161,8 @@ func waitForStatus(ctx context.Context, cfg *rest.Config, mgr *testenv.Manager) 
 		return err
 	}
 	deadline := time.Now().Add(60 * time.Second)
+	var stableSince time.Time
+	seen := -1
 	for {
 		var list catalogv1alpha1.CatalogEntityList
 		if err := c.List(ctx, &list); err != nil {
@@ -162,8 +174,17 @@ func waitForStatus(ctx context.Context, cfg *rest.Config, mgr *testenv.Manager) 
 				pending++
 			}
 		}
-		if len(list.Items) > 0 && pending == 0 {
-			return nil
+		// Done when every entity has its status and no new one was created for a while:
+		// entities for labelled sources appear as the manager discovers them.
+		if len(list.Items) > 0 && pending == 0 && len(list.Items) == seen {
+			if stableSince.IsZero() {
+				stableSince = time.Now()
+			}
+			if time.Since(stableSince) > time.Second {
+				return nil
+			}
+		} else {
+			stableSince, seen = time.Time{}, len(list.Items)
 		}
 		if exited, err := mgr.Exited(); exited {
 			return fmt.Errorf("the manager exited: %v", err)

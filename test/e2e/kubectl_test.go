@@ -21,10 +21,12 @@ var _ = Describe("kubectl", func() {
 	ctx := context.Background()
 
 	It("accepts config/default on a real API server", func() {
-		// The dry run creates nothing, so the namespace that config/default puts
-		// everything in must exist for the namespaced objects to be checked.
-		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "entityhub-system"}}
-		Expect(client.IgnoreAlreadyExists(k8sClient.Create(ctx, ns))).To(Succeed())
+		// The dry run creates nothing, so the namespaces config/default puts objects in
+		// must exist: its own, and Argo CD's, where the Role for cluster Secrets goes.
+		for _, name := range []string{"entityhub-system", "argocd"} {
+			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+			Expect(client.IgnoreAlreadyExists(k8sClient.Create(ctx, ns))).To(Succeed())
+		}
 
 		stdout, stderr, err := kubectl(ctx, "apply", "--dry-run=server", "-k", "config/default")
 		Expect(err).NotTo(HaveOccurred(), stderr)
@@ -32,6 +34,8 @@ var _ = Describe("kubectl", func() {
 			"customresourcedefinition.apiextensions.k8s.io/catalogentities.catalog.entityhub.dev",
 			"clusterrole.rbac.authorization.k8s.io/entityhub-manager-role",
 			"deployment.apps/entityhub-controller-manager",
+			"role.rbac.authorization.k8s.io/entityhub-manager-role",
+			"rolebinding.rbac.authorization.k8s.io/entityhub-manager-rolebinding",
 		} {
 			Expect(stdout).To(ContainSubstring(want))
 		}

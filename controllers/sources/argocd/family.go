@@ -43,7 +43,11 @@ func (f *Family) KindsFor(crd *apiextensionsv1.CustomResourceDefinition) []sourc
 	case KindApplication:
 		k := gvk(KindApplication)
 		namer := f.namer()
-		k.Map = func(obj *unstructured.Unstructured) sources.Result { return MapApplication(obj, namer) }
+		k.Map = func(obj *unstructured.Unstructured) sources.Result {
+			res := MapApplication(obj, namer)
+			res.Deploys = DeployedObjects(obj)
+			return res
+		}
 		k.KeepSpec = KeepSpecApplication()
 		return []sources.Kind{k}
 	case KindApplicationSet:

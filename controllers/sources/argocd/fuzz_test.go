@@ -114,7 +114,7 @@ func checkMapApplication(t *testing.T, obj map[string]any, clusters ClusterNamer
 	if !reflect.DeepEqual(before, obj) {
 		t.Errorf("MapApplication modified its argument (-before +after):\n%s", cmp.Diff(before, obj))
 	}
-	if again := MapApplication(u, clusters); again != got {
+	if again := MapApplication(u, clusters); !reflect.DeepEqual(again, got) {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
 
@@ -143,7 +143,7 @@ func checkMapApplication(t *testing.T, obj map[string]any, clusters ClusterNamer
 	// with it the problem it was.
 	if specIsObject(obj) {
 		cached := MapApplication(&unstructured.Unstructured{Object: stripForCache(obj)}, clusters)
-		if cached != got {
+		if !reflect.DeepEqual(cached, got) {
 			t.Errorf("MapApplication(%v) reads spec beyond KeepSpecApplication: %+v, cached %+v", obj, got, cached)
 		}
 	}
@@ -194,7 +194,7 @@ func checkMapApplicationSet(t *testing.T, obj map[string]any) {
 	if !reflect.DeepEqual(before, obj) {
 		t.Errorf("MapApplicationSet modified its argument (-before +after):\n%s", cmp.Diff(before, obj))
 	}
-	if again := MapApplicationSet(u); again != got {
+	if again := MapApplicationSet(u); !reflect.DeepEqual(again, got) {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
 

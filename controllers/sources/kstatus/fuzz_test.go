@@ -94,7 +94,7 @@ func checkMap(t *testing.T, obj map[string]any) {
 	if !reflect.DeepEqual(before, obj) {
 		t.Errorf("Map modified its argument (-before +after):\n%s", cmp.Diff(before, obj))
 	}
-	if again := Map(u); again != got {
+	if again := Map(u); !reflect.DeepEqual(again, got) {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
 

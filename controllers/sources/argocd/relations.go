@@ -1,0 +1,41 @@
+package argocd
+
+import (
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/entityhub/entityhub/controllers/sources"
+)
+
+// maxDeployed bounds how many of an Application's resources are followed for relations;
+// an Application can manage thousands of objects, but entities depend on few.
+const maxDeployed = 1000
+
+// DeployedObjects returns the objects an Application manages, from status.resources,
+// so that an entity deploying another entity's object (e.g. a Crossplane claim) is
+// related to it. Malformed entries are skipped: relations are a hint, the health and
+// message of the Application already say what is wrong with it.
+func DeployedObjects(obj *unstructured.Unstructured) []sources.ObjectRef {
+	if obj == nil {
+		return nil
+	}
+	// Read in place: NestedSlice would deep-copy every entry on every reconcile.
+	status, _ := obj.Object["status"].(map[string]any)
+	resources, _ := status["resources"].([]any)
+	var out []sources.ObjectRef
+	for _, r := range resources {
+		m, ok := r.(map[string]any)
+		if !ok {
+			continue
+		}
+		str := func(key string) string { s, _ := m[key].(string); return s }
+		ref := sources.ObjectRef{Group: str("group"), Kind: str("kind"), Namespace: str("namespace"), Name: str("name")}
+		if ref.Kind == "" || ref.Name == "" {
+			continue
+		}
+		out = append(out, ref)
+		if len(out) == maxDeployed {
+			break
+		}
+	}
+	return out
+}
