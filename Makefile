@@ -61,7 +61,7 @@ envtest: ## Build (first time on a machine) and print the test control plane dir
 .PHONY: test
 test: vet ## Run unit tests and envtest suites against a real kube-apiserver and etcd.
 	@assets="$$(hack/setup-envtest.sh)"; \
-	KUBEBUILDER_ASSETS="$$assets" go test -count=1 $(GOTEST_FLAGS) ./...
+	KUBEBUILDER_ASSETS="$$assets" go test -race -count=1 $(GOTEST_FLAGS) ./...
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each (default 30s).
