@@ -58,11 +58,33 @@ type collected struct {
 	objects   int            // source objects that exist, for clean-up of auto-created entities
 	deploys   []sources.ObjectRef
 	relations []string
+	index     map[string]int // entry of each source id, so that nothing is read twice
 }
 
-func (c *collected) add(kind sources.Kind, obj *unstructured.Unstructured) {
+// append adds an entry and returns its index.
+func (c *collected) append(st catalogv1alpha1.SourceStatus) int {
+	c.statuses = append(c.statuses, st)
+	c.index[st.ID] = len(c.statuses) - 1
+	return len(c.statuses) - 1
+}
+
+// addRoot adds a member of the entity, and what it is made of; one already added (a
+// part of an earlier member's tree, or selected twice) is not read again.
+func (r *CatalogEntityReconciler) addRoot(ctx context.Context, c *collected, kind sources.Kind, obj *unstructured.Unstructured) error {
+	if _, ok := c.index[membership.SourceID(kind.GVK, obj.GetNamespace(), obj.GetName())]; ok {
+		return nil
+	}
+	i := c.add(kind, obj)
+	if kind.Children == nil {
+		return nil
+	}
+	return r.addTree(ctx, c, kind, obj, i)
+}
+
+// add records obj as a source and returns the index of its entry.
+func (c *collected) add(kind sources.Kind, obj *unstructured.Unstructured) int {
 	res := sources.SafeMap(kind.Map, obj)
-	c.statuses = append(c.statuses, catalogv1alpha1.SourceStatus{
+	i := c.append(catalogv1alpha1.SourceStatus{
 		ID:         membership.SourceID(kind.GVK, obj.GetNamespace(), obj.GetName()),
 		APIVersion: obj.GetAPIVersion(),
 		Kind:       obj.GetKind(),
@@ -80,6 +102,7 @@ func (c *collected) add(kind sources.Kind, obj *unstructured.Unstructured) {
 	c.deploys = append(c.deploys, res.Deploys...)
 	c.perKind[membership.GroupKindKey(kind.GVK.GroupKind())]++
 	c.objects++
+	return i
 }
 
 // placeholder reports a spec.sources entry that cannot be read as one source entry.
@@ -92,7 +115,7 @@ func (c *collected) placeholder(sel catalogv1alpha1.SourceSelector, h catalogv1a
 	if len(name) > 253 {
 		name = name[:253]
 	}
-	c.statuses = append(c.statuses, catalogv1alpha1.SourceStatus{
+	c.append(catalogv1alpha1.SourceStatus{
 		ID:         membership.SourceID(gv.WithKind(sel.Kind), sel.Namespace, name),
 		APIVersion: sel.APIVersion,
 		Kind:       sel.Kind,
@@ -106,7 +129,7 @@ func (c *collected) placeholder(sel catalogv1alpha1.SourceSelector, h catalogv1a
 // collectSources reads every source of the entity from the cache: objects labelled
 // with its name, of every watched kind, and what its spec.sources select.
 func (r *CatalogEntityReconciler) collectSources(ctx context.Context, entity *catalogv1alpha1.CatalogEntity) (*collected, error) {
-	c := &collected{perKind: map[string]int{}}
+	c := &collected{perKind: map[string]int{}, index: map[string]int{}}
 	for _, kind := range r.Watches.Kinds() {
 		if state, _ := r.Watches.StateOf(kind.GVK); state != watches.Synced {
 			continue
@@ -116,7 +139,9 @@ func (r *CatalogEntityReconciler) collectSources(ctx context.Context, entity *ca
 			return nil, err
 		}
 		for i := range list.Items {
-			c.add(kind, &list.Items[i])
+			if err := r.addRoot(ctx, c, kind, &list.Items[i]); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, sel := range entity.Spec.Sources {
@@ -201,7 +226,7 @@ func (r *CatalogEntityReconciler) collectSelected(ctx context.Context, c *collec
 		case err != nil:
 			return fmt.Errorf("reading %s %s: %w", gk, sel.Name, err)
 		default:
-			c.add(kind, obj)
+			return r.addRoot(ctx, c, kind, obj)
 		}
 		return nil
 	}
@@ -219,7 +244,9 @@ func (r *CatalogEntityReconciler) collectSelected(ctx context.Context, c *collec
 		return err
 	}
 	for i := range list.Items {
-		c.add(kind, &list.Items[i])
+		if err := r.addRoot(ctx, c, kind, &list.Items[i]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -237,53 +264,67 @@ func (r *CatalogEntityReconciler) listKind(ctx context.Context, gvk schema.Group
 
 // MapSource returns the entities an event on a source concerns: for each state of the
 // object (before and after an update), the entities named by its Backstage label — and
-// the one that would be created for it — and those whose spec.sources select it.
+// the one that would be created for it — and those whose spec.sources select it; and
+// the same for every object it is part of (a composed resource's composite and claim),
+// since parts belong to the entity of their root.
 func (r *CatalogEntityReconciler) MapSource(ctx context.Context, gvk schema.GroupVersionKind, objs ...*unstructured.Unstructured) []reconcile.Request {
-	seen := map[types.NamespacedName]bool{}
-	var out []reconcile.Request
-	add := func(key types.NamespacedName) {
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, reconcile.Request{NamespacedName: key})
-		}
-	}
-	log := logf.FromContext(ctx)
+	m := &requestSet{seen: map[types.NamespacedName]bool{}}
+	kind, watched := r.Watches.KindFor(gvk.GroupKind())
 	for _, obj := range objs {
-		name := obj.GetLabels()[catalogv1alpha1.KubernetesIDLabel]
-		if name == "" {
+		r.entitiesOf(ctx, gvk, obj, m)
+		if !watched || kind.Parents == nil {
 			continue
 		}
+		for _, a := range r.ancestors(ctx, kind, obj) {
+			r.entitiesOf(ctx, a.kind.GVK, a.obj, m)
+		}
+	}
+	return m.out
+}
+
+// requestSet collects requests once each.
+type requestSet struct {
+	seen map[types.NamespacedName]bool
+	out  []reconcile.Request
+}
+
+func (s *requestSet) add(key types.NamespacedName) {
+	if !s.seen[key] {
+		s.seen[key] = true
+		s.out = append(s.out, reconcile.Request{NamespacedName: key})
+	}
+}
+
+// entitiesOf adds the entities obj itself belongs to: by its label and by selectors.
+func (r *CatalogEntityReconciler) entitiesOf(ctx context.Context, gvk schema.GroupVersionKind, obj *unstructured.Unstructured, m *requestSet) {
+	log := logf.FromContext(ctx)
+	if name := obj.GetLabels()[catalogv1alpha1.KubernetesIDLabel]; name != "" {
 		if catalogv1alpha1.IsEntityName(name) {
-			add(types.NamespacedName{Namespace: r.CatalogNamespace, Name: name})
+			m.add(types.NamespacedName{Namespace: r.CatalogNamespace, Name: name})
 		}
 		var named catalogv1alpha1.CatalogEntityList
 		if err := r.Cache.List(ctx, &named, client.MatchingFields{entityNameIndex: name}, client.UnsafeDisableDeepCopy); err != nil {
 			log.Error(err, "Listing entities by name", "name", name)
-			continue
 		}
 		for i := range named.Items {
-			add(client.ObjectKeyFromObject(&named.Items[i]))
+			m.add(client.ObjectKeyFromObject(&named.Items[i]))
 		}
 	}
-
 	var selecting catalogv1alpha1.CatalogEntityList
 	if err := r.Cache.List(ctx, &selecting, client.MatchingFields{entitySourceKindIndex: membership.GroupKindKey(gvk.GroupKind())},
 		client.UnsafeDisableDeepCopy); err != nil {
 		log.Error(err, "Listing entities by source kind", "kind", gvk.String())
-		return out
+		return
 	}
 	for i := range selecting.Items {
 		e := &selecting.Items[i]
 		for _, sel := range e.Spec.Sources {
-			for _, obj := range objs {
-				// An invalid selector selects nothing; the entity reports it when reconciled.
-				if ok, _ := membership.Selects(sel, gvk.GroupKind(), obj); ok {
-					add(client.ObjectKeyFromObject(e))
-				}
+			// An invalid selector selects nothing; the entity reports it when reconciled.
+			if ok, _ := membership.Selects(sel, gvk.GroupKind(), obj); ok {
+				m.add(client.ObjectKeyFromObject(e))
 			}
 		}
 	}
-	return out
 }
 
 // AllEntities returns a request for every entity, for when a source kind appears or goes.

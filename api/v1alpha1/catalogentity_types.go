@@ -267,6 +267,12 @@ type SourceStatus struct {
 	// +kubebuilder:validation:MaxLength=128
 	Phase string `json:"phase,omitempty"`
 
+	// Ready is "<healthy>/<all>" of what the source is made of, for a Crossplane claim or
+	// composite: its composed resources, nested composites included.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	Ready string `json:"ready,omitempty"`
+
 	// Message says why the source is not healthy.
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024

@@ -57,6 +57,13 @@ type Kind struct {
 	// cache keeps only those, so memory grows with what is read, not with what sources
 	// hold. Nil keeps no spec at all.
 	KeepSpec [][]string
+	// Children, for kinds made of other objects (Crossplane claims and composites),
+	// returns what an object is made of; those objects belong to its entity too.
+	Children func(obj *unstructured.Unstructured) []ObjectRef
+	// Parents, for kinds that are parts of others (composed resources, composites),
+	// returns what an object is part of, so that an event on a part reaches the entity
+	// of the whole.
+	Parents func(obj *unstructured.Unstructured) []ObjectRef
 }
 
 // WithGVK returns k reading group/version/kind.
