@@ -29,6 +29,7 @@ import (
 	"github.com/entityhub/entityhub/controllers"
 	"github.com/entityhub/entityhub/controllers/sources"
 	"github.com/entityhub/entityhub/controllers/sources/argocd"
+	"github.com/entityhub/entityhub/controllers/sources/crossplane"
 	"github.com/entityhub/entityhub/controllers/sources/kstatus"
 )
 
@@ -200,7 +201,7 @@ func run(opts options) error {
 		return err
 	}
 	clusterNames := argocd.NewClusterNames()
-	registry := sources.NewRegistry(&argocd.Family{Clusters: clusterNames}, kstatus.Kinds(extra))
+	registry := sources.NewRegistry(&argocd.Family{Clusters: clusterNames}, crossplane.Family{}, kstatus.Kinds(extra))
 
 	engine := controllers.NewEngine(controllers.EngineOptions{
 		CatalogNamespace:        opts.catalogNamespace,

@@ -58,7 +58,8 @@ type collected struct {
 	objects   int            // source objects that exist, for clean-up of auto-created entities
 	deploys   []sources.ObjectRef
 	relations []string
-	index     map[string]int // entry of each source id, so that nothing is read twice
+	index     map[string]int  // entry of each source id, so that nothing is read twice
+	leaf      map[string]bool // whether a tree part is a composed resource, not a composite
 }
 
 // append adds an entry and returns its index.
@@ -78,6 +79,7 @@ func (r *CatalogEntityReconciler) addRoot(ctx context.Context, c *collected, kin
 	if kind.Children == nil {
 		return nil
 	}
+	c.leaf[c.statuses[i].ID] = len(kind.Children(obj)) == 0
 	return r.addTree(ctx, c, kind, obj, i)
 }
 
@@ -129,7 +131,7 @@ func (c *collected) placeholder(sel catalogv1alpha1.SourceSelector, h catalogv1a
 // collectSources reads every source of the entity from the cache: objects labelled
 // with its name, of every watched kind, and what its spec.sources select.
 func (r *CatalogEntityReconciler) collectSources(ctx context.Context, entity *catalogv1alpha1.CatalogEntity) (*collected, error) {
-	c := &collected{perKind: map[string]int{}, index: map[string]int{}}
+	c := &collected{perKind: map[string]int{}, index: map[string]int{}, leaf: map[string]bool{}}
 	for _, kind := range r.Watches.Kinds() {
 		if state, _ := r.Watches.StateOf(kind.GVK); state != watches.Synced {
 			continue

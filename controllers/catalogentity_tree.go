@@ -25,15 +25,22 @@ const (
 
 // tree is what a walk below one root found.
 type tree struct {
+	// total and ready count the composed resources: the leaves of the tree, not the
+	// composites in between, which are ready when their resources are.
 	total, ready int
-	failing      *catalogv1alpha1.SourceStatus // first one not Healthy, in reference order
+	failing      *catalogv1alpha1.SourceStatus // worst part, first of equals in reference order
 }
 
 // note counts a part; the part to name is the worst one, the first of equals in
 // reference order: a resource waiting on a broken one is not the cause.
-func (t *tree) note(st catalogv1alpha1.SourceStatus) {
+func (t *tree) note(st catalogv1alpha1.SourceStatus, leaf bool) {
+	if leaf {
+		t.total++
+		if st.Health == catalogv1alpha1.HealthHealthy {
+			t.ready++
+		}
+	}
 	if st.Health == catalogv1alpha1.HealthHealthy {
-		t.ready++
 		return
 	}
 	if t.failing == nil || health.Rank(st.Health) > health.Rank(t.failing.Health) {
@@ -93,26 +100,27 @@ func (r *CatalogEntityReconciler) walk(ctx context.Context, c *collected, kind s
 		id := membership.SourceID(partKind.GVK, ref.Namespace, ref.Name)
 		if i, ok := c.index[id]; ok {
 			// Already a source (a labelled part, or shared by two roots): count it, once read.
-			t.total++
-			t.note(c.statuses[i])
+			t.note(c.statuses[i], c.leaf[id])
 			continue
 		}
 		part := &unstructured.Unstructured{}
 		part.SetGroupVersionKind(partKind.GVK)
 		err := r.Cache.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, part)
-		t.total++
 		switch {
 		case apierrors.IsNotFound(err):
 			t.note(c.statuses[c.append(catalogv1alpha1.SourceStatus{
 				ID: id, APIVersion: partKind.GVK.GroupVersion().String(), Kind: ref.Kind,
 				Namespace: ref.Namespace, Name: ref.Name, Health: catalogv1alpha1.HealthMissing,
 				Message: fmt.Sprintf("referenced by %s %s but not found", obj.GetKind(), obj.GetName()),
-			})])
+			})], true)
 			continue
 		case err != nil:
 			return fmt.Errorf("reading %s %s: %w", ref.Kind, ref.Name, err)
 		}
-		t.note(c.statuses[c.add(partKind, part)])
+		i := c.add(partKind, part)
+		leaf := partKind.Children == nil || len(partKind.Children(part)) == 0
+		c.leaf[id] = leaf
+		t.note(c.statuses[i], leaf)
 		if err := r.walk(ctx, c, partKind, part, depth+1, t); err != nil {
 			return err
 		}

@@ -29,6 +29,7 @@ import (
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/sources"
 	"github.com/entityhub/entityhub/controllers/sources/argocd"
+	"github.com/entityhub/entityhub/controllers/sources/crossplane"
 	"github.com/entityhub/entityhub/controllers/sources/kstatus"
 	"github.com/entityhub/entityhub/test/testenv"
 )
@@ -84,6 +85,7 @@ var _ = BeforeSuite(func() {
 		ClusterNames:            clusterNames,
 		Registry: sources.NewRegistry(
 			&argocd.Family{Clusters: clusterNames},
+			crossplane.Family{},
 			kstatus.Kinds([]schema.GroupVersionKind{widgetGVK}),
 		),
 		RegisterMetrics: true,

@@ -52,10 +52,19 @@ func run(managerBin string, once bool) (err error) {
 
 	say("Starting a local control plane (kube-apiserver and etcd)")
 	fixtures := filepath.Join(root, "test", "fixtures", "crds")
-	env, err := testenv.New(
-		filepath.Join(fixtures, "argoproj.io_applications.yaml"),
-		filepath.Join(fixtures, "argoproj.io_applicationsets.yaml"),
-	)
+	// Argo CD's and Crossplane's CRDs, as the test fixtures keep them, but not the
+	// test-only widgets.
+	all, err := filepath.Glob(filepath.Join(fixtures, "*.yaml"))
+	if err != nil {
+		return err
+	}
+	var crds []string
+	for _, f := range all {
+		if !strings.HasPrefix(filepath.Base(f), "widgets.") {
+			crds = append(crds, f)
+		}
+	}
+	env, err := testenv.New(crds...)
 	if err != nil {
 		return err
 	}
@@ -83,15 +92,19 @@ func run(managerBin string, once bool) (err error) {
 	}
 
 	say("Applying config/samples (entities) and config/samples/sources (what Argo CD would leave on a hub)")
-	for _, ns := range []string{"entityhub-system", "argocd"} {
-		if err := kubectl("create", "namespace", ns); err != nil {
-			return err
-		}
+	if err := kubectl("create", "namespace", "entityhub-system"); err != nil {
+		return err
 	}
 	for _, dir := range []string{"config/samples", "config/samples/sources"} {
 		if err := kubectl("apply", "-k", dir); err != nil {
 			return err
 		}
+	}
+	// Crossplane's kinds have a status subresource: their status is written apart,
+	// as Crossplane's controllers would.
+	if err := kubectl("apply", "--server-side", "--field-manager=demo", "--subresource=status",
+		"-f", "config/samples/sources/crossplane.yaml"); err != nil {
+		return err
 	}
 
 	say("Starting the manager (%s)", managerBin)
