@@ -31,6 +31,7 @@ import (
 	"github.com/entityhub/entityhub/controllers/sources/argocd"
 	"github.com/entityhub/entityhub/controllers/sources/crossplane"
 	"github.com/entityhub/entityhub/controllers/sources/kstatus"
+	"github.com/entityhub/entityhub/controllers/sources/workflows"
 )
 
 // options are the manager's settings, one per flag.
@@ -201,7 +202,8 @@ func run(opts options) error {
 		return err
 	}
 	clusterNames := argocd.NewClusterNames()
-	registry := sources.NewRegistry(&argocd.Family{Clusters: clusterNames}, crossplane.Family{}, kstatus.Kinds(extra))
+	registry := sources.NewRegistry(&argocd.Family{Clusters: clusterNames}, crossplane.Family{}, workflows.Family{},
+		kstatus.Kinds(extra))
 
 	engine := controllers.NewEngine(controllers.EngineOptions{
 		CatalogNamespace:        opts.catalogNamespace,

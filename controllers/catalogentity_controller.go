@@ -97,6 +97,8 @@ func (r *CatalogEntityReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		Sources:    found.statuses,
 		Revisions:  found.revisions,
 		Relations:  found.relations,
+		LastRun:    found.lastRun,
+		Runs:       found.history,
 		Now:        metav1.NewTime(r.now()),
 	})
 	before := entity.Status.Health

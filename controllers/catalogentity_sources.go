@@ -60,6 +60,10 @@ type collected struct {
 	relations []string
 	index     map[string]int  // entry of each source id, so that nothing is read twice
 	leaf      map[string]bool // whether a tree part is a composed resource, not a composite
+	runs      []runCandidate  // runs, of which only the newest of each group is a source
+	heldRuns  map[string]bool
+	lastRun   string
+	history   []catalogv1alpha1.RunStatus
 }
 
 // append adds an entry and returns its index.
@@ -73,6 +77,19 @@ func (c *collected) append(st catalogv1alpha1.SourceStatus) int {
 // part of an earlier member's tree, or selected twice) is not read again.
 func (r *CatalogEntityReconciler) addRoot(ctx context.Context, c *collected, kind sources.Kind, obj *unstructured.Unstructured) error {
 	if _, ok := c.index[membership.SourceID(kind.GVK, obj.GetNamespace(), obj.GetName())]; ok {
+		return nil
+	}
+	if kind.RunOf != nil {
+		c.holdRun(kind, obj)
+		return nil
+	}
+	if kind.Runs != nil {
+		if err := r.collectRuns(ctx, c, kind, obj); err != nil {
+			return err
+		}
+	}
+	if kind.Carrier {
+		c.objects++ // it has no status to show, but it is there: the entity is not orphaned
 		return nil
 	}
 	i := c.add(kind, obj)
@@ -131,7 +148,7 @@ func (c *collected) placeholder(sel catalogv1alpha1.SourceSelector, h catalogv1a
 // collectSources reads every source of the entity from the cache: objects labelled
 // with its name, of every watched kind, and what its spec.sources select.
 func (r *CatalogEntityReconciler) collectSources(ctx context.Context, entity *catalogv1alpha1.CatalogEntity) (*collected, error) {
-	c := &collected{perKind: map[string]int{}, index: map[string]int{}, leaf: map[string]bool{}}
+	c := &collected{perKind: map[string]int{}, index: map[string]int{}, leaf: map[string]bool{}, heldRuns: map[string]bool{}}
 	for _, kind := range r.Watches.Kinds() {
 		if state, _ := r.Watches.StateOf(kind.GVK); state != watches.Synced {
 			continue
@@ -151,6 +168,7 @@ func (r *CatalogEntityReconciler) collectSources(ctx context.Context, entity *ca
 			return nil, err
 		}
 	}
+	c.lastRun, c.history = c.finishRuns()
 	sort.Strings(c.revisions)
 	c.relations = r.relations(ctx, entity, c.deploys)
 	return c, nil

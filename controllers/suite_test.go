@@ -31,6 +31,7 @@ import (
 	"github.com/entityhub/entityhub/controllers/sources/argocd"
 	"github.com/entityhub/entityhub/controllers/sources/crossplane"
 	"github.com/entityhub/entityhub/controllers/sources/kstatus"
+	"github.com/entityhub/entityhub/controllers/sources/workflows"
 	"github.com/entityhub/entityhub/test/testenv"
 )
 
@@ -86,6 +87,7 @@ var _ = BeforeSuite(func() {
 		Registry: sources.NewRegistry(
 			&argocd.Family{Clusters: clusterNames},
 			crossplane.Family{},
+			workflows.Family{},
 			kstatus.Kinds([]schema.GroupVersionKind{widgetGVK}),
 		),
 		RegisterMetrics: true,

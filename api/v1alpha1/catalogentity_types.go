@@ -283,6 +283,35 @@ type SourceStatus struct {
 	LastTransitionTime *metav1.Time `json:"lastTransitionTime,omitempty"`
 }
 
+// MaxStatusRuns is how many recent workflow runs status.runs keeps.
+const MaxStatusRuns = 10
+
+// RunStatus is one recent run of a workflow of the entity.
+type RunStatus struct {
+	// Name of the Workflow.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// Namespace of the Workflow.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
+
+	// Phase of the run, such as Running, Succeeded or Failed.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Phase string `json:"phase,omitempty"`
+
+	// StartedAt is when the run started.
+	// +optional
+	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+
+	// FinishedAt is when the run finished.
+	// +optional
+	FinishedAt *metav1.Time `json:"finishedAt,omitempty"`
+}
+
 // CatalogEntityStatus is how the entity is doing. The Backstage Kubernetes plugin shows
 // every top-level scalar as a row, so the answer is in scalars; details follow in lists.
 type CatalogEntityStatus struct {
@@ -344,6 +373,13 @@ type CatalogEntityStatus struct {
 	// +patchMergeKey=type
 	// +kubebuilder:validation:MaxItems=8
 	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+
+	// Runs are the entity's most recent workflow runs, newest first, at most 10. Only the
+	// newest run of each template or schedule is a source; older ones are history.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	Runs []RunStatus `json:"runs,omitempty"`
 
 	// Sources lists the sources, worst first, at most 100; sourceCount tells how many
 	// there are in all.

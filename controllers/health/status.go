@@ -24,6 +24,7 @@ const (
 	maxPhaseLength    = 128
 	maxRevisionLength = 1024
 	maxClustersLength = 4096
+	maxLastRunLength  = 64
 )
 
 // maxRelations is the schema's bound on status.relations.
@@ -80,6 +81,10 @@ type Input struct {
 	// Relations are references of entities this one depends on, found from what its
 	// sources deploy.
 	Relations []string
+	// LastRun is the phase of the entity's newest workflow run; Runs its recent runs,
+	// newest first.
+	LastRun string
+	Runs    []catalogv1alpha1.RunStatus
 	// Now stamps transitions: a condition or source whose state changed gets it, one
 	// whose state did not keeps the time it had.
 	Now metav1.Time
@@ -200,6 +205,11 @@ func Status(prev catalogv1alpha1.CatalogEntityStatus, in Input) catalogv1alpha1.
 	}
 	next.Clusters = joinUnique(clusters, maxClustersLength)
 	next.Relations = relations(in.Relations)
+	next.LastRun = OneLine(in.LastRun, maxLastRunLength)
+	next.Runs = nil
+	if len(in.Runs) > 0 {
+		next.Runs = append([]catalogv1alpha1.RunStatus(nil), in.Runs[:min(len(in.Runs), catalogv1alpha1.MaxStatusRuns)]...)
+	}
 	if len(sources) > catalogv1alpha1.MaxStatusSources {
 		sources = sources[:catalogv1alpha1.MaxStatusSources]
 	}

@@ -841,11 +841,22 @@ func TestStatusTransitions(t *testing.T) {
 	})
 }
 
-func TestStatusKeepsFieldsItDoesNotCompute(t *testing.T) {
-	prev := catalogv1alpha1.CatalogEntityStatus{LastRun: "Succeeded"}
-	got := Status(prev, Input{Now: t0, Sources: []catalogv1alpha1.SourceStatus{app("argocd", "a", "Healthy", "Synced", "")}})
-	if got.LastRun != prev.LastRun {
-		t.Errorf("LastRun = %q, want %q", got.LastRun, prev.LastRun)
+func TestStatusRuns(t *testing.T) {
+	runs := make([]catalogv1alpha1.RunStatus, 0, 15)
+	for i := range 15 {
+		runs = append(runs, catalogv1alpha1.RunStatus{Name: fmt.Sprintf("nightly-%02d", 15-i), Phase: "Succeeded"})
+	}
+	prev := catalogv1alpha1.CatalogEntityStatus{LastRun: "Failed", Runs: runs[:1]}
+	got := Status(prev, Input{Now: t0})
+	if got.LastRun != "" || got.Runs != nil {
+		t.Errorf("LastRun, Runs = %q, %v; want them computed from the input, not carried over", got.LastRun, got.Runs)
+	}
+	got = Status(prev, Input{Now: t0, LastRun: "Succeeded", Runs: runs})
+	if got.LastRun != "Succeeded" {
+		t.Errorf("LastRun = %q, want Succeeded", got.LastRun)
+	}
+	if diff := cmp.Diff(runs[:catalogv1alpha1.MaxStatusRuns], got.Runs); diff != "" {
+		t.Errorf("Runs mismatch, want the first %d (-want +got):\n%s", catalogv1alpha1.MaxStatusRuns, diff)
 	}
 }
 

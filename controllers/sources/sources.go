@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -64,6 +65,37 @@ type Kind struct {
 	// returns what an object is part of, so that an event on a part reaches the entity
 	// of the whole.
 	Parents func(obj *unstructured.Unstructured) []ObjectRef
+	// RunOf, for kinds whose objects are runs (Argo Workflows), reads one run: of the
+	// runs of one group only the newest counts toward health, so that a failure that a
+	// later run fixed does not keep an entity Degraded.
+	RunOf func(obj *unstructured.Unstructured) (Run, bool)
+	// Indexes are cache indexes to add to the kind's informer, by name.
+	Indexes map[string]func(obj *unstructured.Unstructured) []string
+	// Carrier kinds (a WorkflowTemplate) are no source themselves — they have no status —
+	// but carry membership: their runs join the entity they are labelled for.
+	Carrier bool
+	// Runs, for kinds that start runs (a CronWorkflow, a WorkflowTemplate), finds an
+	// object's runs: objects of kind RunKind in its namespace whose index RunIndex holds
+	// RunKey(obj). Its runs belong to its entity.
+	Runs *RunsOf
+}
+
+// RunsOf says where the runs of an object are.
+type RunsOf struct {
+	RunKind  schema.GroupKind
+	RunIndex string
+	RunKey   func(obj *unstructured.Unstructured) string
+}
+
+// Run is one run of something scheduled or templated.
+type Run struct {
+	// Group is what the run is one of (a cron schedule, a template); the newest run of a
+	// group is the one that counts.
+	Group             string
+	Name, Namespace   string
+	Phase             string
+	Created           time.Time
+	Started, Finished time.Time
 }
 
 // WithGVK returns k reading group/version/kind.

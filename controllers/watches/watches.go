@@ -230,6 +230,19 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 		m.keep.Delete(k.GVK)
 		return fmt.Errorf("indexing %s: %w", k.GVK, err)
 	}
+	for name, fn := range k.Indexes {
+		extract := fn
+		if err := m.cache.IndexField(ctx, obj, name, func(o client.Object) []string {
+			u, ok := o.(*unstructured.Unstructured)
+			if !ok {
+				return nil
+			}
+			return extract(u)
+		}); err != nil {
+			m.keep.Delete(k.GVK)
+			return fmt.Errorf("indexing %s by %s: %w", k.GVK, name, err)
+		}
+	}
 	inf, err := m.cache.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
 	if err != nil {
 		m.keep.Delete(k.GVK)
