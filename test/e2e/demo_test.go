@@ -40,6 +40,8 @@ var _ = Describe("make demo", func() {
 		By("showing which managed resource of the sample Crossplane claim fails")
 		Expect(text).To(MatchRegexp(`payments-db\s+Resource\s+group:default/payments\s+Degraded\s+2/5\s`))
 		Expect(text).To(ContainSubstring("Instance payments-db-x7k2p-primary is Degraded: create failed"))
+		By("counting only the newest run of the sample CronWorkflow")
+		Expect(text).To(MatchRegexp(`billing-report\s+Component\s+group:default/payments\s+Degraded\s+1/2\s`))
 		Expect(text).To(ContainSubstring("export KUBECONFIG="))
 		Expect(text).To(ContainSubstring("Stopping the control plane"))
 	})
