@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -74,9 +75,16 @@ func (e *Engine) CacheOptions() cache.Options {
 	if len(e.opts.ArgoCDNamespaces) > 0 {
 		byObject[&corev1.Secret{}] = clusterSecretsCache(e.opts.ArgoCDNamespaces)
 	}
+	strip := cachetransform.New(keepSpec)
 	return cache.Options{
-		DefaultTransform: cachetransform.New(keepSpec),
-		ByObject:         byObject,
+		DefaultTransform: func(obj any) (any, error) {
+			obj, err := strip(obj)
+			if u, ok := obj.(*unstructured.Unstructured); ok && e.Watches != nil {
+				e.Watches.Trim(u)
+			}
+			return obj, err
+		},
+		ByObject: byObject,
 	}
 }
 

@@ -46,7 +46,10 @@ status:
   progress: 3/3
   startedAt: "2026-11-20T02:00:00Z"
   finishedAt: "2026-11-20T02:05:00Z"
-`, name, ns, labelKey, owner, owner, phase, message)
+  nodes:
+    %s: {id: %s, name: %s, type: Steps, phase: %s, children: [%s-1]}
+    %s-1: {id: %s-1, name: "%s[0].test", type: Pod, phase: %s}
+`, name, ns, labelKey, owner, owner, phase, message, name, name, name, phase, name, name, name, name, phase)
 }
 
 var _ = Describe("Argo Workflows runs and schedules", Ordered, func() {
@@ -95,6 +98,22 @@ spec: {entrypoint: main, templates: [{name: main, container: {image: golang:1.26
 			g.Expect(got.Status.Runs[1].Phase).To(Equal("Failed"))
 			g.Expect(got.Status.Runs[0].StartedAt).NotTo(BeNil())
 		}).WithTimeout(10 * time.Second).Should(Succeed())
+	})
+
+	It("keeps no node graph of finished runs in the cache", func() {
+		cached := &unstructured.Unstructured{}
+		cached.SetGroupVersionKind(workflowGVK)
+		Expect(engine.Entities.Cache.Get(ctx, client.ObjectKey{Namespace: ns, Name: "ci-payments-1"}, cached)).To(Succeed())
+		status, _, _ := unstructured.NestedMap(cached.Object, "status")
+		Expect(status).To(HaveKeyWithValue("phase", "Failed"))
+		Expect(status).NotTo(HaveKey("nodes"))
+		spec, _, _ := unstructured.NestedMap(cached.Object, "spec")
+		Expect(spec).NotTo(HaveKey("arguments"), "only spec.suspend is read")
+
+		stored := &unstructured.Unstructured{}
+		stored.SetGroupVersionKind(workflowGVK)
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "ci-payments-1"}, stored)).To(Succeed())
+		Expect(stored.Object["status"]).To(HaveKey("nodes"), "the API server still has them")
 	})
 
 	It("turns Degraded with the run's message when the newest run fails", func() {

@@ -58,6 +58,11 @@ type Kind struct {
 	// cache keeps only those, so memory grows with what is read, not with what sources
 	// hold. Nil keeps no spec at all.
 	KeepSpec [][]string
+	// Trim, when set, drops from an object as it enters the cache the parts of its status
+	// that Map never reads (an Application's sync history, a finished Workflow's node
+	// graph), so that memory follows what is read. It must be idempotent and must not
+	// change what Map returns.
+	Trim func(obj *unstructured.Unstructured)
 	// Children, for kinds made of other objects (Crossplane claims and composites),
 	// returns what an object is made of; those objects belong to its entity too.
 	Children func(obj *unstructured.Unstructured) []ObjectRef

@@ -53,6 +53,7 @@ type Manager struct {
 	// keep holds each watched kind's KeepSpec, apart from mu, because the cache transform
 	// reads it for every object, also while a watch is being started under mu.
 	keep sync.Map // schema.GroupVersionKind → [][]string
+	trim sync.Map // schema.GroupVersionKind → func(*unstructured.Unstructured)
 
 	mu      sync.RWMutex
 	watches map[schema.GroupVersionKind]*watch
@@ -225,6 +226,9 @@ func newObject(gvk schema.GroupVersionKind) *unstructured.Unstructured {
 func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kind) error {
 	// Known before the first object arrives, so that the cache strips every one of them.
 	m.keep.Store(k.GVK, k.KeepSpec)
+	if k.Trim != nil {
+		m.trim.Store(k.GVK, k.Trim)
+	}
 	obj := newObject(k.GVK)
 	if err := m.cache.IndexField(ctx, obj, KubernetesIDIndex, kubernetesID); err != nil {
 		m.keep.Delete(k.GVK)
@@ -295,6 +299,15 @@ func (m *Manager) stopLocked(ctx context.Context, gvk schema.GroupVersionKind) {
 	}
 	delete(m.watches, gvk)
 	m.keep.Delete(gvk)
+	m.trim.Delete(gvk)
+}
+
+// Trim drops from obj what the mapper of its watched kind never reads; the cache
+// transform calls it for every object.
+func (m *Manager) Trim(obj *unstructured.Unstructured) {
+	if v, ok := m.trim.Load(obj.GroupVersionKind()); ok {
+		v.(func(*unstructured.Unstructured))(obj)
+	}
 }
 
 // KeepSpec returns the spec fields the mapper of a watched kind reads; ok is false for

@@ -49,6 +49,7 @@ func (f *Family) KindsFor(crd *apiextensionsv1.CustomResourceDefinition) []sourc
 			return res
 		}
 		k.KeepSpec = KeepSpecApplication()
+		k.Trim = TrimApplication
 		return []sources.Kind{k}
 	case KindApplicationSet:
 		k := gvk(KindApplicationSet)

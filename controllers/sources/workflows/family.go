@@ -38,6 +38,7 @@ func (Family) KindsFor(crd *apiextensionsv1.CustomResourceDefinition) []sources.
 	case KindWorkflow:
 		k.Map = MapWorkflow
 		k.KeepSpec = KeepSpecWorkflow()
+		k.Trim = TrimWorkflow
 		k.RunOf = runOf
 		k.Parents = starters
 		k.Indexes = map[string]func(*unstructured.Unstructured) []string{IndexRunOwner: runOwners}
