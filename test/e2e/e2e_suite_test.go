@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -31,6 +32,7 @@ var (
 	managerBin  string
 	manager     *testenv.Manager
 	metricsAddr string
+	restConfig  *rest.Config
 )
 
 func TestE2E(t *testing.T) {
@@ -42,8 +44,9 @@ var _ = BeforeSuite(func() {
 	var err error
 	testEnv, err = testenv.New()
 	Expect(err).NotTo(HaveOccurred())
-	cfg, err := testEnv.Start()
+	restConfig, err = testEnv.Start()
 	Expect(err).NotTo(HaveOccurred())
+	cfg := restConfig
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
