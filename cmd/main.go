@@ -27,6 +27,7 @@ import (
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers"
+	"github.com/entityhub/entityhub/controllers/catalogserver"
 	"github.com/entityhub/entityhub/controllers/sources"
 	"github.com/entityhub/entityhub/controllers/sources/argocd"
 	"github.com/entityhub/entityhub/controllers/sources/crossplane"
@@ -47,6 +48,9 @@ type options struct {
 	gracePeriod      time.Duration
 	sourceKinds      stringList
 	argocdNamespaces stringList
+	catalogAddr      string
+	catalogURL       string
+	catalogAuth      bool
 	concurrency      int
 	zap              zap.Options
 }
@@ -94,6 +98,15 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.Var(&o.argocdNamespaces, "argocd-namespace",
 		"Namespace where Argo CD keeps its cluster Secrets, to name Applications' destination clusters "+
 			"(default argocd; repeat or separate with commas for several Argo CD instances).")
+	fs.StringVar(&o.catalogAddr, "catalog-bind-address", "0",
+		"Address the Backstage catalog endpoint listens on, such as :8090; \"0\" (the default) turns it off. "+
+			"It serves every CatalogEntity as a Backstage descriptor (YAML, or JSON on Accept: application/json).")
+	fs.StringVar(&o.catalogURL, "catalog-url", "",
+		"The catalog endpoint's URL as Backstage reaches it, written into backstage.io/managed-by-location; "+
+			"default: the URL of each request.")
+	fs.BoolVar(&o.catalogAuth, "catalog-auth", false,
+		"Require a bearer token on the catalog endpoint, checked with TokenReview and SubjectAccessReview: "+
+			"only callers allowed to list catalogentities are served.")
 	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", 4,
 		"How many entities are reconciled at once.")
 	o.zap.BindFlags(fs)
@@ -126,11 +139,22 @@ func (o *options) validate() error {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "export" {
+		if err := runExport(os.Args[2:]); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				os.Exit(0)
+			}
+			fmt.Fprintln(os.Stderr, "entityhub export:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var opts options
 	fs := flag.CommandLine
 	fs.Usage = func() {
 		out := fs.Output()
-		_, _ = fmt.Fprintf(out, "Usage: %s [flags]\n\n", os.Args[0])
+		_, _ = fmt.Fprintf(out, "Usage: %s [flags]          run the manager\n", os.Args[0])
+		_, _ = fmt.Fprintf(out, "       %s export [flags]   print CatalogEntities as Backstage descriptors (export -h)\n\n", os.Args[0])
 		_, _ = fmt.Fprintln(out, "entityhub watches Argo CD, Crossplane and Argo Workflows objects on a hub cluster")
 		_, _ = fmt.Fprintln(out, "and publishes one CatalogEntity per software entity, with its true status.")
 		_, _ = fmt.Fprintln(out, "\nFlags:")
@@ -152,6 +176,24 @@ func main() {
 		log.Error(err, "Manager stopped")
 		os.Exit(1)
 	}
+}
+
+// addCatalogServer serves the entities as Backstage descriptors when
+// --catalog-bind-address is set; every replica serves, from its own cache.
+func addCatalogServer(mgr ctrl.Manager, opts options) error {
+	if opts.catalogAddr == "" || opts.catalogAddr == "0" {
+		return nil
+	}
+	catalogserver.Register()
+	handler := &catalogserver.Handler{
+		Reader:  mgr.GetCache(),
+		Options: catalogserver.Options{LocationURL: opts.catalogURL, DefaultOwner: opts.defaultOwner},
+		Log:     ctrl.Log.WithName("catalog"),
+	}
+	if opts.catalogAuth {
+		handler.Authorizer = catalogserver.NewTokenAuthorizer(mgr.GetClient())
+	}
+	return mgr.Add(&catalogserver.Server{Addr: opts.catalogAddr, Handler: handler, Log: ctrl.Log.WithName("catalog")})
 }
 
 // extraKinds parses --source-kind.
@@ -232,6 +274,9 @@ func run(opts options) error {
 
 	ctx := ctrl.SetupSignalHandler()
 	if err := engine.SetupWithManager(ctx, mgr); err != nil {
+		return err
+	}
+	if err := addCatalogServer(mgr, opts); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -116,8 +118,13 @@ func run(managerBin string, once bool) (err error) {
 	if err != nil {
 		return err
 	}
+	catalogAddr, err := testenv.FreePort()
+	if err != nil {
+		return err
+	}
 	mgr, err := testenv.StartManager(managerBin, kubeconfig, filepath.Join(dir, "manager.log"),
-		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address="+probeAddr)
+		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address="+probeAddr,
+		"--catalog-bind-address="+catalogAddr)
 	if err != nil {
 		return err
 	}
@@ -139,6 +146,12 @@ func run(managerBin string, once bool) (err error) {
 	if err := kubectl("get", "catalogentities", "-A", "-o", "wide"); err != nil {
 		return err
 	}
+	catalogURL := "http://" + catalogAddr + "/entities"
+	sample, err := catalogSample(ctx, catalogURL, "payments-db")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nThe Backstage catalog endpoint serves every entity as a descriptor; payments-db:\n\n%s\n", sample)
 	fmt.Printf(`
 The control plane keeps running until Ctrl-C. In another terminal:
 
@@ -148,9 +161,10 @@ The control plane keeps running until Ctrl-C. In another terminal:
   kubectl describe ce payments-api -n entityhub-system     # events on health changes
   kubectl get applications -n argocd                       # the sources
 
+Catalog:      %s   (a Backstage url location; ?kind=Component, ?namespace=default)
 Manager log:  %s
 Metrics:      http://%s/metrics
-`, kubeconfig, mgr.LogPath, metricsAddr)
+`, kubeconfig, catalogURL, mgr.LogPath, metricsAddr)
 
 	if once {
 		return nil
@@ -211,6 +225,32 @@ func waitForStatus(ctx context.Context, cfg *rest.Config, mgr *testenv.Manager) 
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// catalogSample fetches the catalog endpoint and returns the descriptor named name.
+func catalogSample(ctx context.Context, url, name string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("reading the catalog endpoint: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("the catalog endpoint answered %s: %s", resp.Status, body)
+	}
+	for _, doc := range strings.Split(string(body), "---\n") {
+		if strings.Contains(doc, "\n  name: "+name+"\n") {
+			return doc, nil
+		}
+	}
+	return "", fmt.Errorf("the catalog endpoint does not serve %s", name)
 }
 
 // printLog shows the end of the manager's log, to explain a failure.

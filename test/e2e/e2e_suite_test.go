@@ -32,6 +32,7 @@ var (
 	managerBin  string
 	manager     *testenv.Manager
 	metricsAddr string
+	catalogAddr string
 	restConfig  *rest.Config
 )
 
@@ -67,8 +68,11 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	metricsAddr, err = testenv.FreePort()
 	Expect(err).NotTo(HaveOccurred())
+	catalogAddr, err = testenv.FreePort()
+	Expect(err).NotTo(HaveOccurred())
 	manager, err = testenv.StartManager(managerBin, kubeconfig, dir+"/manager.log",
-		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address="+probeAddr)
+		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address="+probeAddr,
+		"--catalog-bind-address="+catalogAddr, "--catalog-auth")
 	Expect(err).NotTo(HaveOccurred())
 })
 
