@@ -1,0 +1,115 @@
+package catalogserver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+)
+
+// Timeouts of the Server. The body can be megabytes for a large fleet, so writes get
+// more time than headers; slow or idle clients cannot hold connections forever.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 2 * time.Minute
+	idleTimeout       = 2 * time.Minute
+	// DefaultShutdownTimeout is how long Start waits for requests in flight once its
+	// context is done.
+	DefaultShutdownTimeout = 10 * time.Second
+)
+
+// Server serves Handler on Addr for as long as the manager runs. It is a
+// manager.Runnable that does not need leader election: every replica reads the same
+// entities from its own cache, so every replica can answer.
+type Server struct {
+	// Addr is the address to listen on, such as ":8082".
+	Addr string
+	// Handler answers requests, usually a *Handler.
+	Handler http.Handler
+	// TLSConfig, when set, makes the server speak HTTPS only. Give it a GetCertificate
+	// (controller-runtime's certwatcher) to follow rotated certificates.
+	TLSConfig *tls.Config
+	// ShutdownTimeout bounds the graceful shutdown; DefaultShutdownTimeout when zero.
+	ShutdownTimeout time.Duration
+	// Log receives start and stop messages.
+	Log logr.Logger
+}
+
+var (
+	_ manager.Runnable               = (*Server)(nil)
+	_ manager.LeaderElectionRunnable = (*Server)(nil)
+)
+
+// NeedLeaderElection implements manager.LeaderElectionRunnable: false, every replica serves.
+func (s *Server) NeedLeaderElection() bool { return false }
+
+// Start implements manager.Runnable: it listens on Addr, serves until ctx is done, then
+// lets requests in flight finish within the shutdown timeout. It returns an error when
+// it cannot listen, so that a taken port stops the manager instead of going unnoticed.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("catalog endpoint: listening on %s: %w", s.Addr, err)
+	}
+	return s.serve(ctx, ln)
+}
+
+// serve is Start on a listener that is already open.
+func (s *Server) serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		// No BaseContext from ctx: requests in flight at shutdown should finish, not
+		// be cancelled with the manager's context.
+		MaxHeaderBytes: 64 << 10,
+	}
+	scheme := "http"
+	if s.TLSConfig != nil {
+		cfg := s.TLSConfig.Clone()
+		if len(cfg.NextProtos) == 0 {
+			// HTTP/1.1 only: the body is one response, and HTTP/2 brings the Rapid
+			// Reset class of problems for no gain here.
+			cfg.NextProtos = []string{"http/1.1"}
+		}
+		if cfg.MinVersion == 0 {
+			cfg.MinVersion = tls.VersionTLS12
+		}
+		srv.TLSConfig = cfg
+		ln = tls.NewListener(ln, cfg)
+		scheme = "https"
+	}
+
+	stopped := make(chan error, 1)
+	go func() {
+		<-ctx.Done()
+		timeout := s.ShutdownTimeout
+		if timeout <= 0 {
+			timeout = DefaultShutdownTimeout
+		}
+		// The manager's context is done already: shutdown gets a fresh one.
+		sctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		stopped <- srv.Shutdown(sctx)
+	}()
+
+	s.Log.Info("Serving the Backstage catalog", "address", ln.Addr().String(), "scheme", scheme)
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("catalog endpoint: %w", err)
+	}
+	if err := <-stopped; err != nil {
+		s.Log.Error(err, "Catalog endpoint did not stop in time; requests in flight were cut")
+		_ = srv.Close()
+	}
+	s.Log.Info("Stopped serving the Backstage catalog")
+	return nil
+}
