@@ -16,6 +16,7 @@ import (
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/fields"
 )
 
 // addFixtureSeeds adds the testdata fixtures whose names start with prefix, as JSON, so
@@ -134,7 +135,7 @@ func checkMapApplication(t *testing.T, obj map[string]any, clusters ClusterNamer
 			t.Errorf("MapApplication(%v).Sync = %q, but status.sync.status is %q", obj, got.Sync, word)
 		}
 	}
-	if name, _, _ := unstructured.NestedString(obj, "spec", "destination", "name"); name != "" && got.Cluster != printable(name) {
+	if name, _, _ := unstructured.NestedString(obj, "spec", "destination", "name"); name != "" && got.Cluster != fields.Printable(name) {
 		t.Errorf("MapApplication(%v).Cluster = %q, want the destination's name %q", obj, got.Cluster, name)
 	}
 

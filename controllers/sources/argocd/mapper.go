@@ -5,15 +5,14 @@
 package argocd
 
 import (
-	"encoding/json"
 	"fmt"
-	"reflect"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/fields"
 )
 
 // FamilyName labels Argo CD's kinds, in metrics and in sources.Kind.Family.
@@ -97,7 +96,7 @@ func mapApplication(obj *unstructured.Unstructured, clusters ClusterNamer) sourc
 		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "no object"}
 	}
 	r := &reader{}
-	status, _ := r.object(obj.Object, "status", "status")
+	status, _ := r.Object(obj.Object, "status", "status")
 	h := r.health(status)
 	sync, syncNote := r.sync(status)
 	revision := r.revision(status)
@@ -107,32 +106,32 @@ func mapApplication(obj *unstructured.Unstructured, clusters ClusterNamer) sourc
 
 	res := sources.Result{
 		Sync:     sync,
-		Phase:    printable(phase),
-		Cluster:  printable(cluster),
-		Revision: printable(revision),
+		Phase:    fields.Printable(phase),
+		Cluster:  fields.Printable(cluster),
+		Revision: fields.Printable(revision),
 	}
-	if r.problem != "" {
+	if r.Problem() != "" {
 		res.Health = catalogv1alpha1.HealthUnknown
-		res.Message = printable(r.problem)
+		res.Message = fields.Printable(r.Problem())
 		return res
 	}
 	res.Health = h.health
 	// The health's own message first: it is Argo CD's summary. Argo CD 3 leaves it
 	// empty, and then an error condition is what a person can act on.
-	message := firstNonEmpty(h.message, condMessage)
+	message := fields.FirstNonEmpty(h.message, condMessage)
 	if failedPhases[phase] {
-		message = firstNonEmpty(message, opMessage)
+		message = fields.FirstNonEmpty(message, opMessage)
 	}
 	switch {
 	case h.note != "":
-		message = join(h.note, message)
+		message = fields.Join(h.note, message)
 	case h.word == "" && message == "":
 		message = MessageNotReconciled
 	}
 	if message == "" {
 		message = syncNote
 	}
-	res.Message = printable(message)
+	res.Message = fields.Printable(message)
 	return res
 }
 
@@ -169,11 +168,11 @@ func mapApplicationSet(obj *unstructured.Unstructured) sources.Result {
 		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "no object"}
 	}
 	r := &reader{}
-	status, _ := r.object(obj.Object, "status", "status")
+	status, _ := r.Object(obj.Object, "status", "status")
 	h := r.health(status)
 	conds := r.conditions(status)
-	if r.problem != "" {
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: printable(r.problem)}
+	if r.Problem() != "" {
+		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: fields.Printable(r.Problem())}
 	}
 
 	var decided *condition
@@ -192,7 +191,7 @@ func mapApplicationSet(obj *unstructured.Unstructured) sources.Result {
 
 	res := sources.Result{}
 	if decided != nil {
-		res.Phase = printable(firstNonEmpty(decided.reason, decided.typ))
+		res.Phase = fields.Printable(fields.FirstNonEmpty(decided.reason, decided.typ))
 	}
 	switch {
 	case h.word != "":
@@ -201,12 +200,12 @@ func mapApplicationSet(obj *unstructured.Unstructured) sources.Result {
 		res.Health = h.health
 		message := h.message
 		if decided != nil {
-			message = firstNonEmpty(message, decided.message)
+			message = fields.FirstNonEmpty(message, decided.message)
 		}
-		res.Message = printable(join(h.note, message))
+		res.Message = fields.Printable(fields.Join(h.note, message))
 	case decided != nil:
 		res.Health = health
-		res.Message = printable(decided.message)
+		res.Message = fields.Printable(decided.message)
 	case len(conds) == 0:
 		res.Health = catalogv1alpha1.HealthUnknown
 		res.Message = MessageNoStatus
@@ -234,9 +233,9 @@ type healthStatus struct {
 // health reads status.health, which Applications and ApplicationSets share.
 func (r *reader) health(status map[string]any) healthStatus {
 	h := healthStatus{health: catalogv1alpha1.HealthUnknown}
-	hs, _ := r.object(status, "health", "status.health")
-	h.word, _ = r.str(hs, "status", "status.health.status")
-	h.message, _ = r.str(hs, "message", "status.health.message")
+	hs, _ := r.Object(status, "health", "status.health")
+	h.word, _ = r.Str(hs, "status", "status.health.status")
+	h.message, _ = r.Str(hs, "message", "status.health.message")
 	if h.word == "" {
 		return h
 	}
@@ -257,11 +256,11 @@ func (r *reader) sync(status map[string]any) (catalogv1alpha1.SyncStatus, string
 	if status["sync"] == nil {
 		return "", ""
 	}
-	ss, ok := r.object(status, "sync", "status.sync")
+	ss, ok := r.Object(status, "sync", "status.sync")
 	if !ok {
 		return catalogv1alpha1.SyncUnknown, "" // r has the problem
 	}
-	word, _ := r.str(ss, "status", "status.sync.status")
+	word, _ := r.Str(ss, "status", "status.sync.status")
 	if known, ok := syncWords[word]; ok {
 		return known, ""
 	}
@@ -274,9 +273,9 @@ func (r *reader) sync(status map[string]any) (catalogv1alpha1.SyncStatus, string
 // revision reads the revision Argo CD compared against: status.sync.revisions, one per
 // source, for an Application with several sources, else status.sync.revision.
 func (r *reader) revision(status map[string]any) string {
-	ss, _ := r.object(status, "sync", "status.sync")
-	single, _ := r.str(ss, "revision", "status.sync.revision")
-	list, _ := r.list(ss, "revisions", "status.sync.revisions")
+	ss, _ := r.Object(status, "sync", "status.sync")
+	single, _ := r.Str(ss, "revision", "status.sync.revision")
+	list, _ := r.List(ss, "revisions", "status.sync.revisions")
 	if len(list) == 0 {
 		return single
 	}
@@ -287,9 +286,8 @@ func (r *reader) revision(status map[string]any) string {
 			// Keep the place: the revisions line up with spec.sources.
 			continue
 		}
-		s, ok := asString(v)
+		s, ok := r.StrValue(v, path)
 		if !ok {
-			r.fail(path, v, "a string")
 			return ""
 		}
 		revs[i] = s
@@ -300,9 +298,9 @@ func (r *reader) revision(status map[string]any) string {
 // operation reads status.operationState: its phase, and its message, which says why
 // the last sync failed when it did.
 func (r *reader) operation(status map[string]any) (phase, message string) {
-	op, _ := r.object(status, "operationState", "status.operationState")
-	phase, _ = r.str(op, "phase", "status.operationState.phase")
-	message, _ = r.str(op, "message", "status.operationState.message")
+	op, _ := r.Object(status, "operationState", "status.operationState")
+	phase, _ = r.Str(op, "phase", "status.operationState.phase")
+	message, _ = r.Str(op, "message", "status.operationState.message")
 	return phase, message
 }
 
@@ -331,27 +329,17 @@ type condition struct {
 // conditions reads status.conditions, skipping null entries as the API server's
 // decoder would.
 func (r *reader) conditions(status map[string]any) []condition {
-	list, _ := r.list(status, "conditions", "status.conditions")
 	var out []condition
-	for i, v := range list {
-		if v == nil {
-			continue
-		}
-		path := fmt.Sprintf("status.conditions[%d]", i)
-		m, ok := asMap(v)
-		if !ok {
-			r.fail(path, v, "an object")
-			return nil
-		}
+	for path, m := range r.Objects(status, "conditions", "status.conditions") {
 		var c condition
-		c.typ, _ = r.str(m, "type", path+".type")
-		c.status, _ = r.str(m, "status", path+".status")
-		c.reason, _ = r.str(m, "reason", path+".reason")
-		c.message, _ = r.str(m, "message", path+".message")
-		if r.problem != "" {
-			return nil
-		}
+		c.typ, _ = r.Str(m, "type", path+".type")
+		c.status, _ = r.Str(m, "status", path+".status")
+		c.reason, _ = r.Str(m, "reason", path+".reason")
+		c.message, _ = r.Str(m, "message", path+".message")
 		out = append(out, c)
+	}
+	if r.Problem() != "" {
+		return nil
 	}
 	return out
 }
@@ -361,10 +349,10 @@ func (r *reader) conditions(status map[string]any) []condition {
 // are set, and a server is resolved the way Argo CD resolves it, through its cluster
 // Secrets, with the in-cluster URL named as Argo CD names it when no Secret does.
 func (r *reader) cluster(obj map[string]any, clusters ClusterNamer) string {
-	spec, _ := r.object(obj, "spec", "spec")
-	dest, _ := r.object(spec, "destination", "spec.destination")
-	name, _ := r.str(dest, "name", "spec.destination.name")
-	server, _ := r.str(dest, "server", "spec.destination.server")
+	spec, _ := r.Object(obj, "spec", "spec")
+	dest, _ := r.Object(spec, "destination", "spec.destination")
+	name, _ := r.Str(dest, "name", "spec.destination.name")
+	server, _ := r.Str(dest, "server", "spec.destination.server")
 	if name != "" {
 		return name
 	}
@@ -383,169 +371,10 @@ func (r *reader) cluster(obj map[string]any, clusters ClusterNamer) string {
 	return server
 }
 
-// reader reads fields of an unstructured object and remembers the first one that is
-// not what Argo CD writes, so that the mapping reads straight through and says at the
-// end what was wrong. A missing or null field is never a problem: Argo CD omits empty
-// fields.
+// reader reads an Application's or ApplicationSet's fields; its own methods read the
+// parts of status that Argo CD's two kinds share. Argo CD omits empty fields, so a
+// missing field is never a problem, and objects built in code are read leniently (see
+// fields.Reader).
 type reader struct {
-	problem string
-}
-
-// fail records that the field at path holds got where want was expected, unless an
-// earlier field already failed: the first problem is the one reported.
-func (r *reader) fail(path string, got any, want string) {
-	if r.problem == "" {
-		r.problem = path + " is " + kindOf(got) + ", not " + want
-	}
-}
-
-// object returns the object at m[key]; ok is false when it is missing, null or not an
-// object (which is a problem).
-func (r *reader) object(m map[string]any, key, path string) (map[string]any, bool) {
-	v := m[key]
-	if v == nil {
-		return nil, false
-	}
-	o, ok := asMap(v)
-	if !ok {
-		r.fail(path, v, "an object")
-	}
-	return o, ok
-}
-
-// str returns the string at m[key]; ok is false when it is missing, null or not a
-// string (which is a problem).
-func (r *reader) str(m map[string]any, key, path string) (string, bool) {
-	v := m[key]
-	if v == nil {
-		return "", false
-	}
-	s, ok := asString(v)
-	if !ok {
-		r.fail(path, v, "a string")
-	}
-	return s, ok
-}
-
-// list returns the list at m[key]; ok is false when it is missing, null or not a list
-// (which is a problem).
-func (r *reader) list(m map[string]any, key, path string) ([]any, bool) {
-	v := m[key]
-	if v == nil {
-		return nil, false
-	}
-	l, ok := asList(v)
-	if !ok {
-		r.fail(path, v, "a list")
-	}
-	return l, ok
-}
-
-// asMap returns v as an object. Objects decoded from the API server are always
-// map[string]any; other maps with string keys come from objects built in code, and
-// are read rather than rejected, without modifying them.
-func asMap(v any) (map[string]any, bool) {
-	if m, ok := v.(map[string]any); ok {
-		return m, true
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Map || rv.Type().Key().Kind() != reflect.String {
-		return nil, false
-	}
-	out := make(map[string]any, rv.Len())
-	for it := rv.MapRange(); it.Next(); {
-		out[it.Key().String()] = it.Value().Interface()
-	}
-	return out, true
-}
-
-// asList returns v as a list; like asMap it also reads lists built in code, such as
-// []string.
-func asList(v any) ([]any, bool) {
-	if l, ok := v.([]any); ok {
-		return l, true
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
-		return nil, false
-	}
-	out := make([]any, rv.Len())
-	for i := range out {
-		out[i] = rv.Index(i).Interface()
-	}
-	return out, true
-}
-
-// asString returns v as a string, including strings of named types; a json.Number is
-// a number, although Go stores it as a string.
-func asString(v any) (string, bool) {
-	switch s := v.(type) {
-	case string:
-		return s, true
-	case json.Number:
-		return "", false
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.String {
-		return "", false
-	}
-	return rv.String(), true
-}
-
-// kindOf names the kind of v the way a YAML or JSON author would, with an article. It
-// agrees with asMap, asList and asString, so that a message never says that an object
-// is not an object; what no JSON decoder produces is named by its Go type.
-func kindOf(v any) string {
-	if _, ok := v.(json.Number); ok {
-		return "a number"
-	}
-	if _, ok := asMap(v); ok {
-		return "an object"
-	}
-	if _, ok := asList(v); ok {
-		return "a list"
-	}
-	if _, ok := asString(v); ok {
-		return "a string"
-	}
-	switch reflect.ValueOf(v).Kind() {
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-		reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Invalid:
-		return "null"
-	default:
-		return fmt.Sprintf("a %T", v)
-	}
-}
-
-// firstNonEmpty returns the first of ss that is not "".
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-// join joins the parts of a message that are set with "; ".
-func join(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + "; " + b
-}
-
-// printable replaces invalid UTF-8 in s: an object built in code, unlike one read from
-// the API server, can carry any bytes, and what a mapper returns ends up in a status
-// field and in logs.
-func printable(s string) string {
-	return strings.ToValidUTF8(s, "\uFFFD")
+	fields.Reader
 }

@@ -7,10 +7,7 @@
 package crossplane
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
-	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -19,6 +16,7 @@ import (
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/fields"
 )
 
 // FamilyName labels Crossplane's kinds, in metrics and in sources.Kind.Family.
@@ -100,17 +98,19 @@ func mapResource(obj *unstructured.Unstructured) sources.Result {
 	if obj == nil {
 		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "no object"}
 	}
-	r := &reader{}
-	md := r.object(obj.Object, "metadata", "metadata")
-	generation := r.integer(md, "generation", "metadata.generation")
-	deleting := r.str(md, "deletionTimestamp", "metadata.deletionTimestamp") != ""
-	annotations := r.object(md, "annotations", "metadata.annotations")
-	pausedByAnnotation := r.str(annotations, meta.AnnotationKeyReconciliationPaused,
-		"metadata.annotations["+meta.AnnotationKeyReconciliationPaused+"]") == "true"
-	status := r.object(obj.Object, "status", "status")
+	r := newReader()
+	md, _ := r.Object(obj.Object, "metadata", "metadata")
+	generation, _ := r.Integer(md, "generation", "metadata.generation")
+	deletionTimestamp, _ := r.Str(md, "deletionTimestamp", "metadata.deletionTimestamp")
+	deleting := deletionTimestamp != ""
+	annotations, _ := r.Object(md, "annotations", "metadata.annotations")
+	paused, _ := r.Str(annotations, meta.AnnotationKeyReconciliationPaused,
+		"metadata.annotations["+meta.AnnotationKeyReconciliationPaused+"]")
+	pausedByAnnotation := paused == "true"
+	status, _ := r.Object(obj.Object, "status", "status")
 	all := r.conditions(status)
-	if r.problem != "" {
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: printable(r.problem)}
+	if r.Problem() != "" {
+		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: fields.Printable(r.Problem())}
 	}
 
 	conds := current(all, generation)
@@ -128,7 +128,7 @@ func mapResource(obj *unstructured.Unstructured) sources.Result {
 			res.Message = synced.Message
 		}
 		if pausedByAnnotation || pausedByReason {
-			res.Message = join(res.Message, messageDeletionPaused)
+			res.Message = fields.Join(res.Message, messageDeletionPaused)
 		}
 	case failed:
 		res = sources.Result{Health: catalogv1alpha1.HealthDegraded, Phase: string(synced.Reason), Message: synced.Message}
@@ -148,8 +148,8 @@ func mapResource(obj *unstructured.Unstructured) sources.Result {
 	default:
 		res = sources.Result{Health: catalogv1alpha1.HealthProgressing, Message: noReadyMessage(all, conds, generation)}
 	}
-	res.Phase = printable(res.Phase)
-	res.Message = printable(res.Message)
+	res.Phase = fields.Printable(res.Phase)
+	res.Message = fields.Printable(res.Message)
 	return res
 }
 
@@ -216,184 +216,42 @@ func find(conds []xpv2.Condition, t xpv2.ConditionType) (xpv2.Condition, bool) {
 // read, such as a malformed lastTransitionTime, does not hide the health. Null entries
 // are skipped, as the API server's decoder would.
 func (r *reader) conditions(status map[string]any) []xpv2.Condition {
-	list := r.list(status, "conditions", "status.conditions")
 	var out []xpv2.Condition
-	for i, v := range list {
-		if v == nil {
-			continue
-		}
-		path := fmt.Sprintf("status.conditions[%d]", i)
-		m, ok := v.(map[string]any)
-		if !ok {
-			r.fail(path, v, "an object")
-			return nil
-		}
-		c := xpv2.Condition{
-			Type:               xpv2.ConditionType(r.str(m, "type", path+".type")),
-			Status:             corev1.ConditionStatus(r.str(m, "status", path+".status")),
-			Reason:             xpv2.ConditionReason(r.str(m, "reason", path+".reason")),
-			Message:            r.str(m, "message", path+".message"),
-			ObservedGeneration: r.integer(m, "observedGeneration", path+".observedGeneration"),
-		}
-		if c.Type == "" && r.problem == "" {
+	for path, m := range r.Objects(status, "conditions", "status.conditions") {
+		typ, _ := r.Str(m, "type", path+".type")
+		st, _ := r.Str(m, "status", path+".status")
+		reason, _ := r.Str(m, "reason", path+".reason")
+		message, _ := r.Str(m, "message", path+".message")
+		observed, _ := r.Integer(m, "observedGeneration", path+".observedGeneration")
+		if typ == "" {
 			// Type is what a condition is looked up by; one without it cannot be
 			// placed, and the schema Crossplane generates requires it.
-			r.problem = path + ".type is missing"
+			r.Fail(path + ".type is missing")
 		}
-		if r.problem != "" {
-			return nil
-		}
-		out = append(out, c)
+		out = append(out, xpv2.Condition{
+			Type:               xpv2.ConditionType(typ),
+			Status:             corev1.ConditionStatus(st),
+			Reason:             xpv2.ConditionReason(reason),
+			Message:            message,
+			ObservedGeneration: observed,
+		})
+	}
+	if r.Problem() != "" {
+		return nil
 	}
 	return out
 }
 
-// reader reads fields of an unstructured object and remembers the first one that is
-// not what Kubernetes or Crossplane writes, so that the mapping reads straight through
-// and says at the end what was wrong. A missing or null field is never a problem:
-// Crossplane omits empty fields.
-//
-// It reads the types a JSON decoder produces — which is all an object from the API
-// server or the informer cache can hold (their deep copy panics on anything else) —
-// and names anything else by its Go type.
+// reader reads a Crossplane resource's fields. It is JSONOnly: Crossplane's objects
+// only ever come from the API server or the informer cache, whose deep copy panics on
+// anything but the types a JSON decoder produces, so another type means the object is
+// not what it seems, and it is named by its Go type rather than read. Crossplane omits
+// empty fields, so a missing field is never a problem.
 type reader struct {
-	problem string
+	fields.Reader
 }
 
-// fail records that the field at path holds got where want was expected, unless an
-// earlier field already failed: the first problem is the one reported.
-func (r *reader) fail(path string, got any, want string) {
-	if r.problem == "" {
-		r.problem = path + " is " + kindOf(got) + ", not " + want
-	}
-}
-
-// object returns the object at m[key], or nil when it is missing, null or not an
-// object (which is a problem).
-func (r *reader) object(m map[string]any, key, path string) map[string]any {
-	v := m[key]
-	if v == nil {
-		return nil
-	}
-	o, ok := v.(map[string]any)
-	if !ok {
-		r.fail(path, v, "an object")
-	}
-	return o
-}
-
-// list returns the list at m[key], or nil when it is missing, null or not a list
-// (which is a problem).
-func (r *reader) list(m map[string]any, key, path string) []any {
-	v := m[key]
-	if v == nil {
-		return nil
-	}
-	l, ok := v.([]any)
-	if !ok {
-		r.fail(path, v, "a list")
-	}
-	return l
-}
-
-// str returns the string at m[key], or "" when it is missing, null or not a string
-// (which is a problem).
-func (r *reader) str(m map[string]any, key, path string) string {
-	v := m[key]
-	if v == nil {
-		return ""
-	}
-	s, ok := v.(string)
-	if !ok {
-		r.fail(path, v, "a string")
-	}
-	return s
-}
-
-// integer returns the whole number at m[key], or 0 when it is missing, null or not a
-// whole number (which is a problem). Generations arrive as int64 from a client, as
-// float64 from encoding/json and as json.Number from decoders that keep numbers as
-// written; all three are read, so that the answer does not depend on the decoder.
-func (r *reader) integer(m map[string]any, key, path string) int64 {
-	v := m[key]
-	if v == nil {
-		return 0
-	}
-	switch n := v.(type) {
-	case int64:
-		return n
-	case int:
-		return int64(n)
-	case int32:
-		return int64(n)
-	case float64:
-		return r.whole(n, path)
-	case float32:
-		return r.whole(float64(n), path)
-	case json.Number:
-		if i, err := n.Int64(); err == nil {
-			return i
-		}
-		if f, err := n.Float64(); err == nil {
-			return r.whole(f, path) // 5.0, 5e2
-		}
-		if r.problem == "" {
-			r.problem = fmt.Sprintf("%s is %s, not a whole number", path, printable(n.String()))
-		}
-		return 0
-	}
-	r.fail(path, v, "a number")
-	return 0
-}
-
-// whole returns n as an int64 when it is a whole number in range; otherwise it records
-// a problem and returns 0.
-func (r *reader) whole(n float64, path string) int64 {
-	// The range check keeps the conversion defined; 2^63 itself is out of range.
-	if n == math.Trunc(n) && n >= math.MinInt64 && n < math.MaxInt64 {
-		return int64(n)
-	}
-	if r.problem == "" {
-		r.problem = fmt.Sprintf("%s is %v, not a whole number", path, n)
-	}
-	return 0
-}
-
-// kindOf names the kind of v the way a YAML or JSON author would, with an article. It
-// agrees with reader's methods, so that a message never says that a number is not a
-// number; what no JSON decoder produces is named by its Go type.
-func kindOf(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "a list"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case float64, float32, int64, int, int32, json.Number:
-		return "a number"
-	case nil:
-		return "null"
-	}
-	return fmt.Sprintf("a %T", v)
-}
-
-// join joins the parts of a message that are set with "; ".
-func join(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + "; " + b
-}
-
-// printable replaces invalid UTF-8 in s: an object built in code, unlike one read from
-// the API server, can carry any bytes, and what a mapper returns ends up in a status
-// field and in logs.
-func printable(s string) string {
-	return strings.ToValidUTF8(s, "\uFFFD")
+// newReader returns a reader that has read nothing yet.
+func newReader() *reader {
+	return &reader{fields.Reader{JSONOnly: true}}
 }

@@ -8,7 +8,6 @@ package kstatus
 import (
 	"fmt"
 	"reflect"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -16,6 +15,7 @@ import (
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/fields"
 )
 
 // FamilyName labels the kinds named in configuration, in metrics and in Kind.Family.
@@ -63,7 +63,7 @@ func compute(obj *unstructured.Unstructured) sources.Result {
 		if why == "" {
 			why = err.Error()
 		}
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: printable("cannot read status: " + why)}
+		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: fields.Printable("cannot read status: " + why)}
 	}
 	if res == nil {
 		// Compute does not return nil without an error today; a later version might.
@@ -74,8 +74,8 @@ func compute(obj *unstructured.Unstructured) sources.Result {
 		// A status word added by a later kstatus: say which, rather than guess a health.
 		return sources.Result{
 			Health:  catalogv1alpha1.HealthUnknown,
-			Phase:   printable(string(res.Status)),
-			Message: printable("kstatus reported status " + string(res.Status) + ", which entityhub does not know: " + res.Message),
+			Phase:   fields.Printable(string(res.Status)),
+			Message: fields.Printable("kstatus reported status " + string(res.Status) + ", which entityhub does not know: " + res.Message),
 		}
 	}
 	phase := string(res.Status)
@@ -93,7 +93,7 @@ func compute(obj *unstructured.Unstructured) sources.Result {
 			}
 		}
 	}
-	return sources.Result{Health: health, Phase: phase, Message: printable(message)}
+	return sources.Result{Health: health, Phase: phase, Message: fields.Printable(message)}
 }
 
 // conditionFields are the fields of a condition kstatus reads, each as a string.
@@ -155,6 +155,10 @@ func unwrap(v reflect.Value) reflect.Value {
 }
 
 // jsonKind names the kind of v the way a YAML or JSON author would, with an article.
+// Maps, structs, slices, arrays and strings it names by reflect.Kind alone, as
+// conditionsProblem's checks go by it, rather than as fields.KindOf does, which names
+// a json.Number a number and a struct or a map without string keys by its Go type:
+// that would change kstatus' messages. Every other kind fields.KindOf names alike.
 func jsonKind(v any) string {
 	switch reflect.ValueOf(v).Kind() {
 	case reflect.Map, reflect.Struct:
@@ -163,24 +167,8 @@ func jsonKind(v any) string {
 		return "a list"
 	case reflect.String:
 		return "a string"
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-		reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Invalid:
-		return "null"
-	default:
-		return fmt.Sprintf("a %T", v)
 	}
-}
-
-// printable replaces invalid UTF-8 in s, which kstatus copies from the object's
-// conditions: an object built in code, unlike one read from the API server, can carry
-// any bytes, and the message ends up in a status field and in logs.
-func printable(s string) string {
-	return strings.ToValidUTF8(s, "\uFFFD")
+	return fields.KindOf(v)
 }
 
 // Kinds returns the family of the kinds named in configuration (such as the

@@ -17,6 +17,7 @@ import (
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/fields"
 )
 
 // addFixtureSeeds adds the testdata fixtures whose names start with prefix, as JSON, so
@@ -154,7 +155,7 @@ func checkMapWorkflow(t *testing.T, obj map[string]any) {
 		t.Errorf("MapWorkflow(%v) is Missing, which it never says", obj)
 	}
 	if got.Health != catalogv1alpha1.HealthUnknown {
-		if s, _ := phase.(string); got.Phase != printable(s) {
+		if s, _ := phase.(string); got.Phase != fields.Printable(s) {
 			t.Errorf("MapWorkflow(%v).Phase = %q, but status.phase is %v", obj, got.Phase, phase)
 		}
 	}

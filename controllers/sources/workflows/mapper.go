@@ -24,6 +24,7 @@ import (
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/fields"
 )
 
 // FamilyName labels Argo Workflows' kinds, in metrics and in sources.Kind.Family.
@@ -158,12 +159,12 @@ func mapWorkflow(obj *unstructured.Unstructured) sources.Result {
 		return unknown("no object")
 	}
 	r := &reader{}
-	status, _ := r.object(obj.Object, "status", "status")
-	phase, _ := r.str(status, "phase", "status.phase")
-	message, _ := r.str(status, "message", "status.message")
-	progress, _ := r.str(status, "progress", "status.progress")
-	if r.problem != "" {
-		return unknown(r.problem)
+	status, _ := r.Object(obj.Object, "status", "status")
+	phase, _ := r.Str(status, "phase", "status.phase")
+	message, _ := r.Str(status, "message", "status.message")
+	progress, _ := r.Str(status, "progress", "status.progress")
+	if r.Problem() != "" {
+		return unknown(r.Problem())
 	}
 
 	health, known := workflowHealth[phase]
@@ -176,14 +177,14 @@ func mapWorkflow(obj *unstructured.Unstructured) sources.Result {
 		// where it ranks.
 		return sources.Result{
 			Health:  catalogv1alpha1.HealthUnknown,
-			Phase:   printable(phase),
-			Message: printable(withProgress(progress, join(fmt.Sprintf("Argo Workflows reports phase %q, which entityhub does not know", phase), message))),
+			Phase:   fields.Printable(phase),
+			Message: fields.Printable(withProgress(progress, fields.Join(fmt.Sprintf("Argo Workflows reports phase %q, which entityhub does not know", phase), message))),
 		}
 	}
 	if health == catalogv1alpha1.HealthProgressing {
 		suspended := r.suspended(obj.Object, status)
-		if r.problem != "" {
-			return unknown(r.problem)
+		if r.Problem() != "" {
+			return unknown(r.Problem())
 		}
 		if suspended != "" {
 			health, note = catalogv1alpha1.HealthSuspended, suspended
@@ -191,8 +192,8 @@ func mapWorkflow(obj *unstructured.Unstructured) sources.Result {
 	}
 	return sources.Result{
 		Health:  health,
-		Phase:   printable(phase),
-		Message: printable(withProgress(progress, join(note, message))),
+		Phase:   fields.Printable(phase),
+		Message: fields.Printable(withProgress(progress, fields.Join(note, message))),
 	}
 }
 
@@ -204,11 +205,11 @@ func mapWorkflow(obj *unstructured.Unstructured) sources.Result {
 // offloaded to its database or compressed have no status.nodes; for them only
 // spec.suspend is seen.
 func (r *reader) suspended(obj, status map[string]any) string {
-	spec, _ := r.object(obj, "spec", "spec")
-	if suspend, _ := r.boolean(spec, "suspend", "spec.suspend"); suspend {
+	spec, _ := r.Object(obj, "spec", "spec")
+	if suspend, _ := r.Boolean(spec, "suspend", "spec.suspend"); suspend {
 		return MessageSuspended
 	}
-	nodes, _ := r.object(status, "nodes", "status.nodes")
+	nodes, _ := r.Object(status, "nodes", "status.nodes")
 	var badID, badProblem, waitingID, waitingStep string
 	for id, v := range nodes {
 		if v == nil {
@@ -218,26 +219,23 @@ func (r *reader) suspended(obj, status map[string]any) string {
 		// the first ID rather than at the first node visited.
 		nr := &reader{}
 		path := fmt.Sprintf("status.nodes[%q]", id)
-		node, ok := asMap(v)
-		if !ok {
-			nr.failKind(path, v, "an object")
-		}
-		typ, _ := nr.str(node, "type", path+".type")
-		phase, _ := nr.str(node, "phase", path+".phase")
-		displayName, _ := nr.str(node, "displayName", path+".displayName")
-		name, _ := nr.str(node, "name", path+".name")
-		if nr.problem != "" {
+		node, _ := nr.ObjectValue(v, path)
+		typ, _ := nr.Str(node, "type", path+".type")
+		phase, _ := nr.Str(node, "phase", path+".phase")
+		displayName, _ := nr.Str(node, "displayName", path+".displayName")
+		name, _ := nr.Str(node, "name", path+".name")
+		if nr.Problem() != "" {
 			if badProblem == "" || id < badID {
-				badID, badProblem = id, nr.problem
+				badID, badProblem = id, nr.Problem()
 			}
 			continue
 		}
 		if typ == "Suspend" && phase == "Running" && (waitingStep == "" || id < waitingID) {
-			waitingID, waitingStep = id, firstNonEmpty(displayName, name, id)
+			waitingID, waitingStep = id, fields.FirstNonEmpty(displayName, name, id)
 		}
 	}
 	if badProblem != "" {
-		r.fail(badProblem)
+		r.Fail(badProblem)
 		return ""
 	}
 	if waitingStep != "" {
@@ -325,15 +323,15 @@ func mapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
 		return unknown("no object")
 	}
 	r := &reader{}
-	spec, _ := r.object(obj.Object, "spec", "spec")
-	suspend, _ := r.boolean(spec, "suspend", "spec.suspend")
-	status, _ := r.object(obj.Object, "status", "status")
-	phase, _ := r.str(status, "phase", "status.phase")
+	spec, _ := r.Object(obj.Object, "spec", "spec")
+	suspend, _ := r.Boolean(spec, "suspend", "spec.suspend")
+	status, _ := r.Object(obj.Object, "status", "status")
+	phase, _ := r.Str(status, "phase", "status.phase")
 	conds := r.conditions(status)
 	succeeded, hasSucceeded := r.count(status, "succeeded", "status.succeeded")
 	failed, hasFailed := r.count(status, "failed", "status.failed")
-	if r.problem != "" {
-		return unknown(r.problem)
+	if r.Problem() != "" {
+		return unknown(r.Problem())
 	}
 
 	var errMessage string
@@ -361,7 +359,7 @@ func mapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
 	if hasFailed {
 		counts = append(counts, failed+" failed")
 	}
-	schedule = join(schedule, strings.Join(counts, ", "))
+	schedule = fields.Join(schedule, strings.Join(counts, ", "))
 
 	res := sources.Result{Phase: CronPhaseActive}
 	var note string
@@ -380,8 +378,8 @@ func mapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
 	default:
 		res.Health = catalogv1alpha1.HealthHealthy
 	}
-	res.Phase = printable(res.Phase)
-	res.Message = printable(join(join(note, errMessage), schedule))
+	res.Phase = fields.Printable(res.Phase)
+	res.Message = fields.Printable(fields.Join(fields.Join(note, errMessage), schedule))
 	return res
 }
 
@@ -445,20 +443,20 @@ func RunOf(obj *unstructured.Unstructured) (run Run, ok bool) {
 	if obj == nil || obj.Object == nil {
 		return Run{}, false
 	}
-	md, ok := asMap(obj.Object["metadata"])
+	md, ok := fields.AsMap(obj.Object["metadata"])
 	if !ok {
 		return Run{}, false
 	}
 	run.Name = stringOf(md["name"])
 	run.Namespace = stringOf(md["namespace"])
 	run.Created, _, _ = timestamp(md["creationTimestamp"])
-	if status, ok := asMap(obj.Object["status"]); ok {
+	if status, ok := fields.AsMap(obj.Object["status"]); ok {
 		run.Phase = stringOf(status["phase"])
 		run.Started, _, _ = timestamp(status["startedAt"])
 		run.Finished, _, _ = timestamp(status["finishedAt"])
 	}
 
-	labels, _ := asMap(md["labels"])
+	labels, _ := fields.AsMap(md["labels"])
 	in := run.Namespace + "/"
 	switch {
 	case stringOf(labels[LabelCronWorkflow]) != "":
@@ -519,7 +517,7 @@ func timestamp(v any) (t time.Time, set, ok bool) {
 	if v == nil {
 		return time.Time{}, false, false
 	}
-	s, isString := asString(v)
+	s, isString := fields.AsString(v)
 	if !isString {
 		return time.Time{}, true, false
 	}
@@ -532,13 +530,13 @@ func timestamp(v any) (t time.Time, set, ok bool) {
 
 // stringOf returns v as a printable string, or "" when it is not a string.
 func stringOf(v any) string {
-	s, _ := asString(v)
-	return printable(s)
+	s, _ := fields.AsString(v)
+	return fields.Printable(s)
 }
 
 // unknown is the result for an object that cannot be read, saying why.
 func unknown(why string) sources.Result {
-	return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: printable(why)}
+	return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: fields.Printable(why)}
 }
 
 // condition is the part of an Argo Workflows condition that is read.
@@ -549,108 +547,25 @@ type condition struct {
 // conditions reads status.conditions, skipping null entries as the API server's
 // decoder would.
 func (r *reader) conditions(status map[string]any) []condition {
-	list, _ := r.list(status, "conditions", "status.conditions")
 	var out []condition
-	for i, v := range list {
-		if v == nil {
-			continue
-		}
-		path := fmt.Sprintf("status.conditions[%d]", i)
-		m, ok := asMap(v)
-		if !ok {
-			r.failKind(path, v, "an object")
-			return nil
-		}
+	for path, m := range r.Objects(status, "conditions", "status.conditions") {
 		var c condition
-		c.typ, _ = r.str(m, "type", path+".type")
-		c.status, _ = r.str(m, "status", path+".status")
-		c.message, _ = r.str(m, "message", path+".message")
-		if r.problem != "" {
-			return nil
-		}
+		c.typ, _ = r.Str(m, "type", path+".type")
+		c.status, _ = r.Str(m, "status", path+".status")
+		c.message, _ = r.Str(m, "message", path+".message")
 		out = append(out, c)
+	}
+	if r.Problem() != "" {
+		return nil
 	}
 	return out
 }
 
-// reader reads fields of an unstructured object and remembers the first one that is
-// not what Argo Workflows writes, so that a mapping reads straight through and says at
-// the end what was wrong. A missing or null field is never a problem: Argo Workflows
-// omits empty fields.
+// reader reads a Workflow's or CronWorkflow's fields; its own methods read what only
+// Argo Workflows writes. Argo Workflows omits empty fields, so a missing field is never
+// a problem, and objects built in code are read leniently (see fields.Reader).
 type reader struct {
-	problem string
-}
-
-// fail records problem unless an earlier one was: the first problem is the one
-// reported.
-func (r *reader) fail(problem string) {
-	if r.problem == "" {
-		r.problem = problem
-	}
-}
-
-// failKind records that the field at path holds got where want was expected.
-func (r *reader) failKind(path string, got any, want string) {
-	r.fail(path + " is " + kindOf(got) + ", not " + want)
-}
-
-// object returns the object at m[key]; ok is false when it is missing, null or not an
-// object (which is a problem).
-func (r *reader) object(m map[string]any, key, path string) (map[string]any, bool) {
-	v := m[key]
-	if v == nil {
-		return nil, false
-	}
-	o, ok := asMap(v)
-	if !ok {
-		r.failKind(path, v, "an object")
-	}
-	return o, ok
-}
-
-// str returns the string at m[key]; ok is false when it is missing, null or not a
-// string (which is a problem).
-func (r *reader) str(m map[string]any, key, path string) (string, bool) {
-	v := m[key]
-	if v == nil {
-		return "", false
-	}
-	s, ok := asString(v)
-	if !ok {
-		r.failKind(path, v, "a string")
-	}
-	return s, ok
-}
-
-// list returns the list at m[key]; ok is false when it is missing, null or not a list
-// (which is a problem).
-func (r *reader) list(m map[string]any, key, path string) ([]any, bool) {
-	v := m[key]
-	if v == nil {
-		return nil, false
-	}
-	l, ok := asList(v)
-	if !ok {
-		r.failKind(path, v, "a list")
-	}
-	return l, ok
-}
-
-// boolean returns the boolean at m[key]; ok is false when it is missing, null or not a
-// boolean (which is a problem). A string "true" is not a boolean: the API server would
-// have rejected it under Argo Workflows' schema, so it says the object is not what it
-// seems.
-func (r *reader) boolean(m map[string]any, key, path string) (bool, bool) {
-	v := m[key]
-	if v == nil {
-		return false, false
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Bool {
-		r.failKind(path, v, "a boolean")
-		return false, false
-	}
-	return rv.Bool(), true
+	fields.Reader
 }
 
 // count returns the count at m[key], such as status.failed, written out in decimal; ok
@@ -662,7 +577,7 @@ func (r *reader) count(m map[string]any, key, path string) (string, bool) {
 		return "", false
 	}
 	bad := func(n string) (string, bool) {
-		r.fail(path + " is " + n + ", not a count")
+		r.Fail(path + " is " + n + ", not a count")
 		return "", false
 	}
 	if n, ok := v.(json.Number); ok {
@@ -671,7 +586,7 @@ func (r *reader) count(m map[string]any, key, path string) (string, bool) {
 		} else if f, err := n.Float64(); err == nil {
 			v = f
 		} else {
-			return bad(printable(n.String()))
+			return bad(fields.Printable(n.String()))
 		}
 	}
 	rv := reflect.ValueOf(v)
@@ -690,115 +605,6 @@ func (r *reader) count(m map[string]any, key, path string) (string, bool) {
 		}
 		return strconv.FormatFloat(f, 'f', -1, 64), true
 	}
-	r.failKind(path, v, "a number")
+	r.FailKind(path, v, "a number")
 	return "", false
-}
-
-// asMap returns v as an object. Objects decoded from the API server are always
-// map[string]any; other maps with string keys come from objects built in code, and
-// are read rather than rejected, without modifying them.
-func asMap(v any) (map[string]any, bool) {
-	if m, ok := v.(map[string]any); ok {
-		return m, true
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Map || rv.Type().Key().Kind() != reflect.String {
-		return nil, false
-	}
-	out := make(map[string]any, rv.Len())
-	for it := rv.MapRange(); it.Next(); {
-		out[it.Key().String()] = it.Value().Interface()
-	}
-	return out, true
-}
-
-// asList returns v as a list; like asMap it also reads lists built in code, such as
-// []string.
-func asList(v any) ([]any, bool) {
-	if l, ok := v.([]any); ok {
-		return l, true
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
-		return nil, false
-	}
-	out := make([]any, rv.Len())
-	for i := range out {
-		out[i] = rv.Index(i).Interface()
-	}
-	return out, true
-}
-
-// asString returns v as a string, including strings of named types; a json.Number is
-// a number, although Go stores it as a string.
-func asString(v any) (string, bool) {
-	switch s := v.(type) {
-	case string:
-		return s, true
-	case json.Number:
-		return "", false
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.String {
-		return "", false
-	}
-	return rv.String(), true
-}
-
-// kindOf names the kind of v the way a YAML or JSON author would, with an article. It
-// agrees with asMap, asList and asString, so that a message never says that an object
-// is not an object; what no JSON decoder produces is named by its Go type.
-func kindOf(v any) string {
-	if _, ok := v.(json.Number); ok {
-		return "a number"
-	}
-	if _, ok := asMap(v); ok {
-		return "an object"
-	}
-	if _, ok := asList(v); ok {
-		return "a list"
-	}
-	if _, ok := asString(v); ok {
-		return "a string"
-	}
-	switch reflect.ValueOf(v).Kind() {
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-		reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Invalid:
-		return "null"
-	default:
-		return fmt.Sprintf("a %T", v)
-	}
-}
-
-// firstNonEmpty returns the first of ss that is not "".
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-// join joins the parts of a message that are set with "; ".
-func join(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + "; " + b
-}
-
-// printable replaces invalid UTF-8 in s: an object built in code, unlike one read from
-// the API server, can carry any bytes, and what a mapper returns ends up in a status
-// field and in logs.
-func printable(s string) string {
-	return strings.ToValidUTF8(s, "\uFFFD")
 }
