@@ -146,6 +146,9 @@ func (o *exportOptions) client() (client.Client, error) {
 	rules.ExplicitPath = o.kubeconfig
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
 		&clientcmd.ConfigOverrides{CurrentContext: o.context}).ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		return nil, errors.New("export: no cluster to read from: pass --kubeconfig, set $KUBECONFIG, or run in a Pod")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("export: finding the cluster: %w", err)
 	}

@@ -77,7 +77,7 @@ const (
 // rules, so that a reference the API server accepts is one Backstage accepts too.
 // +kubebuilder:validation:MinLength=1
 // +kubebuilder:validation:MaxLength=191
-// +kubebuilder:validation:XValidation:rule="self.matches('^([a-zA-Z][a-zA-Z0-9]*:)?([a-z0-9]+(-+[a-z0-9]+)*/)?[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$') && self.matches('^([^:/]{1,63}:)?([^/]{1,63}/)?[^:/]{1,63}$')",message="must be a Backstage entity reference [<kind>:][<namespace>/]<name>, such as group:default/payments: kind of letters and digits, namespace of lowercase letters, digits and '-', name of letters and digits separated by single '-', '_' or '.', each part at most 63 characters"
+// +kubebuilder:validation:XValidation:rule="self.matches('^([a-zA-Z][a-zA-Z0-9]*:)?([a-z0-9]+(-[a-z0-9]+)*/)?[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$') && self.matches('^([^:/]{1,63}:)?([^/]{1,63}/)?[^:/]{1,63}$')",message="must be a Backstage entity reference [<kind>:][<namespace>/]<name>, such as group:default/payments: kind of letters and digits, namespace of lowercase letters, digits and '-', name of letters and digits separated by single '-', '_' or '.', each part at most 63 characters"
 type EntityRef string
 
 // Tag is a Backstage tag: lowercase letters, digits, '+' and '#', in words joined by
@@ -210,7 +210,7 @@ type CatalogEntitySpec struct {
 	// +optional
 	// +kubebuilder:default=default
 	// +kubebuilder:validation:MaxLength=63
-	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]+(-+[a-z0-9]+)*$')",message="must be a Backstage namespace: lowercase letters, digits and '-', such as default"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]+(-[a-z0-9]+)*$')",message="must be a Backstage namespace: lowercase letters, digits and '-', such as default"
 	CatalogNamespace string `json:"catalogNamespace,omitempty"`
 
 	// Sources lists objects that belong to the entity besides those labelled

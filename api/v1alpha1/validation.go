@@ -5,7 +5,7 @@ import "regexp"
 // These mirror the CEL rules of the CRD, for values the controller writes itself (entities
 // it creates from annotations, flags), so that it never sends what the API server refuses.
 var (
-	entityRefPattern     = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9]*:)?([a-z0-9]+(-+[a-z0-9]+)*/)?[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$`)
+	entityRefPattern     = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9]*:)?([a-z0-9]+(-[a-z0-9]+)*/)?[a-zA-Z0-9]+([-_.][a-zA-Z0-9]+)*$`)
 	entityRefPartsLength = regexp.MustCompile(`^([^:/]{1,63}:)?([^/]{1,63}/)?[^:/]{1,63}$`)
 	entityNamePattern    = regexp.MustCompile(`^[a-z0-9]+([-.][a-z0-9]+)*$`)
 )

@@ -23,7 +23,7 @@ func TestIsEntityRef(t *testing.T) {
 		"kind, namespace and name":           {ref: "group:default/payments", want: true},
 		"capital kind, name with _ and .":    {ref: "Group:default/payments_team.v2", want: true},
 		"namespace with a dash":              {ref: "component:my-ns/a", want: true},
-		"namespace with a double dash":       {ref: "a--b/x", want: true}, // Backstage namespaces allow -+
+		"namespace with a double dash":       {ref: "a--b/x", want: false}, // Backstage namespaces are DNS labels of single dashes
 		"namespace and name":                 {ref: "default/payments", want: true},
 		"upper-case name":                    {ref: "group:default/Payments", want: true},
 		"digits":                             {ref: "k8s:0/1", want: true},

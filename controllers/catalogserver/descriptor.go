@@ -271,6 +271,13 @@ func convert(e *catalogv1alpha1.CatalogEntity, o Options, kinds refKinds) (Entit
 	fail := func(format string, args ...any) (Entity, []error, error) {
 		return Entity{}, nil, problem(e, fmt.Sprintf(format, args...))
 	}
+	text := func(field, s string) string {
+		t := yamlText(s)
+		if t != s {
+			fix("%s: characters a YAML document cannot carry replaced with U+FFFD", field)
+		}
+		return t
+	}
 
 	kind := effectiveKind(e)
 	if !catalogv1alpha1.IsEntityKind(kind) {
@@ -290,15 +297,15 @@ func convert(e *catalogv1alpha1.CatalogEntity, o Options, kinds refKinds) (Entit
 		Metadata: Metadata{
 			Name:        e.Name,
 			Namespace:   ns,
-			Description: validUTF8(e.Spec.Description),
+			Description: text("spec.description", e.Spec.Description),
 			Annotations: map[string]string{AnnotationKubernetesID: e.Name},
 		},
 	}
-	if t := validUTF8(e.Spec.Title); strings.TrimSpace(t) != "" {
+	if t := text("spec.title", e.Spec.Title); strings.TrimSpace(t) != "" {
 		d.Metadata.Title = t
 	}
 	if o.LocationURL != "" {
-		loc := "url:" + validUTF8(o.LocationURL)
+		loc := "url:" + yamlText(o.LocationURL)
 		d.Metadata.Annotations[AnnotationManagedByLocation] = loc
 		d.Metadata.Annotations[AnnotationManagedByOriginLocation] = loc
 	}
@@ -325,7 +332,11 @@ func convert(e *catalogv1alpha1.CatalogEntity, o Options, kinds refKinds) (Entit
 			fix("links[%d] dropped: url %q %v", i, l.URL, err)
 			continue
 		}
-		link := Link{URL: u, Title: validUTF8(strings.TrimSpace(l.Title)), Type: validUTF8(strings.TrimSpace(l.Type))}
+		link := Link{
+			URL:   u,
+			Title: strings.TrimSpace(text(fmt.Sprintf("links[%d].title", i), l.Title)),
+			Type:  strings.TrimSpace(text(fmt.Sprintf("links[%d].type", i), l.Type)),
+		}
 		if icon := strings.TrimSpace(l.Icon); icon != "" {
 			if isBackstageName(icon) {
 				link.Icon = icon
@@ -386,8 +397,8 @@ func convert(e *catalogv1alpha1.CatalogEntity, o Options, kinds refKinds) (Entit
 			}
 		}
 		// Type and lifecycle are optional for these kinds: kept when set.
-		d.Spec.Type = strings.TrimSpace(validUTF8(e.Spec.Type))
-		d.Spec.Lifecycle = strings.TrimSpace(validUTF8(e.Spec.Lifecycle))
+		d.Spec.Type = strings.TrimSpace(text("spec.type", e.Spec.Type))
+		d.Spec.Lifecycle = strings.TrimSpace(text("spec.lifecycle", e.Spec.Lifecycle))
 	}
 
 	if kind == catalogv1alpha1.KindAPI {
@@ -486,8 +497,8 @@ func Validate(d Entity) error {
 		bad("metadata.namespace %q is not a Backstage namespace", m.Namespace)
 	}
 	for _, s := range []struct{ field, v string }{{"metadata.title", m.Title}, {"metadata.description", m.Description}} {
-		if !utf8.ValidString(s.v) {
-			bad("%s is not valid UTF-8", s.field)
+		if !isYAMLText(s.v) {
+			bad("%s is not printable UTF-8", s.field)
 		}
 	}
 	keys := make([]string, 0, len(m.Annotations))
@@ -500,8 +511,8 @@ func Validate(d Entity) error {
 		if !isAnnotationKey(k) {
 			bad("annotation key %q is not a valid [<DNS subdomain>/]<name>", k)
 		}
-		if !utf8.ValidString(v) {
-			bad("annotation %s is not valid UTF-8", k)
+		if !isYAMLText(v) {
+			bad("annotation %s is not printable UTF-8", k)
 		}
 	}
 	for i, t := range m.Tags {
@@ -513,14 +524,14 @@ func Validate(d Entity) error {
 		if err := checkURL(l.URL); err != nil {
 			bad("links[%d].url %q %v", i, l.URL, err)
 		}
-		if l.Title != "" && (strings.TrimSpace(l.Title) == "" || !utf8.ValidString(l.Title)) {
-			bad("links[%d].title must be a non-blank string", i)
+		if l.Title != "" && (strings.TrimSpace(l.Title) == "" || !isYAMLText(l.Title)) {
+			bad("links[%d].title must be a non-blank printable string", i)
 		}
 		if l.Icon != "" && !isBackstageName(l.Icon) {
 			bad("links[%d].icon %q is not a valid icon key", i, l.Icon)
 		}
-		if !utf8.ValidString(l.Type) {
-			bad("links[%d].type is not valid UTF-8", i)
+		if !isYAMLText(l.Type) {
+			bad("links[%d].type is not printable UTF-8", i)
 		}
 	}
 
@@ -528,8 +539,8 @@ func Validate(d Entity) error {
 	required := func(field, v string) {
 		if strings.TrimSpace(v) == "" {
 			bad("spec.%s is required for kind %s", field, d.Kind)
-		} else if !utf8.ValidString(v) {
-			bad("spec.%s is not valid UTF-8", field)
+		} else if !isYAMLText(v) {
+			bad("spec.%s is not printable UTF-8", field)
 		}
 	}
 	ref := func(field, v string, needKind bool) {
@@ -552,8 +563,8 @@ func Validate(d Entity) error {
 		required("type", s.Type)
 	}
 	for _, f := range []struct{ field, v string }{{"type", s.Type}, {"lifecycle", s.Lifecycle}} {
-		if f.v != "" && (strings.TrimSpace(f.v) == "" || !utf8.ValidString(f.v)) {
-			bad("spec.%s must be a non-blank string", f.field)
+		if f.v != "" && (strings.TrimSpace(f.v) == "" || !isYAMLText(f.v)) {
+			bad("spec.%s must be a non-blank printable string", f.field)
 		}
 	}
 	ref("system", s.System, false)
@@ -689,7 +700,7 @@ func checkURL(s string) error {
 		return fmt.Errorf("is not valid UTF-8")
 	}
 	for _, r := range s {
-		if r <= ' ' || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == '\\' {
+		if r <= ' ' || !yamlPrintable(r) || r == '\\' {
 			return fmt.Errorf("contains whitespace, a control character or '\\'")
 		}
 	}
@@ -777,17 +788,48 @@ func effectiveNamespace(e *catalogv1alpha1.CatalogEntity) string {
 
 func firstNonBlank(values ...string) string {
 	for _, v := range values {
-		if v = strings.TrimSpace(validUTF8(v)); v != "" {
+		if v = strings.TrimSpace(yamlText(v)); v != "" {
 			return v
 		}
 	}
 	return ""
 }
 
-// validUTF8 keeps text the API server could never hold (it speaks JSON) from turning
-// into a body that changes when it is decoded again.
-func validUTF8(s string) string {
-	return strings.ToValidUTF8(s, "\uFFFD")
+// yamlText replaces what a YAML document cannot carry with U+FFFD: invalid UTF-8 (the
+// API server never holds it, but Descriptor does not rely on that) and characters
+// outside YAML's printable set, such as DEL or C1 controls, which the API server does
+// accept. One such character would otherwise fail the encoding of the whole body.
+func yamlText(s string) string {
+	if isYAMLText(s) {
+		return s
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if !yamlPrintable(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
+
+// isYAMLText reports whether s is valid UTF-8 of YAML-printable characters only.
+func isYAMLText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !yamlPrintable(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// yamlPrintable is YAML 1.2's c-printable, without NEL (U+0085), which YAML 1.1
+// parsers take for a line break.
+func yamlPrintable(r rune) bool {
+	return r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r <= 0x7e) ||
+		(r >= 0xa0 && r <= 0xd7ff) || (r >= 0xe000 && r <= 0xfffd) || (r >= 0x10000 && r <= 0x10ffff)
 }
 
 func contains(list []string, s string) bool {

@@ -603,6 +603,51 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 }
 
+// TestTextYAMLCannotCarry checks text the API server accepts but a YAML stream cannot
+// hold raw: it is replaced, reported, and the body still encodes and reads back.
+func TestTextYAMLCannotCarry(t *testing.T) {
+	for name, in := range map[string]string{
+		"DEL":              "a\x7fb",
+		"C1 control":       "a\u0085b\u009fc",
+		"noncharacter":     "a\ufffeb",
+		"C0 control":       "a\x01b",
+		"invalid UTF-8":    "a\xffb",
+		"line separators":  "a\u2028b\u2029c", // printable, kept
+		"CRLF and tab":     "a\r\nb\tc",       // printable, kept
+		"byte order mark":  "\ufeffa",
+		"astral character": "a\U0001F600b",
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEntity("payments", func(e *catalogv1alpha1.CatalogEntity) {
+				e.Spec.Description, e.Spec.Title, e.Spec.Type = in, in, in
+				e.Spec.Links = []catalogv1alpha1.Link{{URL: "https://a.example.com", Title: in, Type: in}}
+			})
+			c := Build([]catalogv1alpha1.CatalogEntity{e}, Options{DefaultOwner: "team", LocationURL: "https://x/" + in})
+			if len(c.Entities) != 1 {
+				t.Fatalf("left out: %v", c.LeftOut)
+			}
+			d := c.Entities[0]
+			if isYAMLText(in) != (d.Metadata.Description == in) {
+				t.Errorf("description %q became %q", in, d.Metadata.Description)
+			}
+			if !isYAMLText(in) && len(c.Fixed) == 0 {
+				t.Error("replacing characters was not reported")
+			}
+			body, err := EncodeYAML(c.Entities)
+			if err != nil {
+				t.Fatalf("EncodeYAML() = %v", err)
+			}
+			var back Entity
+			if err := yaml.UnmarshalStrict(splitYAML(t, body)[0], &back); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(d, back); diff != "" {
+				t.Errorf("round trip (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestFileNameAndRef(t *testing.T) {
 	d := Entity{Kind: "Component", Metadata: Metadata{Name: "payments", Namespace: "shop"}}
 	if got := FileName(d); got != "shop-component-payments.yaml" {

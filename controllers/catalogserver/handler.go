@@ -41,10 +41,12 @@ const (
 )
 
 // Bounds on what the Handler remembers, so that requests with made-up query strings or
-// Host headers cannot make it grow without end.
+// Host headers cannot make it grow without end. A body is about 600 bytes per entity,
+// so 6 MB for 10,000 entities; a polling Backstage needs one or two variants.
 const (
-	maxRendered = 32
-	maxReported = 10000
+	maxRendered      = 8
+	maxRenderedBytes = 32 << 20
+	maxReported      = 10000
 )
 
 // Handler serves every CatalogEntity the Reader lists, in all namespaces, as Backstage
@@ -250,15 +252,24 @@ func (h *Handler) lookup(variant, fp string, cacheable bool) *rendered {
 func (h *Handler) store(variant string, out *rendered) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.rendered == nil || (len(h.rendered) >= maxRendered && h.rendered[variant] == nil) {
+	size := len(out.body)
+	for v, r := range h.rendered {
+		if v != variant {
+			size += len(r.body)
+		}
+	}
+	if h.rendered == nil || size > maxRenderedBytes || (len(h.rendered) >= maxRendered && h.rendered[variant] == nil) {
+		// Start over rather than track ages: a full cache means unusual traffic, and
+		// the next request of each variant simply renders again.
 		h.rendered = map[string]*rendered{}
 	}
 	h.rendered[variant] = out
 }
 
 // location is the URL the request was made to, unless Options.LocationURL names it (a
-// Service or Ingress URL that the request cannot tell). The query is part of it: a
-// filtered URL is its own Backstage location.
+// Service or Ingress URL that the request cannot tell; set it in production, so that the
+// Host header a client sends does not make a variant of its own). The query is part of
+// it: a filtered URL is its own Backstage location.
 func (h *Handler) location(r *http.Request) string {
 	if base := h.Options.LocationURL; base != "" {
 		if r.URL.RawQuery != "" && !strings.Contains(base, "?") {

@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -72,6 +74,8 @@ func (s *Server) serve(ctx context.Context, ln net.Listener) error {
 		// No BaseContext from ctx: requests in flight at shutdown should finish, not
 		// be cancelled with the manager's context.
 		MaxHeaderBytes: 64 << 10,
+		// Client errors such as failed TLS handshakes are noise at the default level.
+		ErrorLog: log.New(logWriter{s.Log.V(1)}, "", 0),
 	}
 	scheme := "http"
 	if s.TLSConfig != nil {
@@ -112,4 +116,12 @@ func (s *Server) serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.Log.Info("Stopped serving the Backstage catalog")
 	return nil
+}
+
+// logWriter hands the http.Server's own log lines to a logr.Logger.
+type logWriter struct{ log logr.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.log.Info(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

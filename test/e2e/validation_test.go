@@ -130,6 +130,12 @@ var _ = Describe("CatalogEntity validation by the API server", func() {
 		Entry("a Backstage namespace with upper case", func(o map[string]any) {
 			spec(o)["catalogNamespace"] = "Payments"
 		}, "spec.catalogNamespace", "must be a Backstage namespace"),
+		Entry("a Backstage namespace with a double dash", func(o map[string]any) {
+			spec(o)["catalogNamespace"] = "pay--ments"
+		}, "spec.catalogNamespace", "must be a Backstage namespace"),
+		Entry("an owner whose namespace has a double dash", func(o map[string]any) {
+			spec(o)["owner"] = "group:pay--ments/team"
+		}, "spec.owner", "must be a Backstage entity reference"),
 		Entry("a source with both name and selector", func(o map[string]any) {
 			spec(o)["sources"] = []any{map[string]any{
 				"apiVersion": "v1", "kind": "ConfigMap", "name": "a",
