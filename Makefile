@@ -72,6 +72,11 @@ fuzz: ## Run every fuzz target for FUZZTIME each (default 30s).
 		done; \
 	done
 
+.PHONY: bench
+bench: build ## Measure freshness, writes, memory and cold start on a local control plane (BENCH_FLAGS='-scale large').
+	@assets="$$(hack/setup-envtest.sh)"; \
+	KUBEBUILDER_ASSETS="$$assets" go run ./test/bench --manager $(LOCALBIN)/entityhub $(BENCH_FLAGS)
+
 ##@ Build
 
 .PHONY: build

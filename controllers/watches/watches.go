@@ -7,7 +7,6 @@ package watches
 import (
 	"context"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -153,8 +152,8 @@ func (m *Manager) Ensure(ctx context.Context, crdName string, kinds []sources.Ki
 	var have []schema.GroupVersionKind
 	for _, k := range kinds {
 		if w, ok := m.watches[k.GVK]; ok {
-			w.kind = k // a new mapper or KeepSpec takes effect for the next reconcile
-			m.keep.Store(k.GVK, k.KeepSpec)
+			w.kind = k // a new mapper, KeepSpec or Trim takes effect from now on
+			m.remember(k)
 			have = append(have, k.GVK)
 			continue
 		}
@@ -225,13 +224,10 @@ func newObject(gvk schema.GroupVersionKind) *unstructured.Unstructured {
 // events to the controller.
 func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kind) error {
 	// Known before the first object arrives, so that the cache strips every one of them.
-	m.keep.Store(k.GVK, k.KeepSpec)
-	if k.Trim != nil {
-		m.trim.Store(k.GVK, k.Trim)
-	}
+	m.remember(k)
 	obj := newObject(k.GVK)
 	if err := m.cache.IndexField(ctx, obj, KubernetesIDIndex, kubernetesID); err != nil {
-		m.keep.Delete(k.GVK)
+		m.forget(k.GVK)
 		return fmt.Errorf("indexing %s: %w", k.GVK, err)
 	}
 	for name, fn := range k.Indexes {
@@ -243,13 +239,13 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 			}
 			return extract(u)
 		}); err != nil {
-			m.keep.Delete(k.GVK)
+			m.forget(k.GVK)
 			return fmt.Errorf("indexing %s by %s: %w", k.GVK, name, err)
 		}
 	}
 	inf, err := m.cache.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
 	if err != nil {
-		m.keep.Delete(k.GVK)
+		m.forget(k.GVK)
 		return fmt.Errorf("starting the informer for %s: %w", k.GVK, err)
 	}
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -261,7 +257,7 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 	if err != nil {
 		cancel()
 		_ = m.cache.RemoveInformer(ctx, obj)
-		m.keep.Delete(k.GVK)
+		m.forget(k.GVK)
 		return fmt.Errorf("watching %s: %w", k.GVK, err)
 	}
 	w.reg = reg
@@ -298,26 +294,7 @@ func (m *Manager) stopLocked(ctx context.Context, gvk schema.GroupVersionKind) {
 		logf.FromContext(ctx).Error(err, "Removing informer", "kind", gvk.String())
 	}
 	delete(m.watches, gvk)
-	m.keep.Delete(gvk)
-	m.trim.Delete(gvk)
-}
-
-// Trim drops from obj what the mapper of its watched kind never reads; the cache
-// transform calls it for every object.
-func (m *Manager) Trim(obj *unstructured.Unstructured) {
-	if v, ok := m.trim.Load(obj.GroupVersionKind()); ok {
-		v.(func(*unstructured.Unstructured))(obj)
-	}
-}
-
-// KeepSpec returns the spec fields the mapper of a watched kind reads; ok is false for
-// any other kind. It is the cache transform's question, asked for every object.
-func (m *Manager) KeepSpec(gvk schema.GroupVersionKind) ([][]string, bool) {
-	v, ok := m.keep.Load(gvk)
-	if !ok {
-		return nil, false
-	}
-	return v.([][]string), true
+	m.forget(gvk)
 }
 
 // handler maps the informer's events to entity requests.
@@ -356,91 +333,4 @@ func kubernetesID(obj client.Object) []string {
 		return []string{v}
 	}
 	return nil
-}
-
-// Kinds returns the watched kinds, sorted, for reading sources.
-func (m *Manager) Kinds() []sources.Kind {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	out := make([]sources.Kind, 0, len(m.watches))
-	for _, w := range m.watches {
-		out = append(out, w.kind)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].GVK.String() < out[j].GVK.String() })
-	return out
-}
-
-// KindFor returns the watched kind of group and kind at whatever version it is watched.
-func (m *Manager) KindFor(gk schema.GroupKind) (sources.Kind, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	for gvk, w := range m.watches {
-		if gvk.GroupKind() == gk {
-			return w.kind, true
-		}
-	}
-	return sources.Kind{}, false
-}
-
-// State is whether a watched kind can be read yet.
-type State int
-
-// The states of a watched kind.
-const (
-	// Syncing: the informer is still listing; reading it now would see part of it.
-	Syncing State = iota
-	// Synced: the cache holds every object of the kind.
-	Synced
-	// Unavailable: it did not sync in time, most often for want of RBAC.
-	Unavailable
-)
-
-// StateOf returns the state of a watched kind; ok is false when it is not watched.
-func (m *Manager) StateOf(gvk schema.GroupVersionKind) (State, bool) {
-	m.mu.RLock()
-	w, ok := m.watches[gvk]
-	m.mu.RUnlock()
-	if !ok {
-		return Syncing, false
-	}
-	select {
-	case <-w.synced:
-		return Synced, true
-	case <-w.gaveUp:
-		return Unavailable, true
-	default:
-		return Syncing, true
-	}
-}
-
-// WaitForSync blocks until every watched kind has synced or been given up on, so that
-// an entity's status is never computed from a half-listed kind.
-func (m *Manager) WaitForSync(ctx context.Context) bool {
-	m.mu.RLock()
-	pending := make([]*watch, 0, len(m.watches))
-	for _, w := range m.watches {
-		pending = append(pending, w)
-	}
-	m.mu.RUnlock()
-	for _, w := range pending {
-		select {
-		case <-w.synced:
-		case <-w.gaveUp:
-		case <-w.stopped:
-		case <-ctx.Done():
-			return false
-		}
-	}
-	return true
-}
-
-// Count returns the number of watched kinds per family, for metrics.
-func (m *Manager) Count() map[string]int {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	out := map[string]int{}
-	for _, w := range m.watches {
-		out[w.kind.Family]++
-	}
-	return out
 }

@@ -94,3 +94,20 @@ func (m *Manager) Stop(timeout time.Duration) error {
 		return errors.New("manager did not stop within " + timeout.String() + " of SIGTERM; killed")
 	}
 }
+
+// Kill sends SIGKILL, as a node failure or an OOM kill would end the process, with no
+// chance to clean up (a leader does not release its lease), and waits for it to exit.
+func (m *Manager) Kill() error {
+	if exited, _ := m.Exited(); exited {
+		return nil
+	}
+	if err := m.cmd.Process.Kill(); err != nil {
+		return err
+	}
+	<-m.exited
+	return nil
+}
+
+// Pid is the manager's process id, for reading what the kernel says about it (such as
+// its peak resident memory in /proc/<pid>/status).
+func (m *Manager) Pid() int { return m.cmd.Process.Pid }

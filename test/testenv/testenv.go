@@ -69,6 +69,27 @@ func New(extraCRDs ...string) (*envtest.Environment, error) {
 	}, nil
 }
 
+// NewWithFixedDirs is New with the API server's certificates kept in dir/apiserver and
+// etcd's data in dir/etcd, so that a test can stop and start ControlPlane.APIServer or
+// ControlPlane.Etcd: the API server comes back with the same CA, serving certificate
+// and port, and etcd with the same data, so clients made before the restart reconnect.
+// envtest does not remove these directories; the caller removes dir after Stop.
+func NewWithFixedDirs(dir string, extraCRDs ...string) (*envtest.Environment, error) {
+	env, err := New(extraCRDs...)
+	if err != nil {
+		return nil, err
+	}
+	certDir, dataDir := filepath.Join(dir, "apiserver"), filepath.Join(dir, "etcd")
+	for _, d := range []string{certDir, dataDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	env.ControlPlane.APIServer = &envtest.APIServer{CertDir: certDir}
+	env.ControlPlane.Etcd = &envtest.Etcd{DataDir: dataDir}
+	return env, nil
+}
+
 // Kubectl returns the path of the kubectl built with the control plane.
 func Kubectl() (string, error) {
 	dir, err := Assets()

@@ -1,0 +1,132 @@
+package watches
+
+import (
+	"context"
+	"sort"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/entityhub/entityhub/controllers/sources"
+)
+
+// Kinds returns the watched kinds, sorted, for reading sources.
+func (m *Manager) Kinds() []sources.Kind {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]sources.Kind, 0, len(m.watches))
+	for _, w := range m.watches {
+		out = append(out, w.kind)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GVK.String() < out[j].GVK.String() })
+	return out
+}
+
+// KindFor returns the watched kind of group and kind at whatever version it is watched.
+func (m *Manager) KindFor(gk schema.GroupKind) (sources.Kind, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for gvk, w := range m.watches {
+		if gvk.GroupKind() == gk {
+			return w.kind, true
+		}
+	}
+	return sources.Kind{}, false
+}
+
+// State is whether a watched kind can be read yet.
+type State int
+
+// The states of a watched kind.
+const (
+	// Syncing: the informer is still listing; reading it now would see part of it.
+	Syncing State = iota
+	// Synced: the cache holds every object of the kind.
+	Synced
+	// Unavailable: it did not sync in time, most often for want of RBAC.
+	Unavailable
+)
+
+// StateOf returns the state of a watched kind; ok is false when it is not watched.
+func (m *Manager) StateOf(gvk schema.GroupVersionKind) (State, bool) {
+	m.mu.RLock()
+	w, ok := m.watches[gvk]
+	m.mu.RUnlock()
+	if !ok {
+		return Syncing, false
+	}
+	select {
+	case <-w.synced:
+		return Synced, true
+	case <-w.gaveUp:
+		return Unavailable, true
+	default:
+		return Syncing, true
+	}
+}
+
+// WaitForSync blocks until every watched kind has synced or been given up on, so that
+// an entity's status is never computed from a half-listed kind.
+func (m *Manager) WaitForSync(ctx context.Context) bool {
+	m.mu.RLock()
+	pending := make([]*watch, 0, len(m.watches))
+	for _, w := range m.watches {
+		pending = append(pending, w)
+	}
+	m.mu.RUnlock()
+	for _, w := range pending {
+		select {
+		case <-w.synced:
+		case <-w.gaveUp:
+		case <-w.stopped:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// Count returns the number of watched kinds per family, for metrics.
+func (m *Manager) Count() map[string]int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := map[string]int{}
+	for _, w := range m.watches {
+		out[w.kind.Family]++
+	}
+	return out
+}
+
+// KeepSpec returns the spec fields the mapper of a watched kind reads; ok is false for
+// any other kind. It is the cache transform's question, asked for every object.
+func (m *Manager) KeepSpec(gvk schema.GroupVersionKind) ([][]string, bool) {
+	v, ok := m.keep.Load(gvk)
+	if !ok {
+		return nil, false
+	}
+	return v.([][]string), true
+}
+
+// Trim drops from obj what the mapper of its watched kind never reads; the cache
+// transform calls it for every object.
+func (m *Manager) Trim(obj *unstructured.Unstructured) {
+	if v, ok := m.trim.Load(obj.GroupVersionKind()); ok {
+		v.(func(*unstructured.Unstructured))(obj)
+	}
+}
+
+// remember makes the cache transform strip objects of k as k says.
+func (m *Manager) remember(k sources.Kind) {
+	m.keep.Store(k.GVK, k.KeepSpec)
+	if k.Trim != nil {
+		m.trim.Store(k.GVK, k.Trim)
+	} else {
+		m.trim.Delete(k.GVK)
+	}
+}
+
+// forget stops stripping objects of gvk.
+func (m *Manager) forget(gvk schema.GroupVersionKind) {
+	m.keep.Delete(gvk)
+	m.trim.Delete(gvk)
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Namespaces the fleet lives in. Applications sit where Argo CD keeps them; entities are
+// created by the manager in its default catalog namespace.
+const (
+	argocdNS  = "argocd"
+	sourcesNS = "bench"
+	relayNS   = "bench-relay"
+	catalogNS = "entityhub-system"
+	idLabel   = "backstage.io/kubernetes-id"
+)
+
+// The kinds the fleet is made of.
+var (
+	appGVR      = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
+	workflowGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "workflows"}
+	claimGVR    = schema.GroupVersionResource{Group: "database.example.org", Version: "v1alpha1", Resource: "postgresqlinstances"}
+	xrGVR       = schema.GroupVersionResource{Group: "database.example.org", Version: "v1alpha1", Resource: "xpostgresqlinstances"}
+	instanceGVR = schema.GroupVersionResource{Group: "rds.aws.upbound.io", Version: "v1beta1", Resource: "instances"}
+	entityGVR   = schema.GroupVersionResource{Group: "catalog.entityhub.dev", Version: "v1alpha1", Resource: "catalogentities"}
+)
+
+// sourceKinds are the kinds a Backstage Kubernetes plugin would have to be configured
+// with, and list once each per cluster, to show what this fleet is made of.
+var sourceKinds = []schema.GroupVersionResource{appGVR, workflowGVR, claimGVR, xrGVR, instanceGVR}
+
+// sizes is how big a fleet to build.
+type sizes struct {
+	Apps, MRs, Workflows, Entities, MRsPerClaim int
+}
+
+// fleet is what was built: which entity each source belongs to, and how many sources
+// each entity should report once the manager has caught up.
+type fleet struct {
+	sizes
+	// expected is the sourceCount every entity should reach: its Applications, its
+	// Workflows (each a standalone run, so each its own source), and for every claim the
+	// claim, its composite and its managed resources.
+	expected map[string]int32
+	// flipApp is the Application whose health the freshness phase changes, per entity
+	// that has one.
+	flipApp map[string]string
+	// entities lists the entity names in order.
+	entities []string
+	// requests counts the API requests made to build the fleet.
+	requests atomic.Int64
+}
+
+func entityName(i int) string { return fmt.Sprintf("svc-%05d", i) }
+
+// buildFleet creates the namespaces and every source, spread round-robin over the
+// entities, with a pool of workers: one at a time would take minutes at large scale.
+func buildFleet(ctx context.Context, dyn dynamic.Interface, kube kubernetes.Interface, sz sizes, workers int) (*fleet, error) {
+	f := &fleet{sizes: sz, expected: map[string]int32{}, flipApp: map[string]string{}}
+	for i := 0; i < sz.Entities; i++ {
+		f.entities = append(f.entities, entityName(i))
+	}
+	for _, ns := range []string{argocdNS, sourcesNS, relayNS, catalogNS} {
+		_, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
+		}
+	}
+
+	var mu sync.Mutex
+	count := func(entity string, n int32) {
+		mu.Lock()
+		f.expected[entity] += n
+		mu.Unlock()
+	}
+
+	jobs := make(chan func() error)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for job := range jobs {
+				if err := job(); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	submit := func(job func() error) bool {
+		select {
+		case jobs <- job:
+			return true
+		case err := <-errs:
+			errs <- err
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+
+	// The relay writes one ConfigMap per entity; they exist up front so that its write
+	// is a patch, as an entity's status write is an update of an existing object.
+	for _, e := range f.entities {
+		e := e
+		submit(func() error {
+			f.requests.Add(1)
+			_, err := kube.CoreV1().ConfigMaps(relayNS).Create(ctx, &corev1.ConfigMap{
+				ObjectMeta: metav1.ObjectMeta{Name: "relay-" + e},
+				Data:       map[string]string{"seq": "0"},
+			}, metav1.CreateOptions{})
+			return err
+		})
+	}
+
+	for i := 0; i < sz.Apps; i++ {
+		e := f.entities[i%sz.Entities]
+		name := fmt.Sprintf("%s-app-%05d", e, i)
+		if _, ok := f.flipApp[e]; !ok {
+			f.flipApp[e] = name
+		}
+		count(e, 1)
+		submit(func() error {
+			f.requests.Add(1)
+			_, err := dyn.Resource(appGVR).Namespace(argocdNS).Create(ctx, application(name, e), metav1.CreateOptions{})
+			return err
+		})
+	}
+
+	for i := 0; i < sz.Workflows; i++ {
+		e := f.entities[i%sz.Entities]
+		name := fmt.Sprintf("%s-wf-%05d", e, i)
+		count(e, 1)
+		submit(func() error {
+			f.requests.Add(1)
+			_, err := dyn.Resource(workflowGVR).Namespace(sourcesNS).Create(ctx, workflow(name, e), metav1.CreateOptions{})
+			return err
+		})
+	}
+
+	// Claims of MRsPerClaim managed resources each; the last claim takes the remainder.
+	per := max(sz.MRsPerClaim, 1)
+	for c, left := 0, sz.MRs; left > 0; c++ {
+		n := min(per, left)
+		left -= n
+		e := f.entities[c%sz.Entities]
+		count(e, int32(2+n))
+		claim, xr := fmt.Sprintf("%s-db-%05d", e, c), fmt.Sprintf("xdb-%05d", c)
+		submit(func() error { return f.createTree(ctx, dyn, e, claim, xr, n) })
+	}
+	close(jobs)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
+	}
+	return f, ctx.Err()
+}
+
+// createTree creates one claim, its composite and n managed resources, each Ready and
+// Synced, with status written through the status subresource as Crossplane writes it.
+func (f *fleet) createTree(ctx context.Context, dyn dynamic.Interface, entity, claim, xr string, n int) error {
+	mrs := make([]string, n)
+	refs := make([]any, n)
+	for i := range mrs {
+		mrs[i] = fmt.Sprintf("%s-mr-%d", xr, i)
+		refs[i] = map[string]any{"apiVersion": "rds.aws.upbound.io/v1beta1", "kind": "Instance", "name": mrs[i]}
+	}
+	c := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "database.example.org/v1alpha1", "kind": "PostgreSQLInstance",
+		"metadata": map[string]any{"name": claim, "namespace": sourcesNS, "labels": map[string]any{idLabel: entity}},
+		"spec": map[string]any{
+			"parameters":  map[string]any{"storageGB": int64(20)},
+			"resourceRef": map[string]any{"apiVersion": "database.example.org/v1alpha1", "kind": "XPostgreSQLInstance", "name": xr},
+		},
+	}}
+	x := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "database.example.org/v1alpha1", "kind": "XPostgreSQLInstance",
+		"metadata": map[string]any{"name": xr},
+		"spec": map[string]any{
+			"claimRef":     map[string]any{"apiVersion": "database.example.org/v1alpha1", "kind": "PostgreSQLInstance", "name": claim, "namespace": sourcesNS},
+			"resourceRefs": refs,
+		},
+	}}
+	created, err := f.createWithStatus(ctx, dyn.Resource(xrGVR), x)
+	if err != nil {
+		return err
+	}
+	if _, err := f.createWithStatus(ctx, dyn.Resource(claimGVR).Namespace(sourcesNS), c); err != nil {
+		return err
+	}
+	for _, mr := range mrs {
+		m := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "rds.aws.upbound.io/v1beta1", "kind": "Instance",
+			"metadata": map[string]any{"name": mr, "ownerReferences": []any{map[string]any{
+				"apiVersion": "database.example.org/v1alpha1", "kind": "XPostgreSQLInstance",
+				"name": xr, "uid": string(created.GetUID()), "controller": true,
+			}}},
+			"spec": map[string]any{"forProvider": map[string]any{"region": "eu-west-1", "instanceClass": "db.t3.micro"}},
+		}}
+		if _, err := f.createWithStatus(ctx, dyn.Resource(instanceGVR), m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createWithStatus creates obj and then writes a Ready, Synced status through the status
+// subresource, which ignores status on create.
+func (f *fleet) createWithStatus(ctx context.Context, ri dynamic.ResourceInterface, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	f.requests.Add(2)
+	created, err := ri.Create(ctx, obj, metav1.CreateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("creating %s %s: %w", obj.GetKind(), obj.GetName(), err)
+	}
+	created.Object["status"] = map[string]any{"conditions": []any{
+		map[string]any{"type": "Synced", "status": "True", "reason": "ReconcileSuccess", "lastTransitionTime": "2026-01-01T00:00:00Z"},
+		map[string]any{"type": "Ready", "status": "True", "reason": "Available", "lastTransitionTime": "2026-01-01T00:00:00Z"},
+	}}
+	if _, err := ri.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+		return nil, fmt.Errorf("writing the status of %s %s: %w", obj.GetKind(), obj.GetName(), err)
+	}
+	return created, nil
+}
+
+// application is a Healthy, Synced Argo CD Application of entity. Application has no
+// status subresource: Argo CD writes status with the object, and so does the bench.
+func application(name, entity string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+		"metadata": map[string]any{"name": name, "namespace": argocdNS, "labels": map[string]any{idLabel: entity}},
+		"spec": map[string]any{
+			"project":     "default",
+			"source":      map[string]any{"repoURL": "https://git.example.com/deploy.git", "path": entity, "targetRevision": "main"},
+			"destination": map[string]any{"server": "https://kubernetes.default.svc", "namespace": entity},
+		},
+		"status": map[string]any{
+			"health": map[string]any{"status": "Healthy"},
+			"sync":   map[string]any{"status": "Synced", "revision": "9f4c2e1b7a3d5e6f8a9b0c1d2e3f4a5b6c7d8e9f"},
+		},
+	}}
+}
+
+// workflow is a Succeeded standalone Argo Workflow of entity: named, not generated, so
+// that each is its own group of runs and so its own source.
+func workflow(name, entity string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+		"metadata":   map[string]any{"name": name, "namespace": sourcesNS, "labels": map[string]any{idLabel: entity}},
+		"spec": map[string]any{
+			"entrypoint": "main",
+			"templates":  []any{map[string]any{"name": "main", "container": map[string]any{"image": "busybox", "command": []any{"true"}}}},
+		},
+		"status": map[string]any{
+			"phase":      "Succeeded",
+			"startedAt":  "2026-01-01T00:00:00Z",
+			"finishedAt": "2026-01-01T00:01:00Z",
+		},
+	}}
+}
