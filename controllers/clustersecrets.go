@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -80,6 +79,6 @@ func (c *clusterSecrets) start(ctx context.Context) {
 			log.Error(err, "Cannot watch Argo CD cluster Secrets")
 			return
 		}
-		log.Info("Watching Argo CD cluster Secrets", "label", fmt.Sprintf("%s=%s", argocd.SecretTypeLabel, argocd.SecretTypeCluster))
+		log.Info("Watching Argo CD cluster Secrets", "labelKey", argocd.SecretTypeLabel, "labelValue", argocd.SecretTypeCluster)
 	})
 }

@@ -260,7 +260,7 @@ func application(name, entity string) *unstructured.Unstructured {
 func workflow(name, entity string) *unstructured.Unstructured {
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
-		"metadata":   map[string]any{"name": name, "namespace": sourcesNS, "labels": map[string]any{idLabel: entity}},
+		"metadata": map[string]any{"name": name, "namespace": sourcesNS, "labels": map[string]any{idLabel: entity}},
 		"spec": map[string]any{
 			"entrypoint": "main",
 			"templates":  []any{map[string]any{"name": "main", "container": map[string]any{"image": "busybox", "command": []any{"true"}}}},

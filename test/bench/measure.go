@@ -1,0 +1,328 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+)
+
+// scrape reads the manager's /metrics and returns the sum of each named metric over
+// all its label sets. A plain-text parse is enough: the bench needs a handful of sums.
+func scrape(ctx context.Context, addr string, names ...string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("reading the manager's metrics: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("the manager's metrics answered %s", resp.Status)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		for _, n := range names {
+			if !strings.HasPrefix(line, n) || len(line) == len(n) || (line[len(n)] != '{' && line[len(n)] != ' ') {
+				continue
+			}
+			fields := strings.Fields(line)
+			if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil {
+				out[n] += v
+			}
+		}
+	}
+	return out, sc.Err()
+}
+
+// peakRSS is the process's peak resident set size (VmHWM), in bytes.
+func peakRSS(pid int) (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, err := strconv.ParseFloat(f[1], 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
+}
+
+// coldStart waits until every entity of the fleet exists and its status is computed for
+// its generation with the expected number of sources, polling with one LIST every 250 ms,
+// and returns the time since start. On timeout it says how many were still wrong.
+func coldStart(ctx context.Context, dyn dynamic.Interface, f *fleet, start time.Time, timeout time.Duration) (time.Duration, error) {
+	deadline := start.Add(timeout)
+	for {
+		list, err := dyn.Resource(entityGVR).Namespace(catalogNS).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return 0, err
+		}
+		now := time.Now()
+		correct, example := 0, ""
+		for _, e := range list.Items {
+			want, ok := f.expected[e.GetName()]
+			if !ok {
+				continue
+			}
+			og, _, _ := unstructured.NestedInt64(e.Object, "status", "observedGeneration")
+			sc, _, _ := unstructured.NestedInt64(e.Object, "status", "sourceCount")
+			if og == e.GetGeneration() && int32(sc) == want {
+				correct++
+			} else if example == "" {
+				example = fmt.Sprintf("%s: observedGeneration %d of %d, sourceCount %d of %d", e.GetName(), og, e.GetGeneration(), sc, want)
+			}
+		}
+		if correct == len(f.expected) {
+			return now.Sub(start), nil
+		}
+		if now.After(deadline) {
+			return 0, fmt.Errorf("after %s, %d of %d entities are correct (%d listed; e.g. %s)",
+				timeout, correct, len(f.expected), len(list.Items), example)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// settle waits until the manager's status writes have stopped for quiet, or max passes.
+func settle(ctx context.Context, addr string, quiet, maxWait time.Duration) error {
+	deadline := time.Now().Add(maxWait)
+	last, since := -1.0, time.Now()
+	for time.Now().Before(deadline) {
+		m, err := scrape(ctx, addr, "entityhub_status_writes_total")
+		if err != nil {
+			return err
+		}
+		if v := m["entityhub_status_writes_total"]; v != last {
+			last, since = v, time.Now()
+		} else if time.Since(since) >= quiet {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// change is one source write of the freshness phase and when each watcher saw it.
+type change struct {
+	entity     string
+	t0         time.Time
+	mgr, relay time.Duration // zero until seen
+}
+
+// freshness is the outcome of the freshness phase.
+type freshness struct {
+	issued, skipped, mgrMissed, relayMissed int
+	elapsed                                 time.Duration
+	mgr, relay                              []time.Duration
+}
+
+// tracker matches what the watchers see to the changes in flight. An entity has at most
+// one change in flight, so that a change is never hidden by the next one.
+type tracker struct {
+	mu      sync.Mutex
+	pending map[int64]*change
+	busy    map[string]bool
+	res     freshness
+}
+
+func (t *tracker) seen(relay bool) func(entity string, seq int64, at time.Time) {
+	return func(entity string, seq int64, at time.Time) {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		c, ok := t.pending[seq]
+		if !ok || c.entity != entity || c.t0.IsZero() {
+			return
+		}
+		d := max(at.Sub(c.t0), time.Nanosecond)
+		switch {
+		case relay && c.relay == 0:
+			c.relay = d
+			t.res.relay = append(t.res.relay, d)
+		case !relay && c.mgr == 0:
+			c.mgr = d
+			t.res.mgr = append(t.res.mgr, d)
+		}
+		if c.relay != 0 && c.mgr != 0 {
+			delete(t.pending, seq)
+			t.busy[entity] = false
+		}
+	}
+}
+
+// expire gives up on changes older than timeout, counting what was not seen.
+func (t *tracker) expire(timeout time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for seq, c := range t.pending {
+		if c.t0.IsZero() || time.Since(c.t0) < timeout {
+			continue
+		}
+		if c.mgr == 0 {
+			t.res.mgrMissed++
+		}
+		if c.relay == 0 {
+			t.res.relayMissed++
+		}
+		delete(t.pending, seq)
+		t.busy[c.entity] = false
+	}
+}
+
+// runFreshness writes rate source changes per second for duration, each flipping one
+// Application's health between Degraded and Progressing with a new sequence number in
+// its message, spread round-robin over the entities, and times when the manager's
+// entity and the relay's ConfigMap show each one.
+func runFreshness(ctx context.Context, dyn dynamic.Interface, f *fleet, t *tracker, rate float64, duration time.Duration, writers int) freshness {
+	var candidates []string
+	for _, e := range f.entities {
+		if _, ok := f.flipApp[e]; ok {
+			candidates = append(candidates, e)
+		}
+	}
+	jobs := make(chan int64, 1024)
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seq := range jobs {
+				t.mu.Lock()
+				c := t.pending[seq]
+				app := f.flipApp[c.entity]
+				// The clock starts just before the write, as for both watchers.
+				c.t0 = time.Now()
+				t.mu.Unlock()
+				health := "Degraded"
+				if seq%2 == 0 {
+					health = "Progressing"
+				}
+				patch := fmt.Appendf(nil, `{"status":{"health":{"status":%q,"message":%q}}}`, health, seqMessage(seq))
+				// Application has no status subresource: status is patched on the object.
+				if _, err := dyn.Resource(appGVR).Namespace(argocdNS).Patch(ctx, app, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+					t.mu.Lock()
+					delete(t.pending, seq)
+					t.busy[c.entity] = false
+					t.res.skipped++
+					t.mu.Unlock()
+				}
+			}
+		}()
+	}
+
+	interval := time.Duration(float64(time.Second) / rate)
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	start := time.Now()
+	next, seq := 0, int64(0)
+	lastExpire := time.Now()
+loop:
+	for time.Since(start) < duration && len(candidates) > 0 {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-ticker.C:
+		}
+		if time.Since(lastExpire) > time.Second {
+			t.expire(10 * time.Second)
+			lastExpire = time.Now()
+		}
+		t.mu.Lock()
+		picked := ""
+		for i := 0; i < len(candidates); i++ {
+			e := candidates[(next+i)%len(candidates)]
+			if !t.busy[e] {
+				picked, next = e, (next+i+1)%len(candidates)
+				break
+			}
+		}
+		if picked == "" {
+			t.res.skipped++ // every entity still has a change in flight
+			t.mu.Unlock()
+			continue
+		}
+		seq++
+		t.busy[picked] = true
+		t.pending[seq] = &change{entity: picked}
+		t.res.issued++
+		t.mu.Unlock()
+		jobs <- seq
+	}
+	close(jobs)
+	wg.Wait()
+	elapsed := time.Since(start)
+	// Let the last changes arrive before counting what was missed.
+	for i := 0; i < 100; i++ {
+		t.mu.Lock()
+		n := len(t.pending)
+		t.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.expire(0)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	res := t.res
+	res.elapsed = elapsed
+	return res
+}
+
+// percentile returns the p-th percentile (0 < p ≤ 100) of ds, nearest rank.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(float64(len(s))*p/100+0.999999) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
+// pageView makes the reads behind one Backstage entity page: with entityhub, one LIST of
+// CatalogEntities by the entity's label; without it, the Kubernetes plugin's one LIST
+// per configured kind per cluster. It returns the time each took and what entityhub's
+// LIST returned.
+func pageView(ctx context.Context, dyn dynamic.Interface, entity string) (hub, plugin time.Duration, found int, err error) {
+	opts := metav1.ListOptions{LabelSelector: idLabel + "=" + entity}
+	start := time.Now()
+	list, err := dyn.Resource(entityGVR).List(ctx, opts)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	hub = time.Since(start)
+	start = time.Now()
+	for _, gvr := range sourceKinds {
+		if _, err := dyn.Resource(gvr).List(ctx, opts); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	return hub, time.Since(start), len(list.Items), nil
+}
