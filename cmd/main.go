@@ -51,6 +51,7 @@ type options struct {
 	catalogAddr      string
 	catalogURL       string
 	catalogAuth      bool
+	pprofAddr        string
 	concurrency      int
 	zap              zap.Options
 }
@@ -107,6 +108,8 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.catalogAuth, "catalog-auth", false,
 		"Require a bearer token on the catalog endpoint, checked with TokenReview and SubjectAccessReview: "+
 			"only callers allowed to list catalogentities are served.")
+	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "",
+		"Address to serve Go's pprof profiles on, such as 127.0.0.1:6060; empty (the default) turns it off.")
 	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", 4,
 		"How many entities are reconciled at once.")
 	o.zap.BindFlags(fs)
@@ -267,6 +270,7 @@ func run(opts options) error {
 		LeaderElectionID:              "entityhub.catalog.entityhub.dev",
 		LeaderElectionNamespace:       opts.leaderElectionNS,
 		LeaderElectionReleaseOnCancel: true,
+		PprofBindAddress:              opts.pprofAddr,
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

@@ -14,8 +14,10 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
@@ -187,7 +189,11 @@ func (r *CatalogEntityReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&catalogv1alpha1.CatalogEntity{}).
+		// Its own status writes need no reconcile: status is computed from sources, and a
+		// write is an event like any other, which would double the work under load.
+		For(&catalogv1alpha1.CatalogEntity{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{},
+		))).
 		WatchesRawSource(r.Watches.Source()).
 		Named("catalogentity").
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
