@@ -65,9 +65,15 @@ func (m *Manager) StateOf(gvk schema.GroupVersionKind) (State, bool) {
 	}
 }
 
-// WaitForSync blocks until every watched kind has synced or been given up on, so that
-// an entity's status is never computed from a half-listed kind.
+// WaitForSync blocks until the watches are primed (see Prime) and every watched kind
+// has synced or been given up on, so that an entity's status is never computed from a
+// half-listed kind, or without a kind whose watch is not started yet.
 func (m *Manager) WaitForSync(ctx context.Context) bool {
+	select {
+	case <-m.primed:
+	case <-ctx.Done():
+		return false
+	}
 	m.mu.RLock()
 	pending := make([]*watch, 0, len(m.watches))
 	for _, w := range m.watches {

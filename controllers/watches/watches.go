@@ -48,6 +48,10 @@ type Manager struct {
 	queue    workqueue.TypedRateLimitingInterface[reconcile.Request]
 	ready    chan struct{}
 	readyOne sync.Once
+	// primed is closed once the watches of every source CRD that existed at start are
+	// set up; until then no kind is known to be missing, so no status may be computed.
+	primed    chan struct{}
+	primedOne sync.Once
 
 	// keep holds each watched kind's KeepSpec, apart from mu, because the cache transform
 	// reads it for every object, also while a watch is being started under mu.
@@ -96,6 +100,7 @@ func New(opts Options) *Manager {
 		onEvent: opts.OnEvent,
 		onStart: opts.OnStart,
 		ready:   make(chan struct{}),
+		primed:  make(chan struct{}),
 		watches: map[schema.GroupVersionKind]*watch{},
 		byCRD:   map[string][]schema.GroupVersionKind{},
 	}
@@ -111,6 +116,13 @@ func (m *Manager) Source() source.Source {
 		})
 		return nil
 	})
+}
+
+// Prime says that the watches of every source CRD present at start are set up. Until it
+// is called, WaitForSync waits: a manager that just started, or just became leader,
+// would otherwise publish every entity without the sources of kinds not yet watched.
+func (m *Manager) Prime() {
+	m.primedOne.Do(func() { close(m.primed) })
 }
 
 // enqueue adds reqs to the controller's queue, waiting for the controller to start.

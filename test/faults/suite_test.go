@@ -4,11 +4,15 @@
 // manager binary, each its own process — and every spec measures how long recovery took
 // and prints it (GinkgoWriter and the report's entries). Bounds are generous: the specs
 // prove that the manager recovers, not how fast a shared machine happens to be.
+//
+// The manager, kube-apiserver and etcd logs go to a temporary directory, removed at the
+// end unless KEEP_FAULTS_DIR is set; a failed spec prints the end of the managers' logs.
 package faults
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,11 +61,21 @@ var _ = BeforeSuite(func() {
 	var err error
 	workDir, err = os.MkdirTemp("", "entityhub-faults-")
 	Expect(err).NotTo(HaveOccurred())
+	GinkgoWriter.Printf("logs: %s\n", workDir)
 
 	By("starting kube-apiserver and etcd with fixed certificate and data directories")
 	testEnv, err = testenv.NewWithFixedDirs(filepath.Join(workDir, "control-plane"),
 		filepath.Join(testenv.RepoRoot(), "test", "fixtures", "crds", "widgets.example.entityhub.dev.yaml"))
 	Expect(err).NotTo(HaveOccurred())
+	for name, proc := range map[string]*struct{ Out, Err *io.Writer }{
+		"kube-apiserver": {&testEnv.ControlPlane.APIServer.Out, &testEnv.ControlPlane.APIServer.Err},
+		"etcd":           {&testEnv.ControlPlane.Etcd.Out, &testEnv.ControlPlane.Etcd.Err},
+	} {
+		f, err := os.Create(filepath.Join(workDir, name+".log"))
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(f.Close)
+		*proc.Out, *proc.Err = f, f
+	}
 	restConfig, err = testEnv.Start()
 	Expect(err).NotTo(HaveOccurred())
 
@@ -87,7 +101,7 @@ var _ = AfterSuite(func() {
 	if testEnv != nil {
 		Expect(testEnv.Stop()).To(Succeed())
 	}
-	if workDir != "" {
+	if workDir != "" && os.Getenv("KEEP_FAULTS_DIR") == "" {
 		Expect(os.RemoveAll(workDir)).To(Succeed())
 	}
 })
@@ -104,16 +118,30 @@ func startManager(name string, args ...string) *testenv.Manager {
 	m, err := testenv.StartManager(managerBin, kubeconfig, filepath.Join(workDir, name+".log"), flags...)
 	Expect(err).NotTo(HaveOccurred())
 	GinkgoWriter.Printf("started manager %s (log %s)\n", name, m.LogPath)
+	started = append(started, namedManager{name, m})
 	DeferCleanup(func() {
 		if exited, _ := m.Exited(); !exited {
 			_ = m.Stop(30 * time.Second)
 		}
-		if CurrentSpecReport().Failed() {
-			printLog(name, m)
-		}
 	})
 	return m
 }
+
+type namedManager struct {
+	name string
+	m    *testenv.Manager
+}
+
+// started are the managers started so far; a failed spec prints the end of their logs.
+var started []namedManager
+
+var _ = AfterEach(func() {
+	if CurrentSpecReport().Failed() {
+		for _, nm := range started {
+			printLog(nm.name, nm.m)
+		}
+	}
+})
 
 // printLog writes the end of a manager's log to the GinkgoWriter.
 func printLog(name string, m *testenv.Manager) {
@@ -122,8 +150,8 @@ func printLog(name string, m *testenv.Manager) {
 		return
 	}
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > 200 {
-		lines = lines[len(lines)-200:]
+	if len(lines) > 100 {
+		lines = lines[len(lines)-100:]
 	}
 	GinkgoWriter.Printf("--- manager %s log (last %d lines) ---\n%s\n--- end of %s log ---\n",
 		name, len(lines), strings.Join(lines, "\n"), name)

@@ -71,8 +71,9 @@ func New(extraCRDs ...string) (*envtest.Environment, error) {
 
 // NewWithFixedDirs is New with the API server's certificates kept in dir/apiserver and
 // etcd's data in dir/etcd, so that a test can stop and start ControlPlane.APIServer or
-// ControlPlane.Etcd: the API server comes back with the same CA, serving certificate
-// and port, and etcd with the same data, so clients made before the restart reconnect.
+// ControlPlane.Etcd while clients are connected: the API server comes back with the
+// same CA, serving certificate and port, and etcd with the same data, so clients made
+// before the restart reconnect.
 // envtest does not remove these directories; the caller removes dir after Stop.
 func NewWithFixedDirs(dir string, extraCRDs ...string) (*envtest.Environment, error) {
 	env, err := New(extraCRDs...)
@@ -86,6 +87,12 @@ func NewWithFixedDirs(dir string, extraCRDs ...string) (*envtest.Environment, er
 		}
 	}
 	env.ControlPlane.APIServer = &envtest.APIServer{CertDir: certDir}
+	// On SIGTERM the API server waits for requests in flight, long-running ones (the
+	// watches of any controller still connected) included, for up to --request-timeout
+	// (60 s), longer than envtest waits before it kills it. With this flag it drains
+	// the short requests, answers new ones with 429 Retry-After, and gives the rest 2 s:
+	// a stop that completes while clients are connected, as a rolling restart does.
+	env.ControlPlane.APIServer.Configure().Set("shutdown-send-retry-after", "true")
 	env.ControlPlane.Etcd = &envtest.Etcd{DataDir: dataDir}
 	return env, nil
 }
