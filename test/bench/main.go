@@ -11,6 +11,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -45,6 +47,7 @@ type config struct {
 	workers     int
 	reconciles  int
 	keepLog     bool
+	cpuProfile  string
 }
 
 func main() {
@@ -63,6 +66,7 @@ func main() {
 	flag.IntVar(&c.workers, "workers", 32, "Concurrent requests while creating the fleet.")
 	flag.IntVar(&c.reconciles, "max-concurrent-reconciles", 4, "Passed to the manager; the relay uses as many workers.")
 	flag.BoolVar(&c.keepLog, "keep-log", false, "Keep the manager's log and kubeconfig instead of removing them.")
+	flag.StringVar(&c.cpuProfile, "cpu-profile", "", "Write the manager's CPU profile during the freshness phase to this file (go tool pprof reads it).")
 	flag.Parse()
 
 	preset, ok := presets[c.scale]
@@ -192,9 +196,16 @@ func run(c config) (err error) {
 	}
 	say("Starting the manager (%s)", c.manager)
 	start := time.Now()
-	mgr, err := testenv.StartManager(c.manager, kubeconfig, filepath.Join(dir, "manager.log"),
-		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address="+probeAddr,
-		"--max-concurrent-reconciles="+strconv.Itoa(c.reconciles))
+	mgrArgs := []string{"--metrics-bind-address=" + metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=" + probeAddr,
+		"--max-concurrent-reconciles=" + strconv.Itoa(c.reconciles)}
+	pprofAddr := ""
+	if c.cpuProfile != "" {
+		if pprofAddr, err = testenv.FreePort(); err != nil {
+			return err
+		}
+		mgrArgs = append(mgrArgs, "--pprof-bind-address="+pprofAddr)
+	}
+	mgr, err := testenv.StartManager(c.manager, kubeconfig, filepath.Join(dir, "manager.log"), mgrArgs...)
 	if err != nil {
 		return err
 	}
@@ -278,7 +289,18 @@ func run(c config) (err error) {
 		return err
 	}
 	say("Writing %.0f source changes/s for %s", c.rate, c.duration)
+	profiled := make(chan error, 1)
+	if c.cpuProfile != "" {
+		go func() { profiled <- cpuProfile(ctx, pprofAddr, c.duration, c.cpuProfile) }()
+	} else {
+		profiled <- nil
+	}
 	r.fresh = runFreshness(ctx, dyn, f, tr, c.rate, c.duration, 16)
+	if err := <-profiled; err != nil {
+		say("CPU profile not written: %v", err)
+	} else if c.cpuProfile != "" {
+		say("Wrote the manager's CPU profile to %s", c.cpuProfile)
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -304,4 +326,30 @@ func run(c config) (err error) {
 	r.print(os.Stdout)
 	fmt.Println()
 	return nil
+}
+
+// cpuProfile fetches the manager's CPU profile over d from its pprof endpoint into file.
+func cpuProfile(ctx context.Context, addr string, d time.Duration, file string) error {
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	out, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, resp.Body); err != nil {
+		_ = out.Close()
+		return err
+	}
+	return out.Close()
 }
