@@ -295,7 +295,27 @@ func run(c config) (err error) {
 	} else {
 		profiled <- nil
 	}
+	inside := []string{
+		"entityhub_event_to_status_seconds_sum", "entityhub_event_to_status_seconds_count",
+		"workqueue_queue_duration_seconds_sum", "workqueue_queue_duration_seconds_count",
+		"controller_runtime_reconcile_time_seconds_sum", "controller_runtime_reconcile_time_seconds_count",
+	}
+	insideBefore, insideErr := scrape(ctx, metricsAddr, inside...)
 	r.fresh = runFreshness(ctx, dyn, f, tr, c.rate, c.duration, 16)
+	if insideErr == nil {
+		if after, err := scrape(ctx, metricsAddr, inside...); err == nil {
+			mean := func(name string) time.Duration {
+				n := after[name+"_count"] - insideBefore[name+"_count"]
+				if n <= 0 {
+					return 0
+				}
+				return time.Duration((after[name+"_sum"] - insideBefore[name+"_sum"]) / n * float64(time.Second))
+			}
+			r.inside = fmt.Sprintf("event→status write %s, queue wait %s, reconcile %s (means over the freshness phase)",
+				ms(mean("entityhub_event_to_status_seconds")), ms(mean("workqueue_queue_duration_seconds")),
+				ms(mean("controller_runtime_reconcile_time_seconds")))
+		}
+	}
 	if err := <-profiled; err != nil {
 		say("CPU profile not written: %v", err)
 	} else if c.cpuProfile != "" {

@@ -20,6 +20,7 @@ type report struct {
 	coldStart   time.Duration
 	coldErr     error
 	fresh       freshness
+	inside      string // where the manager's time goes, from its own metrics
 	rate        float64
 	quietWindow time.Duration
 	quietWrites float64
@@ -68,6 +69,7 @@ func (r *report) print(w io.Writer) {
 		{"freshness: bare relay p50/p90/p99", fmt.Sprintf("%s / %s / %s (%d seen, %d missed)",
 			ms(percentile(r.fresh.relay, 50)), ms(percentile(r.fresh.relay, 90)), ms(rp99), len(r.fresh.relay), r.fresh.relayMissed), "(the floor)"},
 		{"freshness: p99 manager / relay", ratio, "≤ 1.5×"},
+		{"freshness: inside the manager", r.inside, "(diagnosis, no target)"},
 		{"quiet: status writes", perMin(r.quietWrites), "0 /min"},
 		{"quiet: manager API requests", fmt.Sprintf("%s (%.0f requests from start to settled)", perMin(r.quietReqs), r.reqsBefore), "(no target; low)"},
 		{"page view: entityhub", fmt.Sprintf("1 LIST (%s, %d entity)", ms(r.hubList), r.pageFound), "one LIST per entity page"},
