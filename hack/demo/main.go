@@ -53,18 +53,10 @@ func run(managerBin string, once bool) (err error) {
 	defer func() { _ = os.RemoveAll(dir) }()
 
 	say("Starting a local control plane (kube-apiserver and etcd)")
-	fixtures := filepath.Join(root, "test", "fixtures", "crds")
-	// Argo CD's and Crossplane's CRDs, as the test fixtures keep them, but not the
-	// test-only widgets.
-	all, err := filepath.Glob(filepath.Join(fixtures, "*.yaml"))
+	// Argo CD's, Crossplane's and Argo Workflows' CRDs, as the test fixtures keep them.
+	crds, err := testenv.ThirdPartyCRDs()
 	if err != nil {
 		return err
-	}
-	var crds []string
-	for _, f := range all {
-		if !strings.HasPrefix(filepath.Base(f), "widgets.") {
-			crds = append(crds, f)
-		}
 	}
 	env, err := testenv.New(crds...)
 	if err != nil {

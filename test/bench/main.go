@@ -17,7 +17,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -117,16 +116,10 @@ func run(c config) (err error) {
 	}()
 
 	say("Starting a local control plane (kube-apiserver and etcd)")
-	fixtures := filepath.Join(testenv.RepoRoot(), "test", "fixtures", "crds")
-	all, err := filepath.Glob(filepath.Join(fixtures, "*.yaml"))
+	// Argo CD's, Crossplane's and Argo Workflows' CRDs, as the test fixtures keep them.
+	crds, err := testenv.ThirdPartyCRDs()
 	if err != nil {
 		return err
-	}
-	var crds []string
-	for _, f := range all {
-		if !strings.HasPrefix(filepath.Base(f), "widgets.") {
-			crds = append(crds, f)
-		}
 	}
 	env, err := testenv.New(crds...)
 	if err != nil {

@@ -123,3 +123,19 @@ func WriteKubeconfig(env *envtest.Environment, dir string) (string, error) {
 	}
 	return path, nil
 }
+
+// ThirdPartyCRDs returns the fixture CRDs of Argo CD, Crossplane and Argo Workflows kept
+// under test/fixtures/crds, without the suites' test-only widgets.
+func ThirdPartyCRDs() ([]string, error) {
+	all, err := filepath.Glob(filepath.Join(RepoRoot(), "test", "fixtures", "crds", "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	var crds []string
+	for _, f := range all {
+		if !strings.HasPrefix(filepath.Base(f), "widgets.") {
+			crds = append(crds, f)
+		}
+	}
+	return crds, nil
+}
