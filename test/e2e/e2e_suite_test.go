@@ -6,6 +6,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"testing"
@@ -74,6 +76,19 @@ var _ = BeforeSuite(func() {
 		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address="+probeAddr,
 		"--catalog-bind-address="+catalogAddr, "--catalog-auth")
 	Expect(err).NotTo(HaveOccurred())
+
+	By("waiting for the manager to be ready and its endpoints to listen")
+	Eventually(func(g Gomega) {
+		resp, err := http.Get("http://" + probeAddr + "/readyz")
+		g.Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		for _, addr := range []string{metricsAddr, catalogAddr} {
+			conn, err := net.Dial("tcp", addr)
+			g.Expect(err).NotTo(HaveOccurred(), addr)
+			_ = conn.Close()
+		}
+	}).WithTimeout(60 * time.Second).Should(Succeed())
 })
 
 var _ = AfterSuite(func() {
