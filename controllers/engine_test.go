@@ -254,6 +254,30 @@ var _ = Describe("Entities and their sources", func() {
 		}).WithTimeout(10 * time.Second).Should(Equal("Healthy"))
 	})
 
+	It("reports a syntactically invalid selector in spec.sources, without a crash loop", func() {
+		e := &catalogv1alpha1.CatalogEntity{
+			ObjectMeta: metav1.ObjectMeta{Name: "picky", Namespace: ns},
+			Spec: catalogv1alpha1.CatalogEntitySpec{Sources: []catalogv1alpha1.SourceSelector{
+				{APIVersion: "example.entityhub.dev/v1", Kind: "Widget", Namespace: ns, Selector: &metav1.LabelSelector{
+					MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "tier", Operator: "Near", Values: []string{"web"}}},
+				}},
+			}},
+		}
+		Expect(k8sClient.Create(ctx, e)).To(Succeed(), "the API server cannot tell a bad operator")
+		Eventually(func(g Gomega) {
+			got := getEntity(ctx, ns, "picky")(g)
+			g.Expect(got.Status.Health).To(Equal(catalogv1alpha1.HealthUnknown))
+			g.Expect(got.Status.Message).To(ContainSubstring("invalid selector"))
+			g.Expect(got.Status.Message).To(ContainSubstring(`"Near" is not a valid label selector operator`))
+			ready := meta.FindStatusCondition(got.Status.Conditions, catalogv1alpha1.ConditionReady)
+			g.Expect(ready.Message).To(ContainSubstring("invalid selector"))
+		}).WithTimeout(10 * time.Second).Should(Succeed())
+		version := getEntity(ctx, ns, "picky")(Default).ResourceVersion
+		Consistently(func(g Gomega) string {
+			return getEntity(ctx, ns, "picky")(g).ResourceVersion
+		}).WithTimeout(2*time.Second).Should(Equal(version), "settled, not retried in a loop")
+	})
+
 	It("reports a malformed source as Unknown with what is wrong, and keeps running", func() {
 		w := widget(ns, "garbled", kubernetesID("garbled-"+ns), metav1.ConditionTrue, "")
 		w.Object["status"] = map[string]any{"conditions": "all good, trust me"}
