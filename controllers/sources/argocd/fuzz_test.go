@@ -1,9 +1,6 @@
 package argocd
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,56 +8,16 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
-	"sigs.k8s.io/yaml"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/sources"
 	"github.com/entityhub/entityhub/controllers/sources/fields"
+	"github.com/entityhub/entityhub/controllers/sources/sourcetest"
 )
-
-// addFixtureSeeds adds the testdata fixtures whose names start with prefix, as JSON, so
-// that the fuzzer starts from objects as Argo CD writes them.
-func addFixtureSeeds(f *testing.F, prefix string) {
-	f.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", prefix+"*.yaml"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no fixtures %s*.yaml in testdata: %v", prefix, err)
-	}
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		js, err := yaml.YAMLToJSON(data)
-		if err != nil {
-			f.Fatalf("%s: %v", file, err)
-		}
-		f.Add(js)
-	}
-}
-
-// decodeBoth decodes data as encoding/json does (numbers float64) and as a client
-// decoding from the API server does (integers int64), or skips data that is not a JSON
-// object.
-func decodeBoth(t *testing.T, data []byte) []map[string]any {
-	var std map[string]any
-	if err := json.Unmarshal(data, &std); err != nil || std == nil {
-		t.Skip("not a JSON object")
-	}
-	out := []map[string]any{std}
-	var client map[string]any
-	// The client decoder rejects some of what encoding/json takes, e.g. numbers too
-	// large for float64; then the std decoding is checked alone.
-	if err := utiljson.Unmarshal(data, &client); err == nil && client != nil {
-		out = append(out, client)
-	}
-	return out
-}
 
 // FuzzMapApplication feeds MapApplication objects decoded from arbitrary JSON.
 func FuzzMapApplication(f *testing.F) {
-	addFixtureSeeds(f, "application-")
+	sourcetest.AddFixtureSeeds(f, "application-")
 	seeds := []string{
 		`{}`,
 		`{"status":null}`,
@@ -95,7 +52,7 @@ func FuzzMapApplication(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, obj := range decodeBoth(t, data) {
+		for _, obj := range sourcetest.DecodeBoth(t, data) {
 			checkMapApplication(t, obj, nil)
 			checkMapApplication(t, obj, secretNames)
 		}
@@ -105,7 +62,7 @@ func FuzzMapApplication(f *testing.F) {
 // checkMapApplication checks MapApplication's promises on one object.
 func checkMapApplication(t *testing.T, obj map[string]any, clusters ClusterNamer) {
 	t.Helper()
-	before := copyValue(obj)
+	before := sourcetest.CopyValue(obj)
 	u := &unstructured.Unstructured{Object: obj}
 	// The unguarded function, so that a panic fails the fuzz target rather than
 	// becoming a message.
@@ -143,7 +100,7 @@ func checkMapApplication(t *testing.T, obj map[string]any, clusters ClusterNamer
 	// it reads the same. A spec that is not an object is dropped by the cache, and
 	// with it the problem it was.
 	if specIsObject(obj) {
-		cached := MapApplication(&unstructured.Unstructured{Object: stripForCache(obj)}, clusters)
+		cached := MapApplication(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecApplication())}, clusters)
 		if !reflect.DeepEqual(cached, got) {
 			t.Errorf("MapApplication(%v) reads spec beyond KeepSpecApplication: %+v, cached %+v", obj, got, cached)
 		}
@@ -152,7 +109,7 @@ func checkMapApplication(t *testing.T, obj map[string]any, clusters ClusterNamer
 
 // FuzzMapApplicationSet feeds MapApplicationSet objects decoded from arbitrary JSON.
 func FuzzMapApplicationSet(f *testing.F) {
-	addFixtureSeeds(f, "applicationset-")
+	sourcetest.AddFixtureSeeds(f, "applicationset-")
 	seeds := []string{
 		`{}`,
 		`{"status":null}`,
@@ -175,7 +132,7 @@ func FuzzMapApplicationSet(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, obj := range decodeBoth(t, data) {
+		for _, obj := range sourcetest.DecodeBoth(t, data) {
 			checkMapApplicationSet(t, obj)
 		}
 	})
@@ -184,7 +141,7 @@ func FuzzMapApplicationSet(f *testing.F) {
 // checkMapApplicationSet checks MapApplicationSet's promises on one object.
 func checkMapApplicationSet(t *testing.T, obj map[string]any) {
 	t.Helper()
-	before := copyValue(obj)
+	before := sourcetest.CopyValue(obj)
 	u := &unstructured.Unstructured{Object: obj}
 	got := mapApplicationSet(u) // unguarded: a panic fails the fuzz target
 
@@ -233,7 +190,7 @@ func hasTrueCondition(obj map[string]any) bool {
 // and no panic turned into a message.
 func checkWords(t *testing.T, obj map[string]any, got sources.Result) {
 	t.Helper()
-	if !mapperHealthWords[got.Health] {
+	if !sourcetest.HealthWords[got.Health] {
 		t.Errorf("mapping %v: Health = %q, not one of the API's words", obj, got.Health)
 	}
 	if !mapperSyncWords[got.Sync] {

@@ -1,8 +1,6 @@
 package argocd
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -10,46 +8,17 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/yaml"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
-	"github.com/entityhub/entityhub/controllers/cachetransform"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/sourcetest"
 )
 
 // MapApplicationSet is used as a sources.Mapper as it is.
 var _ sources.Mapper = MapApplicationSet
 
-// mapperHealthWords are the API's six health words, written out here so that a change
-// to the API's constants is caught.
-var mapperHealthWords = map[catalogv1alpha1.Health]bool{
-	"Healthy": true, "Suspended": true, "Progressing": true, "Missing": true, "Degraded": true, "Unknown": true,
-}
-
 // mapperSyncWords are the API's sync words, and "" for no sync state.
 var mapperSyncWords = map[catalogv1alpha1.SyncStatus]bool{"": true, "Synced": true, "OutOfSync": true, "Unknown": true}
-
-// decodeManifest decodes YAML the way sigs.k8s.io/yaml does for any client: through
-// JSON into map[string]any, so numbers are float64.
-func decodeManifest(t *testing.T, manifest string) *unstructured.Unstructured {
-	t.Helper()
-	var m map[string]any
-	if err := yaml.Unmarshal([]byte(manifest), &m); err != nil {
-		t.Fatalf("bad manifest in test: %v\n%s", err, manifest)
-	}
-	return &unstructured.Unstructured{Object: m}
-}
-
-// loadManifest decodes a fixture from testdata.
-func loadManifest(t *testing.T, name string) *unstructured.Unstructured {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return decodeManifest(t, string(data))
-}
 
 // prodEU1 is the server URL of a cluster that an Argo CD cluster Secret names prod-eu-1.
 const prodEU1 = "https://prod-eu-1.k8s.example.com"
@@ -58,7 +27,7 @@ const prodEU1 = "https://prod-eu-1.k8s.example.com"
 // destination (a YAML flow mapping) and status (a top-level YAML block, or "").
 func application(t *testing.T, destination, status string) *unstructured.Unstructured {
 	t.Helper()
-	return decodeManifest(t, `
+	return sourcetest.DecodeManifest(t, `
 apiVersion: argoproj.io/v1alpha1
 kind: Application
 metadata:
@@ -108,46 +77,6 @@ func secretNames(server string) string {
 // nameless is a ClusterNamer that knows no cluster, as when no cluster Secrets are read.
 func nameless(string) string { return "" }
 
-// copyValue deep-copies v. Unlike Unstructured.DeepCopy it copies values a client
-// never decodes, which some test objects hold on purpose.
-func copyValue(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		if v == nil {
-			return v
-		}
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			out[k] = copyValue(e)
-		}
-		return out
-	case []any:
-		if v == nil {
-			return v
-		}
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = copyValue(e)
-		}
-		return out
-	default:
-		return v
-	}
-}
-
-// stripForCache returns a copy of obj as the manager's cache holds it: through the
-// project's cache transform, with .spec cut down to KeepSpecApplication.
-func stripForCache(obj map[string]any) map[string]any {
-	cp := &unstructured.Unstructured{Object: copyValue(obj).(map[string]any)}
-	transform := cachetransform.New(func(schema.GroupVersionKind) ([][]string, bool) {
-		return KeepSpecApplication(), true
-	})
-	if _, err := transform(cp); err != nil {
-		panic(err) // the transform promises never to fail
-	}
-	return cp.Object
-}
-
 // specIsObject reports whether obj's spec is absent or an object: the cache transform
 // drops any other spec, which then no longer has a problem to report.
 func specIsObject(obj map[string]any) bool {
@@ -167,7 +96,7 @@ func TestMapApplication(t *testing.T) {
 	}{
 		// Argo CD's words, passed through.
 		"Healthy and Synced after an automated sync": {
-			obj:      loadManifest(t, "application-healthy.yaml"),
+			obj:      sourcetest.LoadManifest(t, "application-healthy.yaml"),
 			clusters: secretNames,
 			want: sources.Result{Health: "Healthy", Sync: "Synced", Phase: "Succeeded", Cluster: "prod-eu-1",
 				Revision: "3f9a1c0e7b2d4f6a8c1e5b7d9f0a2c4e6b8d0f13"},
@@ -218,14 +147,14 @@ status:
 				Message: `Deployment "payments-api" exceeded its progress deadline`},
 		},
 		"Degraded after a failed sync, with no health message as in Argo CD 3": {
-			obj: loadManifest(t, "application-sync-failed.yaml"),
+			obj: sourcetest.LoadManifest(t, "application-sync-failed.yaml"),
 			want: sources.Result{Health: "Degraded", Sync: "OutOfSync", Phase: "Failed", Cluster: "in-cluster",
 				Revision: "c0ffee5e1f2a3b4c5d6e7f8091a2b3c4d5e6f708",
 				Message: `one or more objects failed to apply, reason: Deployment.apps "checkout-api" is invalid: ` +
 					`spec.template.spec.containers[0].image: Required value`},
 		},
 		"Unknown when the manifests do not render: the ComparisonError says why": {
-			obj:      loadManifest(t, "application-comparison-error.yaml"),
+			obj:      sourcetest.LoadManifest(t, "application-comparison-error.yaml"),
 			clusters: secretNames,
 			want: sources.Result{Health: "Unknown", Sync: "Unknown", Cluster: "prod-us-2",
 				Message: "ComparisonError: Failed to load target state: failed to generate manifest for source 1 of 1: " +
@@ -363,7 +292,7 @@ status:
 
 		// Never reconciled.
 		"just applied, no status": {
-			obj:      loadManifest(t, "application-new.yaml"),
+			obj:      sourcetest.LoadManifest(t, "application-new.yaml"),
 			clusters: secretNames,
 			// The destination is known before Argo CD looks.
 			want: sources.Result{Health: "Unknown", Cluster: "https://dev.k8s.example.com", Message: "not yet reconciled by Argo CD"},
@@ -401,7 +330,7 @@ status:
 
 		// Revision.
 		"a multi-source Application's revisions, one per source": {
-			obj: loadManifest(t, "application-multisource.yaml"),
+			obj: sourcetest.LoadManifest(t, "application-multisource.yaml"),
 			want: sources.Result{Health: "Healthy", Sync: "Synced", Phase: "Succeeded", Cluster: "prod-eu-1",
 				Revision: "8.5.1,9b2e47d1c3a5f7e9b1d3f5a7c9e1b3d5f7a9c1e3"},
 		},
@@ -541,7 +470,7 @@ status:
 			want: sources.Result{Health: "Unknown", Message: "spec.destination.server is a number, not a string"},
 		},
 		"spec a string": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: argoproj.io/v1alpha1
 kind: Application
 metadata: {name: payments-prod, namespace: argocd}
@@ -592,13 +521,13 @@ status: {health: {status: Healthy}}
 		t.Run(name, func(t *testing.T) {
 			var before map[string]any
 			if tc.obj != nil {
-				before, _ = copyValue(tc.obj.Object).(map[string]any)
+				before, _ = sourcetest.CopyValue(tc.obj.Object).(map[string]any)
 			}
 			got := MapApplication(tc.obj, tc.clusters)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("MapApplication() mismatch (-want +got):\n%s", diff)
 			}
-			if !mapperHealthWords[got.Health] || !mapperSyncWords[got.Sync] {
+			if !sourcetest.HealthWords[got.Health] || !mapperSyncWords[got.Sync] {
 				t.Errorf("MapApplication() = %+v: health or sync is not one of the API's words", got)
 			}
 			if tc.obj == nil {
@@ -611,7 +540,7 @@ status: {health: {status: Healthy}}
 			// The cache keeps only KeepSpecApplication of spec; reading the cached
 			// copy must give the same answer.
 			if specIsObject(tc.obj.Object) {
-				stripped := &unstructured.Unstructured{Object: stripForCache(tc.obj.Object)}
+				stripped := &unstructured.Unstructured{Object: sourcetest.StripForCache(tc.obj.Object, KeepSpecApplication())}
 				if diff := cmp.Diff(got, MapApplication(stripped, tc.clusters)); diff != "" {
 					t.Errorf("MapApplication() reads spec beyond KeepSpecApplication (-full +cached):\n%s", diff)
 				}
@@ -623,7 +552,7 @@ status: {health: {status: Healthy}}
 func TestMapApplicationSet(t *testing.T) {
 	appSet := func(t *testing.T, status string) *unstructured.Unstructured {
 		t.Helper()
-		return decodeManifest(t, `
+		return sourcetest.DecodeManifest(t, `
 apiVersion: argoproj.io/v1alpha1
 kind: ApplicationSet
 metadata: {name: payments, namespace: argocd}
@@ -644,11 +573,11 @@ spec:
 		want sources.Result
 	}{
 		"ResourcesUpToDate": {
-			obj:  loadManifest(t, "applicationset-uptodate.yaml"),
+			obj:  sourcetest.LoadManifest(t, "applicationset-uptodate.yaml"),
 			want: sources.Result{Health: "Healthy", Phase: "ApplicationSetUpToDate", Message: "All applications have been generated successfully"},
 		},
 		"ErrorOccurred outranks a ResourcesUpToDate that is False": {
-			obj: loadManifest(t, "applicationset-error.yaml"),
+			obj: sourcetest.LoadManifest(t, "applicationset-error.yaml"),
 			want: sources.Result{Health: "Degraded", Phase: "ApplicationGenerationFromParamsError",
 				Message: `failed to execute go template {{.cluster}}-guestbook: template: :1:3: executing "" at <.cluster>: map has no entry for key "cluster"`},
 		},
@@ -791,13 +720,13 @@ status:
 		t.Run(name, func(t *testing.T) {
 			var before map[string]any
 			if tc.obj != nil {
-				before, _ = copyValue(tc.obj.Object).(map[string]any)
+				before, _ = sourcetest.CopyValue(tc.obj.Object).(map[string]any)
 			}
 			got := MapApplicationSet(tc.obj)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("MapApplicationSet() mismatch (-want +got):\n%s", diff)
 			}
-			if !mapperHealthWords[got.Health] {
+			if !sourcetest.HealthWords[got.Health] {
 				t.Errorf("MapApplicationSet() health %q is not one of the API's words", got.Health)
 			}
 			if tc.obj == nil {
@@ -807,7 +736,7 @@ status:
 				t.Errorf("MapApplicationSet() modified its argument (-before +after):\n%s", diff)
 			}
 			// An ApplicationSet's spec is never read: without it, the answer is the same.
-			noSpec, _ := copyValue(tc.obj.Object).(map[string]any)
+			noSpec, _ := sourcetest.CopyValue(tc.obj.Object).(map[string]any)
 			delete(noSpec, "spec")
 			if diff := cmp.Diff(got, MapApplicationSet(&unstructured.Unstructured{Object: noSpec})); diff != "" {
 				t.Errorf("MapApplicationSet() reads spec (-with +without):\n%s", diff)
@@ -829,9 +758,9 @@ func TestKeepSpecApplication(t *testing.T) {
 	}
 
 	// What the cache keeps of a real Application is only its destination.
-	full := loadManifest(t, "application-healthy.yaml")
+	full := sourcetest.LoadManifest(t, "application-healthy.yaml")
 	want := map[string]any{"destination": map[string]any{"server": prodEU1, "namespace": "payments"}}
-	if diff := cmp.Diff(want, stripForCache(full.Object)["spec"]); diff != "" {
+	if diff := cmp.Diff(want, sourcetest.StripForCache(full.Object, KeepSpecApplication())["spec"]); diff != "" {
 		t.Errorf("cached spec mismatch (-want +got):\n%s", diff)
 	}
 }

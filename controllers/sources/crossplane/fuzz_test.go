@@ -1,9 +1,6 @@
 package crossplane
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,55 +8,15 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
-	"sigs.k8s.io/yaml"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/sourcetest"
 )
-
-// addFixtureSeeds adds every testdata fixture, as JSON, so that the fuzzer starts from
-// objects as Crossplane and its providers write them.
-func addFixtureSeeds(f *testing.F) {
-	f.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no fixtures in testdata: %v", err)
-	}
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		js, err := yaml.YAMLToJSON(data)
-		if err != nil {
-			f.Fatalf("%s: %v", file, err)
-		}
-		f.Add(js)
-	}
-}
-
-// decodeBoth decodes data as encoding/json does (numbers float64) and as a client
-// decoding from the API server does (integers int64), or skips data that is not a JSON
-// object.
-func decodeBoth(t *testing.T, data []byte) []map[string]any {
-	var std map[string]any
-	if err := json.Unmarshal(data, &std); err != nil || std == nil {
-		t.Skip("not a JSON object")
-	}
-	out := []map[string]any{std}
-	var client map[string]any
-	// The client decoder rejects some of what encoding/json takes, e.g. numbers too
-	// large for float64; then the std decoding is checked alone.
-	if err := utiljson.Unmarshal(data, &client); err == nil && client != nil {
-		out = append(out, client)
-	}
-	return out
-}
 
 // FuzzMapResource feeds MapResource objects decoded from arbitrary JSON.
 func FuzzMapResource(f *testing.F) {
-	addFixtureSeeds(f)
+	sourcetest.AddFixtureSeeds(f, "")
 	seeds := []string{
 		`{}`,
 		`{"status":null}`,
@@ -98,7 +55,7 @@ func FuzzMapResource(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, obj := range decodeBoth(t, data) {
+		for _, obj := range sourcetest.DecodeBoth(t, data) {
 			checkMapResourceFuzz(t, obj)
 		}
 	})
@@ -107,13 +64,13 @@ func FuzzMapResource(f *testing.F) {
 // checkMapResourceFuzz checks MapResource's promises on one object.
 func checkMapResourceFuzz(t *testing.T, obj map[string]any) {
 	t.Helper()
-	before := copyValue(obj)
+	before := sourcetest.CopyValue(obj)
 	u := &unstructured.Unstructured{Object: obj}
 	// The unguarded function, so that a panic fails the fuzz target rather than
 	// becoming a message.
 	got := mapResource(u)
 
-	if !mapperHealthWords[got.Health] {
+	if !sourcetest.HealthWords[got.Health] {
 		t.Errorf("MapResource(%v).Health = %q, not one of the API's words", obj, got.Health)
 	}
 	if got.Sync != "" || got.Cluster != "" || got.Revision != "" || got.Deploys != nil {
@@ -152,7 +109,7 @@ func checkMapResourceFuzz(t *testing.T, obj map[string]any) {
 
 	// MapResource reads no spec: the object as the cache keeps it, or with no spec at
 	// all, reads the same.
-	if cached := MapResource(&unstructured.Unstructured{Object: stripForCache(obj)}); !reflect.DeepEqual(cached, got) {
+	if cached := MapResource(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpec())}); !reflect.DeepEqual(cached, got) {
 		t.Errorf("MapResource(%v) differs on the cached object: %+v, cached %+v", obj, got, cached)
 	}
 	if noSpec := MapResource(&unstructured.Unstructured{Object: withoutSpec(obj)}); !reflect.DeepEqual(noSpec, got) {
@@ -198,12 +155,12 @@ var refSeeds = []string{
 
 // FuzzChildren feeds Children objects decoded from arbitrary JSON.
 func FuzzChildren(f *testing.F) {
-	addFixtureSeeds(f)
+	sourcetest.AddFixtureSeeds(f, "")
 	for _, s := range refSeeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, obj := range decodeBoth(t, data) {
+		for _, obj := range sourcetest.DecodeBoth(t, data) {
 			checkRefsFuzz(t, "Children", Children, obj, maxRefs)
 		}
 	})
@@ -211,12 +168,12 @@ func FuzzChildren(f *testing.F) {
 
 // FuzzParents feeds Parents objects decoded from arbitrary JSON.
 func FuzzParents(f *testing.F) {
-	addFixtureSeeds(f)
+	sourcetest.AddFixtureSeeds(f, "")
 	for _, s := range refSeeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, obj := range decodeBoth(t, data) {
+		for _, obj := range sourcetest.DecodeBoth(t, data) {
 			// A controller and at most two claim refs.
 			checkRefsFuzz(t, "Parents", Parents, obj, 3)
 		}
@@ -228,7 +185,7 @@ func FuzzParents(f *testing.F) {
 // same answer twice and from the object as the cache keeps it.
 func checkRefsFuzz(t *testing.T, name string, fn func(*unstructured.Unstructured) []sources.ObjectRef, obj map[string]any, limit int) {
 	t.Helper()
-	before := copyValue(obj)
+	before := sourcetest.CopyValue(obj)
 	u := &unstructured.Unstructured{Object: obj}
 	got := fn(u)
 
@@ -256,7 +213,7 @@ func checkRefsFuzz(t *testing.T, name string, fn func(*unstructured.Unstructured
 	if again := fn(u); !reflect.DeepEqual(again, got) {
 		t.Errorf("%s: second call differs: %+v, then %+v", name, got, again)
 	}
-	if cached := fn(&unstructured.Unstructured{Object: stripForCache(obj)}); !reflect.DeepEqual(cached, got) {
+	if cached := fn(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpec())}); !reflect.DeepEqual(cached, got) {
 		t.Errorf("%s(%v) reads spec beyond KeepSpec: %+v, cached %+v", name, obj, got, cached)
 	}
 }

@@ -3,19 +3,14 @@ package crossplane
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/yaml"
 
-	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
-	"github.com/entityhub/entityhub/controllers/cachetransform"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/sourcetest"
 )
 
 // MapResource, Children and Parents are used as sources.Kind's fields as they are.
@@ -25,39 +20,12 @@ var (
 	_ func(*unstructured.Unstructured) []sources.ObjectRef = Parents
 )
 
-// mapperHealthWords are the API's six health words, written out here so that a change
-// to the API's constants is caught.
-var mapperHealthWords = map[catalogv1alpha1.Health]bool{
-	"Healthy": true, "Suspended": true, "Progressing": true, "Missing": true, "Degraded": true, "Unknown": true,
-}
-
-// decodeManifest decodes YAML the way sigs.k8s.io/yaml does for any client: through
-// JSON into map[string]any, so numbers are float64.
-func decodeManifest(t *testing.T, manifest string) *unstructured.Unstructured {
-	t.Helper()
-	var m map[string]any
-	if err := yaml.Unmarshal([]byte(manifest), &m); err != nil {
-		t.Fatalf("bad manifest in test: %v\n%s", err, manifest)
-	}
-	return &unstructured.Unstructured{Object: m}
-}
-
-// loadManifest decodes a fixture from testdata.
-func loadManifest(t *testing.T, name string) *unstructured.Unstructured {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return decodeManifest(t, string(data))
-}
-
 // instance returns a managed resource like testdata/rds-instance.yaml at generation 5,
 // with more metadata (YAML lines indented by two spaces, or "") and the given status
 // (a top-level YAML block, or "").
 func instance(t *testing.T, metadata, status string) *unstructured.Unstructured {
 	t.Helper()
-	return decodeManifest(t, `
+	return sourcetest.DecodeManifest(t, `
 apiVersion: rds.aws.upbound.io/v1beta1
 kind: Instance
 metadata:
@@ -113,49 +81,9 @@ func withStatus(st any) *unstructured.Unstructured {
 	}}
 }
 
-// copyValue deep-copies v. Unlike Unstructured.DeepCopy it copies values a client
-// never decodes, which some test objects hold on purpose.
-func copyValue(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		if v == nil {
-			return v
-		}
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			out[k] = copyValue(e)
-		}
-		return out
-	case []any:
-		if v == nil {
-			return v
-		}
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = copyValue(e)
-		}
-		return out
-	default:
-		return v
-	}
-}
-
-// stripForCache returns a copy of obj as the manager's cache holds it: through the
-// project's cache transform, with .spec cut down to KeepSpec.
-func stripForCache(obj map[string]any) map[string]any {
-	cp := &unstructured.Unstructured{Object: copyValue(obj).(map[string]any)}
-	transform := cachetransform.New(func(schema.GroupVersionKind) ([][]string, bool) {
-		return KeepSpec(), true
-	})
-	if _, err := transform(cp); err != nil {
-		panic(err) // the transform promises never to fail
-	}
-	return cp.Object
-}
-
 // withoutSpec returns a copy of obj without its spec.
 func withoutSpec(obj map[string]any) map[string]any {
-	cp, _ := copyValue(obj).(map[string]any)
+	cp, _ := sourcetest.CopyValue(obj).(map[string]any)
 	delete(cp, "spec")
 	return cp
 }
@@ -175,27 +103,27 @@ func TestMapResource(t *testing.T) {
 	}{
 		// Real objects.
 		"an available managed resource": {
-			obj:  loadManifest(t, "rds-instance.yaml"),
+			obj:  sourcetest.LoadManifest(t, "rds-instance.yaml"),
 			want: sources.Result{Health: "Healthy", Phase: "Available"},
 		},
 		"a managed resource the provider cannot create": {
-			obj:  loadManifest(t, "rds-instance-error.yaml"),
+			obj:  sourcetest.LoadManifest(t, "rds-instance-error.yaml"),
 			want: sources.Result{Health: "Degraded", Phase: "ReconcileError", Message: replicaError},
 		},
 		"a Crossplane v2 namespaced managed resource being created": {
-			obj:  loadManifest(t, "rds-instance-v2.yaml"),
+			obj:  sourcetest.LoadManifest(t, "rds-instance-v2.yaml"),
 			want: sources.Result{Health: "Progressing", Phase: "Creating"},
 		},
 		"a v1 composite with unready resources": {
-			obj:  loadManifest(t, "xpostgresqlinstance.yaml"),
+			obj:  sourcetest.LoadManifest(t, "xpostgresqlinstance.yaml"),
 			want: sources.Result{Health: "Progressing", Phase: "Creating", Message: "Unready resources: primary, replica"},
 		},
 		"a claim waiting for its composite": {
-			obj:  loadManifest(t, "postgresqlinstance.yaml"),
+			obj:  sourcetest.LoadManifest(t, "postgresqlinstance.yaml"),
 			want: sources.Result{Health: "Progressing", Phase: "Waiting", Message: "Claim is waiting for composite resource to become Ready"},
 		},
 		"an available v2 composite": {
-			obj:  loadManifest(t, "xdatabase-v2.yaml"),
+			obj:  sourcetest.LoadManifest(t, "xdatabase-v2.yaml"),
 			want: sources.Result{Health: "Healthy", Phase: "Available"},
 		},
 
@@ -415,7 +343,7 @@ func TestMapResource(t *testing.T) {
 			want: sources.Result{Health: "Healthy", Phase: "Available"},
 		},
 		"an object without a generation has no stale conditions": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: rds.aws.upbound.io/v1beta1
 kind: Instance
 metadata: {name: payments-db-x7k2p-primary}
@@ -482,7 +410,7 @@ status: {conditions: [{type: Ready, status: "True", reason: Available, observedG
 			want: sources.Result{Health: "Unknown", Message: "status is a string, not an object"},
 		},
 		"metadata.generation a string": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: rds.aws.upbound.io/v1beta1
 kind: Instance
 metadata: {name: payments-db-x7k2p-primary, generation: "5"}
@@ -491,7 +419,7 @@ status: {conditions: [{type: Ready, status: "True", reason: Available}]}
 			want: sources.Result{Health: "Unknown", Message: "metadata.generation is a string, not a number"},
 		},
 		"metadata a list": {
-			obj:  decodeManifest(t, "{apiVersion: rds.aws.upbound.io/v1beta1, kind: Instance, metadata: [payments-db]}"),
+			obj:  sourcetest.DecodeManifest(t, "{apiVersion: rds.aws.upbound.io/v1beta1, kind: Instance, metadata: [payments-db]}"),
 			want: sources.Result{Health: "Unknown", Message: "metadata is a list, not an object"},
 		},
 		"annotations a list": {
@@ -515,7 +443,7 @@ status: {conditions: [{type: Ready, status: "True", reason: Available}]}
 			want: sources.Result{Health: "Unknown", Message: "metadata.annotations is a list, not an object"},
 		},
 		"a malformed spec is not read": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: rds.aws.upbound.io/v1beta1
 kind: Instance
 metadata: {name: payments-db-x7k2p-primary}
@@ -586,13 +514,13 @@ func checkMapResource(t *testing.T, obj *unstructured.Unstructured, want sources
 	t.Helper()
 	var before map[string]any
 	if obj != nil {
-		before, _ = copyValue(obj.Object).(map[string]any)
+		before, _ = sourcetest.CopyValue(obj.Object).(map[string]any)
 	}
 	got := MapResource(obj)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("MapResource() mismatch (-want +got):\n%s", diff)
 	}
-	if !mapperHealthWords[got.Health] || got.Sync != "" {
+	if !sourcetest.HealthWords[got.Health] || got.Sync != "" {
 		t.Errorf("MapResource() = %+v: health is not one of the API's words, or sync is set", got)
 	}
 	if obj == nil {
@@ -608,7 +536,7 @@ func checkMapResource(t *testing.T, obj *unstructured.Unstructured, want sources
 		t.Errorf("MapResource() reads spec (-with +without):\n%s", diff)
 	}
 	if obj.Object != nil {
-		if diff := cmp.Diff(got, MapResource(&unstructured.Unstructured{Object: stripForCache(obj.Object)})); diff != "" {
+		if diff := cmp.Diff(got, MapResource(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj.Object, KeepSpec())})); diff != "" {
 			t.Errorf("MapResource() differs on the cached object (-full +cached):\n%s", diff)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/sourcetest"
 )
 
 // ref is shorthand for an ObjectRef in tables.
@@ -19,7 +20,7 @@ func ref(group, kind, namespace, name string) sources.ObjectRef {
 // with the given spec (a YAML block indented by two spaces).
 func composite(t *testing.T, spec string) *unstructured.Unstructured {
 	t.Helper()
-	return decodeManifest(t, `
+	return sourcetest.DecodeManifest(t, `
 apiVersion: database.example.org/v1alpha1
 kind: XPostgreSQLInstance
 metadata:
@@ -45,7 +46,7 @@ func compositeV2(t *testing.T, namespace, crossplane string) *unstructured.Unstr
 	if namespace != "" {
 		ns = "\n  namespace: " + namespace
 	}
-	return decodeManifest(t, `
+	return sourcetest.DecodeManifest(t, `
 apiVersion: platform.example.org/v1alpha1
 kind: XDatabase
 metadata:
@@ -72,15 +73,15 @@ func TestChildren(t *testing.T) {
 	}{
 		// Real objects.
 		"a claim is made of its composite, which is cluster-scoped": {
-			obj:  loadManifest(t, "postgresqlinstance.yaml"),
+			obj:  sourcetest.LoadManifest(t, "postgresqlinstance.yaml"),
 			want: []sources.ObjectRef{ref("database.example.org", "XPostgreSQLInstance", "", "payments-db-x7k2p")},
 		},
 		"a v1 composite is made of its resourceRefs, in order": {
-			obj:  loadManifest(t, "xpostgresqlinstance.yaml"),
+			obj:  sourcetest.LoadManifest(t, "xpostgresqlinstance.yaml"),
 			want: payments,
 		},
 		"a v2 composite's parts are in its namespace": {
-			obj: loadManifest(t, "xdatabase-v2.yaml"),
+			obj: sourcetest.LoadManifest(t, "xdatabase-v2.yaml"),
 			want: []sources.ObjectRef{
 				ref("rds.aws.m.upbound.io", "SubnetGroup", "orders", "orders-db-subnets"),
 				ref("rds.aws.m.upbound.io", "Instance", "orders", "orders-db-main"),
@@ -88,15 +89,15 @@ func TestChildren(t *testing.T) {
 			},
 		},
 		"a managed resource is made of nothing": {
-			obj: loadManifest(t, "rds-instance.yaml"),
+			obj: sourcetest.LoadManifest(t, "rds-instance.yaml"),
 		},
 		"a v2 managed resource is made of nothing": {
-			obj: loadManifest(t, "rds-instance-v2.yaml"),
+			obj: sourcetest.LoadManifest(t, "rds-instance-v2.yaml"),
 		},
 
 		// Namespaces.
 		"a claim's resourceRef with a namespace keeps it": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: database.example.org/v1alpha1
 kind: PostgreSQLInstance
 metadata: {name: payments-db, namespace: payments}
@@ -106,7 +107,7 @@ spec:
 			want: []sources.ObjectRef{ref("database.example.org", "XPostgreSQLInstance", "payments", "payments-db-x7k2p")},
 		},
 		"a claim's resourceRef without a namespace does not get the claim's": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: database.example.org/v1alpha1
 kind: PostgreSQLInstance
 metadata: {name: payments-db, namespace: payments}
@@ -138,7 +139,7 @@ spec:
 			},
 		},
 		"a namespaced object's v1 resourceRefs do not get its namespace": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: database.example.org/v1alpha1
 kind: XPostgreSQLInstance
 metadata: {name: payments-db-x7k2p, namespace: payments}
@@ -149,7 +150,7 @@ spec:
 			want: []sources.ObjectRef{ref("rds.aws.upbound.io", "Instance", "", "payments-db-x7k2p-primary")},
 		},
 		"a malformed namespace gives none": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: platform.example.org/v1alpha1
 kind: XDatabase
 metadata: {name: orders-db, namespace: 7}
@@ -160,7 +161,7 @@ spec: {crossplane: {resourceRefs: [{apiVersion: rds.aws.m.upbound.io/v1beta1, ki
 
 		// Both shapes, duplicates and bounds.
 		"both shapes: v1 refs first, each part once": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: platform.example.org/v1alpha1
 kind: XDatabase
 metadata: {name: orders-db}
@@ -225,7 +226,7 @@ spec:
 			obj: composite(t, "  resourceRefs: {apiVersion: rds.aws.upbound.io/v1beta1, kind: Instance, name: payments-db-x7k2p-primary}\n"),
 		},
 		"resourceRef not an object": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: database.example.org/v1alpha1
 kind: PostgreSQLInstance
 metadata: {name: payments-db, namespace: payments}
@@ -233,7 +234,7 @@ spec: {resourceRef: payments-db-x7k2p}
 `),
 		},
 		"resourceRef a list": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: database.example.org/v1alpha1
 kind: PostgreSQLInstance
 metadata: {name: payments-db, namespace: payments}
@@ -241,10 +242,10 @@ spec: {resourceRef: [{apiVersion: database.example.org/v1alpha1, kind: XPostgreS
 `),
 		},
 		"spec.crossplane a string": {
-			obj: decodeManifest(t, "{apiVersion: platform.example.org/v1alpha1, kind: XDatabase, metadata: {name: orders-db, namespace: orders}, spec: {crossplane: auto}}"),
+			obj: sourcetest.DecodeManifest(t, "{apiVersion: platform.example.org/v1alpha1, kind: XDatabase, metadata: {name: orders-db, namespace: orders}, spec: {crossplane: auto}}"),
 		},
 		"spec a list": {
-			obj: decodeManifest(t, "{apiVersion: platform.example.org/v1alpha1, kind: XDatabase, metadata: {name: orders-db}, spec: [resourceRefs]}"),
+			obj: sourcetest.DecodeManifest(t, "{apiVersion: platform.example.org/v1alpha1, kind: XDatabase, metadata: {name: orders-db}, spec: [resourceRefs]}"),
 		},
 		"invalid UTF-8 cannot name an object": {
 			obj: &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"resourceRefs": []any{
@@ -297,7 +298,7 @@ func TestParents(t *testing.T) {
 		if namespace != "" {
 			ns = "\n  namespace: " + namespace
 		}
-		return decodeManifest(t, `
+		return sourcetest.DecodeManifest(t, `
 apiVersion: rds.aws.upbound.io/v1beta1
 kind: Instance
 metadata:
@@ -315,22 +316,22 @@ spec: {forProvider: {region: eu-west-1}}
 	}{
 		// Real objects.
 		"a managed resource belongs to its composite": {
-			obj:  loadManifest(t, "rds-instance.yaml"),
+			obj:  sourcetest.LoadManifest(t, "rds-instance.yaml"),
 			want: []sources.ObjectRef{xpg},
 		},
 		"a v2 managed resource belongs to its composite, in its namespace": {
-			obj:  loadManifest(t, "rds-instance-v2.yaml"),
+			obj:  sourcetest.LoadManifest(t, "rds-instance-v2.yaml"),
 			want: []sources.ObjectRef{ref("platform.example.org", "XDatabase", "orders", "orders-db")},
 		},
 		"a v1 composite belongs to its claim": {
-			obj:  loadManifest(t, "xpostgresqlinstance.yaml"),
+			obj:  sourcetest.LoadManifest(t, "xpostgresqlinstance.yaml"),
 			want: []sources.ObjectRef{claim},
 		},
 		"a claim belongs to nothing": {
-			obj: loadManifest(t, "postgresqlinstance.yaml"),
+			obj: sourcetest.LoadManifest(t, "postgresqlinstance.yaml"),
 		},
 		"a v2 composite without an owner belongs to nothing": {
-			obj: loadManifest(t, "xdatabase-v2.yaml"),
+			obj: sourcetest.LoadManifest(t, "xdatabase-v2.yaml"),
 		},
 
 		// Owner references.
@@ -363,7 +364,7 @@ spec: {forProvider: {region: eu-west-1}}
 			want: []sources.ObjectRef{xpg},
 		},
 		"a nested composite belongs to the composite that composed it": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: network.example.org/v1alpha1
 kind: XNetwork
 metadata:
@@ -378,7 +379,7 @@ spec:
 
 		// Claim refs.
 		"a composite with an owner and a claim: the owner first": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: database.example.org/v1alpha1
 kind: XPostgreSQLInstance
 metadata:
@@ -396,7 +397,7 @@ spec:
 			want: []sources.ObjectRef{ref("platform.example.org", "Database", "orders", "orders-db")},
 		},
 		"both claim refs, the same claim once": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: database.example.org/v1alpha1
 kind: XPostgreSQLInstance
 metadata: {name: payments-db-x7k2p}
@@ -416,7 +417,7 @@ spec:
 
 		// Malformed metadata.
 		"ownerReferences not a list": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: rds.aws.upbound.io/v1beta1
 kind: Instance
 metadata:
@@ -429,7 +430,7 @@ metadata:
 			want: []sources.ObjectRef{xpg},
 		},
 		"metadata a string": {
-			obj: decodeManifest(t, "{apiVersion: rds.aws.upbound.io/v1beta1, kind: Instance, metadata: payments}"),
+			obj: sourcetest.DecodeManifest(t, "{apiVersion: rds.aws.upbound.io/v1beta1, kind: Instance, metadata: payments}"),
 		},
 		"an object with a nil map": {obj: &unstructured.Unstructured{}},
 		"nil object":               {obj: nil},
@@ -448,7 +449,7 @@ func checkRefs(t *testing.T, name string, fn func(*unstructured.Unstructured) []
 	t.Helper()
 	var before map[string]any
 	if obj != nil {
-		before, _ = copyValue(obj.Object).(map[string]any)
+		before, _ = sourcetest.CopyValue(obj.Object).(map[string]any)
 	}
 	got := fn(obj)
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -461,7 +462,7 @@ func checkRefs(t *testing.T, name string, fn func(*unstructured.Unstructured) []
 		t.Errorf("%s() modified its argument (-before +after):\n%s", name, diff)
 	}
 	if obj.Object != nil {
-		cached := fn(&unstructured.Unstructured{Object: stripForCache(obj.Object)})
+		cached := fn(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj.Object, KeepSpec())})
 		if diff := cmp.Diff(got, cached); diff != "" {
 			t.Errorf("%s() reads spec beyond KeepSpec (-full +cached):\n%s", name, diff)
 		}
@@ -508,8 +509,8 @@ func TestKeepSpec(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			full := loadManifest(t, tc.fixture)
-			if diff := cmp.Diff(tc.want, stripForCache(full.Object)["spec"]); diff != "" {
+			full := sourcetest.LoadManifest(t, tc.fixture)
+			if diff := cmp.Diff(tc.want, sourcetest.StripForCache(full.Object, KeepSpec())["spec"]); diff != "" {
 				t.Errorf("cached spec mismatch (-want +got):\n%s", diff)
 			}
 		})

@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+
+	"github.com/entityhub/entityhub/controllers/sources/sourcetest"
 )
 
 // FuzzMap feeds Map objects decoded from arbitrary JSON. Each input is decoded twice:
@@ -72,11 +74,11 @@ func FuzzMap(f *testing.F) {
 // checkMap checks Map's promises on one object.
 func checkMap(t *testing.T, obj map[string]any) {
 	t.Helper()
-	before := clone(obj)
+	before := sourcetest.CopyValue(obj)
 	u := &unstructured.Unstructured{Object: obj}
 	got := Map(u) // a panic fails the fuzz target
 
-	if !healthWords[got.Health] {
+	if !sourcetest.HealthWords[got.Health] {
 		t.Errorf("Map(%v).Health = %q, not one of the API's words", obj, got.Health)
 	}
 	if got.Sync != "" {

@@ -13,13 +13,8 @@ import (
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/sourcetest"
 )
-
-// healthWords are the API's six health words, written out here so that a change to the
-// API's constants is caught.
-var healthWords = map[catalogv1alpha1.Health]bool{
-	"Healthy": true, "Suspended": true, "Progressing": true, "Missing": true, "Degraded": true, "Unknown": true,
-}
 
 // fromYAML decodes a manifest the way a client reading from the API server does:
 // integers become int64, which kstatus' generation check insists on.
@@ -34,33 +29,6 @@ func fromYAML(t *testing.T, manifest string) *unstructured.Unstructured {
 		t.Fatalf("bad manifest in test: %v", err)
 	}
 	return u
-}
-
-// clone deep-copies v. Unlike Unstructured.DeepCopy it copies values a client never
-// decodes, such as int, which some test objects hold on purpose.
-func clone(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		if v == nil {
-			return v
-		}
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			out[k] = clone(e)
-		}
-		return out
-	case []any:
-		if v == nil {
-			return v
-		}
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = clone(e)
-		}
-		return out
-	default:
-		return v
-	}
 }
 
 // withStatus returns a Terraform-like object with status as given, for the malformed
@@ -366,13 +334,13 @@ spec:
 		t.Run(name, func(t *testing.T) {
 			var before map[string]any
 			if tc.obj != nil {
-				before = clone(tc.obj.Object).(map[string]any)
+				before = sourcetest.CopyValue(tc.obj.Object).(map[string]any)
 			}
 			got := Map(tc.obj)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Map() mismatch (-want +got):\n%s", diff)
 			}
-			if !healthWords[got.Health] {
+			if !sourcetest.HealthWords[got.Health] {
 				t.Errorf("Map() health %q is not one of the API's words", got.Health)
 			}
 			// Objects come from the informer cache, which must not be written to.

@@ -1,9 +1,6 @@
 package workflows
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,34 +9,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
-	"sigs.k8s.io/yaml"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/sources"
 	"github.com/entityhub/entityhub/controllers/sources/fields"
+	"github.com/entityhub/entityhub/controllers/sources/sourcetest"
 )
-
-// addFixtureSeeds adds the testdata fixtures whose names start with prefix, as JSON, so
-// that the fuzzer starts from objects as Argo Workflows writes them.
-func addFixtureSeeds(f *testing.F, prefix string) {
-	f.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", prefix+"*.yaml"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no fixtures %s*.yaml in testdata: %v", prefix, err)
-	}
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		js, err := yaml.YAMLToJSON(data)
-		if err != nil {
-			f.Fatalf("%s: %v", file, err)
-		}
-		f.Add(js)
-	}
-}
 
 // addSeeds adds seeds written as JSON.
 func addSeeds(f *testing.F, seeds ...string) {
@@ -49,27 +24,9 @@ func addSeeds(f *testing.F, seeds ...string) {
 	}
 }
 
-// decodeBoth decodes data as encoding/json does (numbers float64) and as a client
-// decoding from the API server does (integers int64), or skips data that is not a JSON
-// object.
-func decodeBoth(t *testing.T, data []byte) []map[string]any {
-	var std map[string]any
-	if err := json.Unmarshal(data, &std); err != nil || std == nil {
-		t.Skip("not a JSON object")
-	}
-	out := []map[string]any{std}
-	var client map[string]any
-	// The client decoder rejects some of what encoding/json takes, e.g. numbers too
-	// large for float64; then the std decoding is checked alone.
-	if err := utiljson.Unmarshal(data, &client); err == nil && client != nil {
-		out = append(out, client)
-	}
-	return out
-}
-
 // FuzzMapWorkflow feeds MapWorkflow objects decoded from arbitrary JSON.
 func FuzzMapWorkflow(f *testing.F) {
-	addFixtureSeeds(f, "workflow-")
+	sourcetest.AddFixtureSeeds(f, "workflow-")
 	addSeeds(f,
 		`{}`,
 		`{"status":null}`,
@@ -104,7 +61,7 @@ func FuzzMapWorkflow(f *testing.F) {
 		`null`,
 	)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, obj := range decodeBoth(t, data) {
+		for _, obj := range sourcetest.DecodeBoth(t, data) {
 			checkMapWorkflow(t, obj)
 		}
 	})
@@ -113,7 +70,7 @@ func FuzzMapWorkflow(f *testing.F) {
 // checkMapWorkflow checks MapWorkflow's promises on one object.
 func checkMapWorkflow(t *testing.T, obj map[string]any) {
 	t.Helper()
-	before := copyValue(obj)
+	before := sourcetest.CopyValue(obj)
 	u := &unstructured.Unstructured{Object: obj}
 	// The unguarded function, so that a panic fails the fuzz target rather than
 	// becoming a message.
@@ -127,7 +84,7 @@ func checkMapWorkflow(t *testing.T, obj map[string]any) {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
 	if specIsObject(obj) {
-		cached := MapWorkflow(&unstructured.Unstructured{Object: stripForCache(obj, KeepSpecWorkflow())})
+		cached := MapWorkflow(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecWorkflow())})
 		if !reflect.DeepEqual(cached, got) {
 			t.Errorf("MapWorkflow(%v) reads spec beyond KeepSpecWorkflow: %+v, cached %+v", obj, got, cached)
 		}
@@ -179,7 +136,7 @@ func waits(obj map[string]any) bool {
 
 // FuzzMapCronWorkflow feeds MapCronWorkflow objects decoded from arbitrary JSON.
 func FuzzMapCronWorkflow(f *testing.F) {
-	addFixtureSeeds(f, "cronworkflow-")
+	sourcetest.AddFixtureSeeds(f, "cronworkflow-")
 	addSeeds(f,
 		`{}`,
 		`{"status":null}`,
@@ -210,7 +167,7 @@ func FuzzMapCronWorkflow(f *testing.F) {
 		`null`,
 	)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, obj := range decodeBoth(t, data) {
+		for _, obj := range sourcetest.DecodeBoth(t, data) {
 			checkMapCronWorkflow(t, obj)
 		}
 	})
@@ -219,7 +176,7 @@ func FuzzMapCronWorkflow(f *testing.F) {
 // checkMapCronWorkflow checks MapCronWorkflow's promises on one object.
 func checkMapCronWorkflow(t *testing.T, obj map[string]any) {
 	t.Helper()
-	before := copyValue(obj)
+	before := sourcetest.CopyValue(obj)
 	u := &unstructured.Unstructured{Object: obj}
 	got := mapCronWorkflow(u) // unguarded: a panic fails the fuzz target
 
@@ -231,7 +188,7 @@ func checkMapCronWorkflow(t *testing.T, obj map[string]any) {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
 	if specIsObject(obj) {
-		cached := MapCronWorkflow(&unstructured.Unstructured{Object: stripForCache(obj, KeepSpecCronWorkflow())})
+		cached := MapCronWorkflow(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecCronWorkflow())})
 		if !reflect.DeepEqual(cached, got) {
 			t.Errorf("MapCronWorkflow(%v) reads spec beyond KeepSpecCronWorkflow: %+v, cached %+v", obj, got, cached)
 		}
@@ -273,7 +230,7 @@ func hasErrorCondition(obj map[string]any) bool {
 
 // FuzzRunOf feeds RunOf objects decoded from arbitrary JSON, and Newest the runs read.
 func FuzzRunOf(f *testing.F) {
-	addFixtureSeeds(f, "workflow-")
+	sourcetest.AddFixtureSeeds(f, "workflow-")
 	addSeeds(f,
 		`{}`,
 		`{"metadata":null}`,
@@ -293,7 +250,7 @@ func FuzzRunOf(f *testing.F) {
 		`null`,
 	)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, obj := range decodeBoth(t, data) {
+		for _, obj := range sourcetest.DecodeBoth(t, data) {
 			checkRunOf(t, obj)
 		}
 	})
@@ -305,7 +262,7 @@ var groupPrefixes = []string{groupCron, groupTemplate, groupClusterTemplate, gro
 // checkRunOf checks RunOf's promises on one object, and Newest's on what it reads.
 func checkRunOf(t *testing.T, obj map[string]any) {
 	t.Helper()
-	before := copyValue(obj)
+	before := sourcetest.CopyValue(obj)
 	u := &unstructured.Unstructured{Object: obj}
 	got, ok := RunOf(u)
 
@@ -316,7 +273,7 @@ func checkRunOf(t *testing.T, obj map[string]any) {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
 	// RunOf reads no spec at all, so the cache's copy reads the same whatever spec is.
-	if cached, cachedOK := RunOf(&unstructured.Unstructured{Object: stripForCache(obj, KeepSpecWorkflow())}); !reflect.DeepEqual(cached, got) || cachedOK != ok {
+	if cached, cachedOK := RunOf(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecWorkflow())}); !reflect.DeepEqual(cached, got) || cachedOK != ok {
 		t.Errorf("RunOf(%v) = %+v, but of the cached copy %+v", obj, got, cached)
 	}
 	_, mdIsObject := obj["metadata"].(map[string]any)
@@ -370,7 +327,7 @@ func checkRunOf(t *testing.T, obj map[string]any) {
 // and no panic turned into a message.
 func checkWords(t *testing.T, obj map[string]any, got sources.Result) {
 	t.Helper()
-	if !mapperHealthWords[got.Health] {
+	if !sourcetest.HealthWords[got.Health] {
 		t.Errorf("mapping %v: Health = %q, not one of the API's words", obj, got.Health)
 	}
 	if got.Sync != "" || got.Cluster != "" || got.Revision != "" || got.Deploys != nil {

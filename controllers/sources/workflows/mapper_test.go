@@ -1,20 +1,15 @@
 package workflows
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/yaml"
 
-	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
-	"github.com/entityhub/entityhub/controllers/cachetransform"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/sourcetest"
 )
 
 // MapWorkflow and MapCronWorkflow are used as sources.Mappers as they are.
@@ -23,38 +18,11 @@ var (
 	_ sources.Mapper = MapCronWorkflow
 )
 
-// mapperHealthWords are the API's six health words, written out here so that a change
-// to the API's constants is caught.
-var mapperHealthWords = map[catalogv1alpha1.Health]bool{
-	"Healthy": true, "Suspended": true, "Progressing": true, "Missing": true, "Degraded": true, "Unknown": true,
-}
-
-// decodeManifest decodes YAML the way sigs.k8s.io/yaml does for any client: through
-// JSON into map[string]any, so numbers are float64.
-func decodeManifest(t *testing.T, manifest string) *unstructured.Unstructured {
-	t.Helper()
-	var m map[string]any
-	if err := yaml.Unmarshal([]byte(manifest), &m); err != nil {
-		t.Fatalf("bad manifest in test: %v\n%s", err, manifest)
-	}
-	return &unstructured.Unstructured{Object: m}
-}
-
-// loadManifest decodes a fixture from testdata.
-func loadManifest(t *testing.T, name string) *unstructured.Unstructured {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return decodeManifest(t, string(data))
-}
-
 // workflow returns a Workflow like a run of the release-payments template, with the
 // given spec and status (top-level YAML blocks, or "").
 func workflow(t *testing.T, spec, status string) *unstructured.Unstructured {
 	t.Helper()
-	return decodeManifest(t, `
+	return sourcetest.DecodeManifest(t, `
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow
 metadata:
@@ -93,7 +61,7 @@ spec:
 	if suspend != "" {
 		spec += "  suspend: " + suspend + "\n"
 	}
-	return decodeManifest(t, `
+	return sourcetest.DecodeManifest(t, `
 apiVersion: argoproj.io/v1alpha1
 kind: CronWorkflow
 metadata:
@@ -118,46 +86,6 @@ func withStatus(kind string, spec, st any) *unstructured.Unstructured {
 	return &unstructured.Unstructured{Object: obj}
 }
 
-// copyValue deep-copies v. Unlike Unstructured.DeepCopy it copies values a client
-// never decodes, which some test objects hold on purpose.
-func copyValue(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		if v == nil {
-			return v
-		}
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			out[k] = copyValue(e)
-		}
-		return out
-	case []any:
-		if v == nil {
-			return v
-		}
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = copyValue(e)
-		}
-		return out
-	default:
-		return v
-	}
-}
-
-// stripForCache returns a copy of obj as the manager's cache holds it: through the
-// project's cache transform, with .spec cut down to keep.
-func stripForCache(obj map[string]any, keep [][]string) map[string]any {
-	cp := &unstructured.Unstructured{Object: copyValue(obj).(map[string]any)}
-	transform := cachetransform.New(func(schema.GroupVersionKind) ([][]string, bool) {
-		return keep, true
-	})
-	if _, err := transform(cp); err != nil {
-		panic(err) // the transform promises never to fail
-	}
-	return cp.Object
-}
-
 // specIsObject reports whether obj's spec is absent or an object: the cache transform
 // drops any other spec, which then no longer has a problem to report.
 func specIsObject(obj map[string]any) bool {
@@ -174,7 +102,7 @@ func specIsObject(obj map[string]any) bool {
 // cache keeps it.
 func checkMapper(t *testing.T, name string, m sources.Mapper, keep [][]string, obj *unstructured.Unstructured, before map[string]any, got sources.Result) {
 	t.Helper()
-	if !mapperHealthWords[got.Health] || got.Sync != "" {
+	if !sourcetest.HealthWords[got.Health] || got.Sync != "" {
 		t.Errorf("%s() = %+v: health is not one of the API's words, or there is a sync state", name, got)
 	}
 	if obj == nil {
@@ -185,7 +113,7 @@ func checkMapper(t *testing.T, name string, m sources.Mapper, keep [][]string, o
 		t.Errorf("%s() modified its argument (-before +after):\n%s", name, diff)
 	}
 	if specIsObject(obj.Object) {
-		stripped := &unstructured.Unstructured{Object: stripForCache(obj.Object, keep)}
+		stripped := &unstructured.Unstructured{Object: sourcetest.StripForCache(obj.Object, keep)}
 		if diff := cmp.Diff(got, m(stripped)); diff != "" {
 			t.Errorf("%s() reads spec beyond what it keeps (-full +cached):\n%s", name, diff)
 		}
@@ -199,11 +127,11 @@ func TestMapWorkflow(t *testing.T) {
 	}{
 		// Every phase.
 		"Succeeded, with the progress of its steps": {
-			obj:  loadManifest(t, "workflow-succeeded.yaml"),
+			obj:  sourcetest.LoadManifest(t, "workflow-succeeded.yaml"),
 			want: sources.Result{Health: "Healthy", Phase: "Succeeded", Message: "3/3 steps"},
 		},
 		"Failed, saying which child failed": {
-			obj:  loadManifest(t, "workflow-failed.yaml"),
+			obj:  sourcetest.LoadManifest(t, "workflow-failed.yaml"),
 			want: sources.Result{Health: "Degraded", Phase: "Failed", Message: "2/3 steps: child 'ci-payments-x7k2p-2904174833' failed"},
 		},
 		"Failed after argo terminate": {
@@ -234,7 +162,7 @@ status:
 			want: sources.Result{Health: "Degraded", Phase: "Failed"},
 		},
 		"Running halfway through its DAG": {
-			obj:  loadManifest(t, "workflow-running.yaml"),
+			obj:  sourcetest.LoadManifest(t, "workflow-running.yaml"),
 			want: sources.Result{Health: "Progressing", Phase: "Running", Message: "2/5 steps"},
 		},
 		"Pending while parallelism holds it back": {
@@ -269,7 +197,7 @@ status:
 
 		// Suspended: waiting for a person.
 		"Running at an approval step": {
-			obj:  loadManifest(t, "workflow-approval.yaml"),
+			obj:  sourcetest.LoadManifest(t, "workflow-approval.yaml"),
 			want: sources.Result{Health: "Suspended", Phase: "Running", Message: `1/2 steps: suspended at step "approve": waiting to be resumed`},
 		},
 		"Running, suspended with argo suspend": {
@@ -489,7 +417,7 @@ status: {phase: Running, nodes: {n1: {displayName: approve, type: Suspend, phase
 		t.Run(name, func(t *testing.T) {
 			var before map[string]any
 			if tc.obj != nil {
-				before, _ = copyValue(tc.obj.Object).(map[string]any)
+				before, _ = sourcetest.CopyValue(tc.obj.Object).(map[string]any)
 			}
 			got := MapWorkflow(tc.obj)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
@@ -506,17 +434,17 @@ func TestMapCronWorkflow(t *testing.T) {
 		want sources.Result
 	}{
 		"scheduling normally, with Argo Workflows 3.6's counts": {
-			obj:  loadManifest(t, "cronworkflow-active.yaml"),
+			obj:  sourcetest.LoadManifest(t, "cronworkflow-active.yaml"),
 			want: sources.Result{Health: "Healthy", Phase: "Active", Message: "last scheduled 2026-11-20T02:00:00Z; 12 succeeded, 1 failed"},
 		},
 		"a SubmissionError: runs are due but not created": {
-			obj: loadManifest(t, "cronworkflow-submission-error.yaml"),
+			obj: sourcetest.LoadManifest(t, "cronworkflow-submission-error.yaml"),
 			want: sources.Result{Health: "Degraded", Phase: "Active",
 				Message: `SubmissionError: Failed to submit Workflow: workflowtemplates.argoproj.io "ledger-reconcile" not found; ` +
 					"last scheduled 2026-11-20T10:30:00Z; 2093 succeeded, 7 failed"},
 		},
 		"suspended with argo cron suspend": {
-			obj: loadManifest(t, "cronworkflow-suspended.yaml"),
+			obj: sourcetest.LoadManifest(t, "cronworkflow-suspended.yaml"),
 			want: sources.Result{Health: "Suspended", Phase: "Suspended",
 				Message: "suspended: no runs are scheduled until it is resumed; last scheduled 2026-11-18T16:45:00Z"},
 		},
@@ -673,7 +601,7 @@ status:
 			want: sources.Result{Health: "Unknown", Message: "status is a list, not an object"},
 		},
 		"spec a string": {
-			obj: decodeManifest(t, `
+			obj: sourcetest.DecodeManifest(t, `
 apiVersion: argoproj.io/v1alpha1
 kind: CronWorkflow
 metadata: {name: nightly-report, namespace: payments-prod}
@@ -732,7 +660,7 @@ status: {phase: Active}
 		t.Run(name, func(t *testing.T) {
 			var before map[string]any
 			if tc.obj != nil {
-				before, _ = copyValue(tc.obj.Object).(map[string]any)
+				before, _ = sourcetest.CopyValue(tc.obj.Object).(map[string]any)
 			}
 			got := MapCronWorkflow(tc.obj)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
@@ -757,7 +685,7 @@ func TestRunOf(t *testing.T) {
 	// run returns a Workflow with the given metadata and status (YAML flow mappings).
 	run := func(t *testing.T, metadata, status string) *unstructured.Unstructured {
 		t.Helper()
-		return decodeManifest(t, "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: "+metadata+"\nstatus: "+status+"\n")
+		return sourcetest.DecodeManifest(t, "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: "+metadata+"\nstatus: "+status+"\n")
 	}
 	tests := map[string]struct {
 		obj    *unstructured.Unstructured
@@ -766,21 +694,21 @@ func TestRunOf(t *testing.T) {
 	}{
 		// Grouping, from the fixtures.
 		"a CronWorkflow's run": {
-			obj: loadManifest(t, "workflow-succeeded.yaml"),
+			obj: sourcetest.LoadManifest(t, "workflow-succeeded.yaml"),
 			want: Run{Name: "nightly-report-1795140000", Namespace: "payments-prod", Phase: "Succeeded",
 				Group:   "cron:payments-prod/nightly-report",
 				Created: at(t, "2026-11-20T02:00:00Z"), Started: at(t, "2026-11-20T02:00:00Z"), Finished: at(t, "2026-11-20T02:03:41Z")},
 			wantOK: true,
 		},
 		"a WorkflowTemplate's run outranks its generateName": {
-			obj: loadManifest(t, "workflow-failed.yaml"),
+			obj: sourcetest.LoadManifest(t, "workflow-failed.yaml"),
 			want: Run{Name: "ci-payments-x7k2p", Namespace: "payments-ci", Phase: "Failed",
 				Group:   "template:payments-ci/ci-payments",
 				Created: at(t, "2026-11-20T09:41:17Z"), Started: at(t, "2026-11-20T09:41:17Z"), Finished: at(t, "2026-11-20T09:44:02Z")},
 			wantOK: true,
 		},
 		"a run named by generateName, not finished": {
-			obj: loadManifest(t, "workflow-running.yaml"),
+			obj: sourcetest.LoadManifest(t, "workflow-running.yaml"),
 			want: Run{Name: "ledger-backfill-q9zrt", Namespace: "payments-prod", Phase: "Running",
 				Group:   "generate:payments-prod/ledger-backfill-",
 				Created: at(t, "2026-11-20T10:05:44Z"), Started: at(t, "2026-11-20T10:05:44Z")},
@@ -879,10 +807,10 @@ func TestRunOf(t *testing.T) {
 			wantOK: true,
 		},
 		"metadata missing": {
-			obj: decodeManifest(t, "kind: Workflow\nstatus: {phase: Running}"),
+			obj: sourcetest.DecodeManifest(t, "kind: Workflow\nstatus: {phase: Running}"),
 		},
 		"metadata a string": {
-			obj: decodeManifest(t, "kind: Workflow\nmetadata: w\nstatus: {phase: Running}"),
+			obj: sourcetest.DecodeManifest(t, "kind: Workflow\nmetadata: w\nstatus: {phase: Running}"),
 		},
 		"an object with a nil map": {
 			obj: &unstructured.Unstructured{},
@@ -895,7 +823,7 @@ func TestRunOf(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var before map[string]any
 			if tc.obj != nil {
-				before, _ = copyValue(tc.obj.Object).(map[string]any)
+				before, _ = sourcetest.CopyValue(tc.obj.Object).(map[string]any)
 			}
 			got, ok := RunOf(tc.obj)
 			if diff := cmp.Diff(tc.want, got); diff != "" || ok != tc.wantOK {
@@ -909,7 +837,7 @@ func TestRunOf(t *testing.T) {
 			}
 			// RunOf reads no spec: the cache's copy reads the same.
 			if tc.obj.Object != nil {
-				cached, cachedOK := RunOf(&unstructured.Unstructured{Object: stripForCache(tc.obj.Object, KeepSpecWorkflow())})
+				cached, cachedOK := RunOf(&unstructured.Unstructured{Object: sourcetest.StripForCache(tc.obj.Object, KeepSpecWorkflow())})
 				if diff := cmp.Diff(got, cached); diff != "" || cachedOK != ok {
 					t.Errorf("RunOf() of the cached copy differs (-full +cached):\n%s", diff)
 				}
@@ -1021,7 +949,7 @@ func reversed(runs []Run) []Run {
 func TestNewestOfFixtures(t *testing.T) {
 	var runs []Run
 	for _, f := range []string{"workflow-succeeded.yaml", "workflow-failed.yaml", "workflow-running.yaml", "workflow-approval.yaml"} {
-		r, ok := RunOf(loadManifest(t, f))
+		r, ok := RunOf(sourcetest.LoadManifest(t, f))
 		if !ok {
 			t.Fatalf("RunOf(%s) not ok", f)
 		}
@@ -1060,14 +988,14 @@ func TestKeepSpec(t *testing.T) {
 	}
 
 	// What the cache keeps of a real Workflow and CronWorkflow is only spec.suspend.
-	if got := stripForCache(loadManifest(t, "workflow-succeeded.yaml").Object, KeepSpecWorkflow())["spec"]; got != nil {
+	if got := sourcetest.StripForCache(sourcetest.LoadManifest(t, "workflow-succeeded.yaml").Object, KeepSpecWorkflow())["spec"]; got != nil {
 		t.Errorf("cached Workflow spec = %v, want none: it has no suspend", got)
 	}
 	for file, want := range map[string]any{
 		"cronworkflow-active.yaml":    map[string]any{"suspend": false},
 		"cronworkflow-suspended.yaml": map[string]any{"suspend": true},
 	} {
-		if diff := cmp.Diff(want, stripForCache(loadManifest(t, file).Object, KeepSpecCronWorkflow())["spec"]); diff != "" {
+		if diff := cmp.Diff(want, sourcetest.StripForCache(sourcetest.LoadManifest(t, file).Object, KeepSpecCronWorkflow())["spec"]); diff != "" {
 			t.Errorf("cached spec of %s mismatch (-want +got):\n%s", file, diff)
 		}
 	}
