@@ -26,10 +26,8 @@ func (m *Manager) Kinds() []sources.Kind {
 func (m *Manager) KindFor(gk schema.GroupKind) (sources.Kind, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	for gvk, w := range m.watches {
-		if gvk.GroupKind() == gk {
-			return w.kind, true
-		}
+	if w, ok := m.byGK[gk]; ok {
+		return w.kind, true
 	}
 	return sources.Kind{}, false
 }

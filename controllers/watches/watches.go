@@ -60,7 +60,10 @@ type Manager struct {
 
 	mu      sync.RWMutex
 	watches map[schema.GroupVersionKind]*watch
-	byCRD   map[string][]schema.GroupVersionKind
+	// byGK finds a watch by group and kind: KindFor is asked on every event and for every
+	// part of a tree, and providers install hundreds of kinds.
+	byGK  map[schema.GroupKind]*watch
+	byCRD map[string][]schema.GroupVersionKind
 }
 
 // watch is one running watch of a source kind.
@@ -102,6 +105,7 @@ func New(opts Options) *Manager {
 		ready:   make(chan struct{}),
 		primed:  make(chan struct{}),
 		watches: map[schema.GroupVersionKind]*watch{},
+		byGK:    map[schema.GroupKind]*watch{},
 		byCRD:   map[string][]schema.GroupVersionKind{},
 	}
 }
@@ -274,6 +278,7 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 	}
 	w.reg = reg
 	m.watches[k.GVK] = w
+	m.byGK[k.GVK.GroupKind()] = w
 	go w.waitForSync(wctx)
 	return nil
 }
@@ -306,6 +311,15 @@ func (m *Manager) stopLocked(ctx context.Context, gvk schema.GroupVersionKind) {
 		logf.FromContext(ctx).Error(err, "Removing informer", "kind", gvk.String())
 	}
 	delete(m.watches, gvk)
+	// A kind may be watched at two versions (both named with --source-kind); the other
+	// one, if any, answers KindFor from now on.
+	delete(m.byGK, gvk.GroupKind())
+	for other, ow := range m.watches {
+		if other.GroupKind() == gvk.GroupKind() {
+			m.byGK[other.GroupKind()] = ow
+			break
+		}
+	}
 	m.forget(gvk)
 }
 
