@@ -68,7 +68,7 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.locationURL, "location-url", "",
 		"URL the descriptors will be read from, written as url:<URL> into the backstage.io/managed-by-location "+
 			"and backstage.io/managed-by-origin-location annotations; left out when empty.")
-	fs.StringVar(&o.defaultOwner, "default-owner", "group:default/platform-team",
+	fs.StringVar(&o.defaultOwner, "default-owner", defaultOwner,
 		"Owner (an entity reference) of entities whose spec has none; the manager's --default-owner, so that "+
 			"both give the same descriptors.")
 	if err := fs.Parse(args); err != nil {

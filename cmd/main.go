@@ -35,6 +35,10 @@ import (
 	"github.com/entityhub/entityhub/controllers/sources/workflows"
 )
 
+// defaultOwner owns entities that name no owner; the manager and `entityhub export` share
+// it so that both give the same descriptors.
+const defaultOwner = "group:default/platform-team"
+
 // options are the manager's settings, one per flag.
 type options struct {
 	metricsAddr      string
@@ -88,7 +92,7 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 		"Namespace of the leader election Lease; defaults to the namespace the manager runs in.")
 	fs.StringVar(&o.catalogNamespace, "catalog-namespace", "entityhub-system",
 		"Namespace in which the manager creates the CatalogEntities it discovers.")
-	fs.StringVar(&o.defaultOwner, "default-owner", "group:default/platform-team",
+	fs.StringVar(&o.defaultOwner, "default-owner", defaultOwner,
 		"Backstage owner (an entity reference such as group:default/platform-team) of entities "+
 			"discovered without a catalog.entityhub.dev/owner annotation.")
 	fs.DurationVar(&o.gracePeriod, "orphan-grace-period", controllers.DefaultGracePeriod,
