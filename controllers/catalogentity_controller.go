@@ -101,6 +101,7 @@ func (r *CatalogEntityReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		Relations:  found.relations,
 		LastRun:    found.lastRun,
 		Runs:       found.history,
+		Unresolved: found.unresolved,
 		Now:        metav1.NewTime(r.now()),
 	})
 	before := entity.Status.Health

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/health"
 	"github.com/entityhub/entityhub/controllers/membership"
 	"github.com/entityhub/entityhub/controllers/sources"
 	"github.com/entityhub/entityhub/controllers/watches"
@@ -64,6 +65,8 @@ type collected struct {
 	heldRuns  map[string]bool
 	lastRun   string
 	history   []catalogv1alpha1.RunStatus
+	// unresolved are the spec.sources entries that could not be read, and why.
+	unresolved []health.Unresolved
 }
 
 // append adds an entry and returns its index.
@@ -125,7 +128,7 @@ func (c *collected) add(kind sources.Kind, obj *unstructured.Unstructured) int {
 }
 
 // placeholder reports a spec.sources entry that cannot be read as one source entry.
-func (c *collected) placeholder(sel catalogv1alpha1.SourceSelector, h catalogv1alpha1.Health, msg string) {
+func (c *collected) placeholder(at int, sel catalogv1alpha1.SourceSelector, h catalogv1alpha1.Health, reason, msg string) {
 	gv, _ := schema.ParseGroupVersion(sel.APIVersion)
 	name := sel.Name
 	if name == "" {
@@ -143,6 +146,7 @@ func (c *collected) placeholder(sel catalogv1alpha1.SourceSelector, h catalogv1a
 		Health:     h,
 		Message:    msg,
 	})
+	c.unresolved = append(c.unresolved, health.Unresolved{Reason: reason, Message: fmt.Sprintf("spec.sources[%d]: %s", at, msg)})
 }
 
 // collectSources reads every source of the entity from the cache: objects labelled
@@ -163,8 +167,8 @@ func (r *CatalogEntityReconciler) collectSources(ctx context.Context, entity *ca
 			}
 		}
 	}
-	for _, sel := range entity.Spec.Sources {
-		if err := r.collectSelected(ctx, c, sel); err != nil {
+	for i, sel := range entity.Spec.Sources {
+		if err := r.collectSelected(ctx, c, i, sel); err != nil {
 			return nil, err
 		}
 	}
@@ -218,21 +222,21 @@ func EntityRef(e *catalogv1alpha1.CatalogEntity) string {
 	return kind + ":" + ns + "/" + e.Name
 }
 
-// collectSelected reads what one spec.sources entry names or selects.
-func (r *CatalogEntityReconciler) collectSelected(ctx context.Context, c *collected, sel catalogv1alpha1.SourceSelector) error {
+// collectSelected reads what spec.sources[at] names or selects.
+func (r *CatalogEntityReconciler) collectSelected(ctx context.Context, c *collected, at int, sel catalogv1alpha1.SourceSelector) error {
 	gk, err := membership.SelectorGroupKind(sel)
 	if err != nil {
-		c.placeholder(sel, catalogv1alpha1.HealthUnknown, fmt.Sprintf("invalid apiVersion %q: %v", sel.APIVersion, err))
+		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonInvalidAPIVersion, fmt.Sprintf("invalid apiVersion %q: %v", sel.APIVersion, err))
 		return nil
 	}
 	kind, ok := r.Watches.KindFor(gk)
 	if !ok {
-		c.placeholder(sel, catalogv1alpha1.HealthUnknown, fmt.Sprintf(
+		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonKindNotWatched, fmt.Sprintf(
 			"%s is not watched: its CRD is not installed, or it is not a source kind (see --source-kind)", gk.String()))
 		return nil
 	}
 	if state, _ := r.Watches.StateOf(kind.GVK); state == watches.Unavailable {
-		c.placeholder(sel, catalogv1alpha1.HealthUnknown, fmt.Sprintf(
+		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonKindNotListable, fmt.Sprintf(
 			"cannot list %s: is the manager allowed to list and watch it?", gk.String()))
 		return nil
 	}
@@ -242,7 +246,7 @@ func (r *CatalogEntityReconciler) collectSelected(ctx context.Context, c *collec
 		err := r.Cache.Get(ctx, types.NamespacedName{Namespace: sel.Namespace, Name: sel.Name}, obj)
 		switch {
 		case apierrors.IsNotFound(err):
-			c.placeholder(sel, catalogv1alpha1.HealthMissing, "not found")
+			c.placeholder(at, sel, catalogv1alpha1.HealthMissing, catalogv1alpha1.ReasonSourceNotFound, "not found")
 		case err != nil:
 			return fmt.Errorf("reading %s %s: %w", gk, sel.Name, err)
 		default:
@@ -252,7 +256,7 @@ func (r *CatalogEntityReconciler) collectSelected(ctx context.Context, c *collec
 	}
 	selector, err := membership.LabelSelector(sel)
 	if err != nil {
-		c.placeholder(sel, catalogv1alpha1.HealthUnknown, fmt.Sprintf("invalid selector: %v", err))
+		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonInvalidSelector, fmt.Sprintf("invalid selector: %v", err))
 		return nil
 	}
 	opts := []client.ListOption{client.MatchingLabelsSelector{Selector: selector}}

@@ -245,13 +245,20 @@ var _ = Describe("Entities and their sources", func() {
 			g.Expect(got.Status.Health).To(Equal(catalogv1alpha1.HealthMissing))
 			g.Expect(got.Status.Ready).To(Equal("1/2"))
 			g.Expect(got.Status.Message).To(Equal("Widget " + ns + "/absent is Missing: not found"))
+			resolved := meta.FindStatusCondition(got.Status.Conditions, catalogv1alpha1.ConditionSourcesResolved)
+			g.Expect(resolved).NotTo(BeNil())
+			g.Expect(resolved.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(resolved.Reason).To(Equal(catalogv1alpha1.ReasonSourceNotFound))
+			g.Expect(resolved.Message).To(Equal("spec.sources[0]: not found"))
 		}).WithTimeout(10 * time.Second).Should(Succeed())
 
 		By("creating the missing source")
 		createWidget(ctx, widget(ns, "absent", nil, metav1.ConditionTrue, ""))
-		Eventually(func(g Gomega) string {
-			return string(getEntity(ctx, ns, "listing")(g).Status.Health)
-		}).WithTimeout(10 * time.Second).Should(Equal("Healthy"))
+		Eventually(func(g Gomega) {
+			got := getEntity(ctx, ns, "listing")(g)
+			g.Expect(got.Status.Health).To(Equal(catalogv1alpha1.HealthHealthy))
+			g.Expect(meta.IsStatusConditionTrue(got.Status.Conditions, catalogv1alpha1.ConditionSourcesResolved)).To(BeTrue())
+		}).WithTimeout(10 * time.Second).Should(Succeed())
 	})
 
 	It("reports a syntactically invalid selector in spec.sources, without a crash loop", func() {
@@ -271,6 +278,12 @@ var _ = Describe("Entities and their sources", func() {
 			g.Expect(got.Status.Message).To(ContainSubstring(`"Near" is not a valid label selector operator`))
 			ready := meta.FindStatusCondition(got.Status.Conditions, catalogv1alpha1.ConditionReady)
 			g.Expect(ready.Message).To(ContainSubstring("invalid selector"))
+			resolved := meta.FindStatusCondition(got.Status.Conditions, catalogv1alpha1.ConditionSourcesResolved)
+			g.Expect(resolved).NotTo(BeNil())
+			g.Expect(resolved.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(resolved.Reason).To(Equal(catalogv1alpha1.ReasonInvalidSelector))
+			g.Expect(resolved.Message).To(HavePrefix("spec.sources[0]: invalid selector: "))
+			g.Expect(resolved.Message).To(ContainSubstring(`"Near" is not a valid label selector operator`))
 		}).WithTimeout(10 * time.Second).Should(Succeed())
 		version := getEntity(ctx, ns, "picky")(Default).ResourceVersion
 		Consistently(func(g Gomega) string {

@@ -26,12 +26,35 @@ const (
 	ManagedByValue = "entityhub"
 )
 
-// Condition types of a CatalogEntity. Their reason is the health or sync word.
+// Condition types of a CatalogEntity. The reason of Ready and Synced is the health or
+// sync word; SourcesResolved has reasons of its own (Reason*), because what is wrong with
+// a spec.sources entry is not a health.
 const (
 	// ConditionReady is True when the entity's health is Healthy.
 	ConditionReady = "Ready"
 	// ConditionSynced is True when every source that has a sync state is Synced.
 	ConditionSynced = "Synced"
+	// ConditionSourcesResolved is True when every spec.sources entry could be read: its
+	// apiVersion and selector are valid, its kind is watched and listable, and the object
+	// it names exists. When False, its reason says what to fix in the first entry that
+	// could not, and its message names each such entry by index.
+	ConditionSourcesResolved = "SourcesResolved"
+)
+
+// Reasons of the SourcesResolved condition.
+const (
+	// ReasonResolved: every spec.sources entry was read.
+	ReasonResolved = "Resolved"
+	// ReasonInvalidAPIVersion: an entry's apiVersion is not <group>/<version>.
+	ReasonInvalidAPIVersion = "InvalidAPIVersion"
+	// ReasonInvalidSelector: an entry's label selector does not parse.
+	ReasonInvalidSelector = "InvalidSelector"
+	// ReasonKindNotWatched: an entry's kind has no CRD installed, or is not a source kind.
+	ReasonKindNotWatched = "KindNotWatched"
+	// ReasonKindNotListable: the manager may not list and watch an entry's kind.
+	ReasonKindNotListable = "KindNotListable"
+	// ReasonSourceNotFound: the object an entry names does not exist.
+	ReasonSourceNotFound = "SourceNotFound"
 )
 
 // Health is how a source or an entity is doing, in Argo CD's words.
@@ -365,7 +388,8 @@ type CatalogEntityStatus struct {
 	Relations []string `json:"relations,omitempty"`
 
 	// Conditions are Ready (True when health is Healthy) and Synced, each with the health
-	// or sync word as reason.
+	// or sync word as reason, and SourcesResolved (False when a spec.sources entry could
+	// not be read, with a reason that says why).
 	// +optional
 	// +listType=map
 	// +listMapKey=type

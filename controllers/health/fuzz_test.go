@@ -201,8 +201,9 @@ func FuzzStatus(f *testing.F) {
 		}
 		ready := condition(got, catalogv1alpha1.ConditionReady)
 		synced := condition(got, catalogv1alpha1.ConditionSynced)
-		if len(got.Conditions) != 2 || ready == nil || synced == nil {
-			t.Fatalf("conditions = %+v, want Ready and Synced", got.Conditions)
+		resolved := condition(got, catalogv1alpha1.ConditionSourcesResolved)
+		if len(got.Conditions) != 3 || ready == nil || synced == nil || resolved == nil {
+			t.Fatalf("conditions = %+v, want Ready, Synced and SourcesResolved", got.Conditions)
 		}
 		if (ready.Status == metav1.ConditionTrue) != (got.Health == catalogv1alpha1.HealthHealthy) ||
 			ready.Reason != string(got.Health) {

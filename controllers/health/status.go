@@ -15,6 +15,9 @@ import (
 // MessageNoSources is the entity message while nothing belongs to it.
 const MessageNoSources = "no sources found"
 
+// MessageResolved is the SourcesResolved message when every spec.sources entry was read.
+const MessageResolved = "every spec.sources entry was read"
+
 // messageNoSyncState is the Synced condition's message when sources exist but none of
 // them has a sync state (Crossplane resources and workflows have none).
 const messageNoSyncState = "no source has a sync state"
@@ -85,9 +88,18 @@ type Input struct {
 	// newest first.
 	LastRun string
 	Runs    []catalogv1alpha1.RunStatus
+	// Unresolved are the spec.sources entries that could not be read, in spec order.
+	Unresolved []Unresolved
 	// Now stamps transitions: a condition or source whose state changed gets it, one
 	// whose state did not keeps the time it had.
 	Now metav1.Time
+}
+
+// Unresolved is a spec.sources entry that could not be read: a SourcesResolved reason
+// (catalogv1alpha1.Reason*) and a message that names the entry.
+type Unresolved struct {
+	Reason  string
+	Message string
 }
 
 // Summary is the entity-level answer to "how is it doing", from its sources alone.
@@ -270,7 +282,7 @@ func carryTransitions(prev, next []catalogv1alpha1.SourceStatus, now metav1.Time
 	}
 }
 
-// setConditions sets Ready and Synced. meta.SetStatusCondition keeps a condition's
+// setConditions sets Ready, Synced and SourcesResolved. meta.SetStatusCondition keeps a condition's
 // lastTransitionTime unless its status flips, so repeating the same input changes nothing.
 func setConditions(st *catalogv1alpha1.CatalogEntityStatus, sum Summary, noSources bool, in Input) {
 	ready := metav1.ConditionFalse
@@ -302,4 +314,36 @@ func setConditions(st *catalogv1alpha1.CatalogEntityStatus, sum Summary, noSourc
 		synced.Status, synced.Reason, synced.Message = metav1.ConditionFalse, string(st.Sync), sum.SyncMessage
 	}
 	meta.SetStatusCondition(&st.Conditions, synced)
+	meta.SetStatusCondition(&st.Conditions, resolvedCondition(in.Unresolved, in.Generation, in.Now))
+}
+
+// maxUnresolvedListed bounds how many entries the SourcesResolved message spells out.
+const maxUnresolvedListed = 3
+
+// resolvedCondition is SourcesResolved: True when every spec.sources entry was read,
+// else False with the first entry's reason and a message naming the entries, the first
+// few in full.
+func resolvedCondition(unresolved []Unresolved, generation int64, now metav1.Time) metav1.Condition {
+	c := metav1.Condition{
+		Type:               catalogv1alpha1.ConditionSourcesResolved,
+		Status:             metav1.ConditionTrue,
+		Reason:             catalogv1alpha1.ReasonResolved,
+		Message:            MessageResolved,
+		ObservedGeneration: generation,
+		LastTransitionTime: now,
+	}
+	if len(unresolved) == 0 {
+		return c
+	}
+	parts := make([]string, 0, maxUnresolvedListed+1)
+	for _, u := range unresolved[:min(len(unresolved), maxUnresolvedListed)] {
+		parts = append(parts, u.Message)
+	}
+	if more := len(unresolved) - maxUnresolvedListed; more > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", more))
+	}
+	c.Status = metav1.ConditionFalse
+	c.Reason = unresolved[0].Reason
+	c.Message = OneLine(strings.Join(parts, "; "), catalogv1alpha1.MaxMessageLength)
+	return c
 }

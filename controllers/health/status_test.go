@@ -346,6 +346,8 @@ func TestStatus(t *testing.T) {
 			{Type: "Synced", Status: metav1.ConditionFalse, Reason: "OutOfSync",
 				Message:            "Application argocd/payments-prod on prod-eu is OutOfSync",
 				ObservedGeneration: 7, LastTransitionTime: t0},
+			{Type: "SourcesResolved", Status: metav1.ConditionTrue, Reason: "Resolved", Message: MessageResolved,
+				ObservedGeneration: 7, LastTransitionTime: t0},
 		},
 		Sources: []catalogv1alpha1.SourceStatus{
 			at(wantProd, t0),
@@ -571,14 +573,17 @@ func TestStatusBoundsSources(t *testing.T) {
 }
 
 func TestStatusConditions(t *testing.T) {
+	resolved := metav1.Condition{Type: "SourcesResolved", Status: metav1.ConditionTrue, Reason: "Resolved", Message: MessageResolved}
 	tests := map[string]struct {
-		sources []catalogv1alpha1.SourceStatus
-		want    []metav1.Condition
+		sources    []catalogv1alpha1.SourceStatus
+		unresolved []Unresolved
+		want       []metav1.Condition
 	}{
 		"no sources": {
 			want: []metav1.Condition{
 				{Type: "Ready", Status: metav1.ConditionFalse, Reason: "Unknown", Message: "no sources found"},
 				{Type: "Synced", Status: metav1.ConditionFalse, Reason: "Unknown", Message: "no sources found"},
+				resolved,
 			},
 		},
 		"healthy and synced": {
@@ -586,6 +591,7 @@ func TestStatusConditions(t *testing.T) {
 			want: []metav1.Condition{
 				{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Healthy", Message: "Application argocd/a is Healthy"},
 				{Type: "Synced", Status: metav1.ConditionTrue, Reason: "Synced", Message: "every source with a sync state is Synced"},
+				resolved,
 			},
 		},
 		"healthy without sync state": {
@@ -593,6 +599,7 @@ func TestStatusConditions(t *testing.T) {
 			want: []metav1.Condition{
 				{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Healthy", Message: "all 2 sources are Healthy"},
 				{Type: "Synced", Status: metav1.ConditionUnknown, Reason: "Unknown", Message: "no source has a sync state"},
+				resolved,
 			},
 		},
 		"healthy and out of sync": {
@@ -603,6 +610,7 @@ func TestStatusConditions(t *testing.T) {
 			want: []metav1.Condition{
 				{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Healthy", Message: "Application argocd/b is OutOfSync"},
 				{Type: "Synced", Status: metav1.ConditionFalse, Reason: "OutOfSync", Message: "Application argocd/b is OutOfSync"},
+				resolved,
 			},
 		},
 		"sync unknown": {
@@ -610,6 +618,7 @@ func TestStatusConditions(t *testing.T) {
 			want: []metav1.Condition{
 				{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Healthy", Message: "Application argocd/a is Unknown"},
 				{Type: "Synced", Status: metav1.ConditionFalse, Reason: "Unknown", Message: "Application argocd/a is Unknown"},
+				resolved,
 			},
 		},
 		"degraded and synced": {
@@ -617,6 +626,7 @@ func TestStatusConditions(t *testing.T) {
 			want: []metav1.Condition{
 				{Type: "Ready", Status: metav1.ConditionFalse, Reason: "Degraded", Message: "Application argocd/a is Degraded: boom"},
 				{Type: "Synced", Status: metav1.ConditionTrue, Reason: "Synced", Message: "every source with a sync state is Synced"},
+				resolved,
 			},
 		},
 		"suspended is not ready": {
@@ -624,6 +634,7 @@ func TestStatusConditions(t *testing.T) {
 			want: []metav1.Condition{
 				{Type: "Ready", Status: metav1.ConditionFalse, Reason: "Suspended", Message: "Bucket a is Suspended: paused"},
 				{Type: "Synced", Status: metav1.ConditionUnknown, Reason: "Unknown", Message: "no source has a sync state"},
+				resolved,
 			},
 		},
 		"invalid words": {
@@ -631,6 +642,34 @@ func TestStatusConditions(t *testing.T) {
 			want: []metav1.Condition{
 				{Type: "Ready", Status: metav1.ConditionFalse, Reason: "Unknown", Message: "Application argocd/a is Unknown"},
 				{Type: "Synced", Status: metav1.ConditionFalse, Reason: "Unknown", Message: "Application argocd/a is Unknown"},
+				resolved,
+			},
+		},
+		"an invalid selector": {
+			sources: []catalogv1alpha1.SourceStatus{
+				app("argocd", "a", "Healthy", "Synced", ""),
+				app("argocd", "selector:tier Near (a)", "Unknown", "", "invalid selector: bad"),
+			},
+			unresolved: []Unresolved{{Reason: "InvalidSelector", Message: "spec.sources[1]: invalid selector: bad"}},
+			want: []metav1.Condition{
+				{Type: "Ready", Status: metav1.ConditionFalse, Reason: "Unknown", Message: "Application argocd/selector:tier Near (a) is Unknown: invalid selector: bad"},
+				{Type: "Synced", Status: metav1.ConditionTrue, Reason: "Synced", Message: "every source with a sync state is Synced"},
+				{Type: "SourcesResolved", Status: metav1.ConditionFalse, Reason: "InvalidSelector", Message: "spec.sources[1]: invalid selector: bad"},
+			},
+		},
+		"several unresolved: the first entry's reason, three spelled out": {
+			unresolved: []Unresolved{
+				{Reason: "KindNotWatched", Message: "spec.sources[0]: a"},
+				{Reason: "InvalidSelector", Message: "spec.sources[1]: b"},
+				{Reason: "SourceNotFound", Message: "spec.sources[2]: c"},
+				{Reason: "SourceNotFound", Message: "spec.sources[3]: d"},
+				{Reason: "SourceNotFound", Message: "spec.sources[4]: e"},
+			},
+			want: []metav1.Condition{
+				{Type: "Ready", Status: metav1.ConditionFalse, Reason: "Unknown", Message: "no sources found"},
+				{Type: "Synced", Status: metav1.ConditionFalse, Reason: "Unknown", Message: "no sources found"},
+				{Type: "SourcesResolved", Status: metav1.ConditionFalse, Reason: "KindNotWatched",
+					Message: "spec.sources[0]: a; spec.sources[1]: b; spec.sources[2]: c; and 2 more"},
 			},
 		},
 	}
@@ -640,7 +679,7 @@ func TestStatusConditions(t *testing.T) {
 				tc.want[i].ObservedGeneration = 2
 				tc.want[i].LastTransitionTime = t0
 			}
-			got := Status(catalogv1alpha1.CatalogEntityStatus{}, Input{Generation: 2, Now: t0, Sources: tc.sources})
+			got := Status(catalogv1alpha1.CatalogEntityStatus{}, Input{Generation: 2, Now: t0, Sources: tc.sources, Unresolved: tc.unresolved})
 			if diff := cmp.Diff(tc.want, got.Conditions); diff != "" {
 				t.Errorf("conditions mismatch (-want +got):\n%s", diff)
 			}
@@ -662,6 +701,8 @@ func TestStatusNoSources(t *testing.T) {
 				ObservedGeneration: 1, LastTransitionTime: t1},
 			{Type: "Synced", Status: metav1.ConditionFalse, Reason: "Unknown", Message: "no sources found",
 				ObservedGeneration: 1, LastTransitionTime: t1},
+			{Type: "SourcesResolved", Status: metav1.ConditionTrue, Reason: "Resolved", Message: MessageResolved,
+				ObservedGeneration: 1, LastTransitionTime: t0},
 		},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
