@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -60,6 +59,11 @@ type CatalogEntityReconciler struct {
 	MaxConcurrentReconciles int
 	// Now returns the time that stamps transitions; tests pin it. Defaults to time.Now.
 	Now func() time.Time
+
+	// ledger and events are set up by SetupWithManager; pointers, so that a copy of the
+	// reconciler (as tests make) shares them.
+	ledger *statusLedger
+	events *eventLimiter
 }
 
 // +kubebuilder:rbac:groups=catalog.entityhub.dev,resources=catalogentities,verbs=get;list;watch;create;patch;delete
@@ -94,7 +98,8 @@ func (r *CatalogEntityReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		metrics.ReconcileErrors.WithLabelValues("sources").Inc()
 		return ctrl.Result{}, err
 	}
-	next := health.Status(entity.Status, health.Input{
+	current := r.ledger.current(entity)
+	next := health.Status(current, health.Input{
 		Generation: entity.Generation,
 		Sources:    found.statuses,
 		Revisions:  found.revisions,
@@ -104,8 +109,8 @@ func (r *CatalogEntityReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		Unresolved: found.unresolved,
 		Now:        metav1.NewTime(r.now()),
 	})
-	before := entity.Status.Health
-	wrote, err := r.patchStatus(ctx, entity, next)
+	before := current.Health
+	wrote, err := r.patchStatus(ctx, entity, current, next)
 	if r.Clock != nil {
 		r.Clock.Handled(req.NamespacedName, wrote, r.now())
 	}
@@ -144,24 +149,9 @@ func (r *CatalogEntityReconciler) patchMetadata(ctx context.Context, entity *cat
 	return r.Patch(ctx, entity, client.RawPatch(types.MergePatchType, patch), FieldOwner)
 }
 
-// patchStatus writes next only when it differs from what the entity has, so a quiet
-// fleet makes no writes at all. It reports whether it wrote.
-func (r *CatalogEntityReconciler) patchStatus(ctx context.Context, entity *catalogv1alpha1.CatalogEntity, next catalogv1alpha1.CatalogEntityStatus) (bool, error) {
-	if equality.Semantic.DeepEqual(entity.Status, next) {
-		return false, nil
-	}
-	base := entity.DeepCopy()
-	entity.Status = next
-	if err := r.Status().Patch(ctx, entity, client.MergeFrom(base), FieldOwner); err != nil {
-		metrics.StatusWrites.WithLabelValues("error").Inc()
-		return false, fmt.Errorf("writing status: %w", err)
-	}
-	metrics.StatusWrites.WithLabelValues("success").Inc()
-	logf.FromContext(ctx).V(1).Info("Wrote status", "health", next.Health, "ready", next.Ready)
-	return true, nil
-}
-
 func (r *CatalogEntityReconciler) forget(key types.NamespacedName) {
+	r.ledger.forget(key)
+	r.events.forget(key)
 	if r.Entities != nil {
 		r.Entities.Forget(key)
 	}
@@ -186,6 +176,7 @@ func (r *CatalogEntityReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 	if r.MaxConcurrentReconciles == 0 {
 		r.MaxConcurrentReconciles = 4
 	}
+	r.ledger, r.events = &statusLedger{}, &eventLimiter{}
 	if err := indexEntities(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
 	}

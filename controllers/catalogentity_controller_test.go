@@ -70,6 +70,45 @@ var _ = Describe("CatalogEntity reconciler", func() {
 		}
 	})
 
+	It("does not lose a status write when its cache lags behind it", func() {
+		entity := &catalogv1alpha1.CatalogEntity{ObjectMeta: metav1.ObjectMeta{Name: "lagging", Namespace: ns}}
+		Expect(k8sClient.Create(ctx, entity)).To(Succeed())
+		key := client.ObjectKeyFromObject(entity)
+		// The running manager writes the first status; with no sources and no spec
+		// change, its own status writes give it nothing more to do with this entity.
+		stale := settled(ctx, key)
+		Expect(stale.Status.Health).To(Equal(catalogv1alpha1.HealthUnknown))
+		r := &CatalogEntityReconciler{Client: k8sClient, ledger: &statusLedger{}}
+		statusFrom := func(current catalogv1alpha1.CatalogEntityStatus, sources ...catalogv1alpha1.SourceStatus) catalogv1alpha1.CatalogEntityStatus {
+			return health.Status(current, health.Input{Generation: stale.Generation, Sources: sources, Now: metav1.Now()})
+		}
+
+		By("writing Degraded from an up-to-date entity")
+		fresh := stale.DeepCopy()
+		current := r.ledger.current(fresh)
+		degraded := catalogv1alpha1.SourceStatus{ID: "example.entityhub.dev/Widget/" + ns + "/w", APIVersion: "example.entityhub.dev/v1",
+			Kind: "Widget", Namespace: ns, Name: "w", Health: catalogv1alpha1.HealthDegraded, Message: "broken"}
+		wrote, err := r.patchStatus(ctx, fresh, current, statusFrom(current, degraded))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(wrote).To(BeTrue())
+
+		By("going back to no sources from the entity as the cache still has it, before that write")
+		lagging := stale.DeepCopy()
+		current = r.ledger.current(lagging)
+		_, err = r.patchStatus(ctx, lagging, current, statusFrom(current))
+		Expect(err).NotTo(HaveOccurred())
+
+		got := &catalogv1alpha1.CatalogEntity{}
+		Expect(k8sClient.Get(ctx, key, got)).To(Succeed())
+		Expect(got.Status.Health).To(Equal(catalogv1alpha1.HealthUnknown), "the write went by the cache, which showed Unknown already")
+		Expect(got.Status.Sources).To(BeEmpty())
+		Expect(got.Status.Message).To(Equal(health.MessageNoSources))
+
+		By("dropping what it remembers once the cache shows the write")
+		Expect(r.ledger.current(got)).To(Equal(got.Status))
+		Expect(r.ledger.written).To(BeEmpty())
+	})
+
 	It("puts the Backstage label back when someone changes it", func() {
 		entity := &catalogv1alpha1.CatalogEntity{ObjectMeta: metav1.ObjectMeta{
 			Name: "cart", Namespace: ns,

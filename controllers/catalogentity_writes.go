@@ -1,0 +1,111 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/metrics"
+)
+
+// statusLedger (nil: remembers nothing) remembers the status the manager last wrote to each entity until its
+// cache shows that write.
+//
+// The cache lags the API server by a watch hop, longer under load. An entity reconciled
+// again inside that window would otherwise start from the status before its last write:
+// a field that changed and changed back would compare equal to that old status, be left
+// out of the patch (or the write skipped), and stay wrong on the server; and since the
+// manager ignores its own status writes, nothing would come to correct it. The manager
+// is the only writer of status, so the status it last wrote is what the server has.
+type statusLedger struct {
+	mu      sync.Mutex
+	written map[types.NamespacedName]writtenStatus
+}
+
+type writtenStatus struct {
+	uid             types.UID
+	resourceVersion string
+	status          catalogv1alpha1.CatalogEntityStatus
+}
+
+// current returns the entity's status as the server has it, as far as the manager knows:
+// what it last wrote, while the cached entity does not show that yet. Once the cache has
+// caught up (the same resourceVersion, or the same status under a later one) the entry is
+// dropped, so the ledger holds only entities written in the last moments.
+func (l *statusLedger) current(entity *catalogv1alpha1.CatalogEntity) catalogv1alpha1.CatalogEntityStatus {
+	if l == nil {
+		return entity.Status
+	}
+	key := client.ObjectKeyFromObject(entity)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w, ok := l.written[key]
+	if !ok {
+		return entity.Status
+	}
+	if w.uid != entity.UID || w.resourceVersion == entity.ResourceVersion ||
+		equality.Semantic.DeepEqual(w.status, entity.Status) {
+		delete(l.written, key)
+		return entity.Status
+	}
+	return w.status
+}
+
+// record notes the status the API server returned for a write.
+func (l *statusLedger) record(entity *catalogv1alpha1.CatalogEntity) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.written == nil {
+		l.written = map[types.NamespacedName]writtenStatus{}
+	}
+	l.written[client.ObjectKeyFromObject(entity)] = writtenStatus{
+		uid:             entity.UID,
+		resourceVersion: entity.ResourceVersion,
+		status:          *entity.Status.DeepCopy(),
+	}
+}
+
+// forget drops what the ledger knows of an entity, when it is gone or a write failed
+// in a way that leaves the server's status unknown.
+func (l *statusLedger) forget(key types.NamespacedName) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.written, key)
+}
+
+// patchStatus writes next when it differs from current, the status the server has (see
+// statusLedger), so a quiet fleet makes no writes at all. The merge patch carries only
+// what changed against current, with no resourceVersion precondition: the manager is
+// the only writer of status, and a patch made against the server's status cannot undo
+// someone else's change to spec or metadata. It reports whether it wrote.
+func (r *CatalogEntityReconciler) patchStatus(ctx context.Context, entity *catalogv1alpha1.CatalogEntity, current, next catalogv1alpha1.CatalogEntityStatus) (bool, error) {
+	if equality.Semantic.DeepEqual(current, next) {
+		return false, nil
+	}
+	base := entity.DeepCopy()
+	base.Status = current
+	entity.Status = next
+	if err := r.Status().Patch(ctx, entity, client.MergeFrom(base), FieldOwner); err != nil {
+		r.ledger.forget(client.ObjectKeyFromObject(entity))
+		metrics.StatusWrites.WithLabelValues("error").Inc()
+		return false, fmt.Errorf("writing status: %w", err)
+	}
+	// The client decoded the server's answer into entity: its resourceVersion, and the
+	// status as stored (times in whole seconds), which later reconciles compare with.
+	r.ledger.record(entity)
+	metrics.StatusWrites.WithLabelValues("success").Inc()
+	logf.FromContext(ctx).V(1).Info("Wrote status", "health", next.Health, "ready", next.Ready)
+	return true, nil
+}
