@@ -1,7 +1,14 @@
 package controllers
 
 import (
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/health"
@@ -20,15 +27,79 @@ const (
 	ReasonInvalidAnnotation = "InvalidAnnotation"
 )
 
+// Health events of one entity: a burst of healthEventBurst, then one per
+// healthEventEvery. A flapping source (a rollout that goes Progressing and back on every
+// sync, a probe that fails now and then) would otherwise make an Event per change: noise
+// for people, and as many writes to the API server as the status itself.
+const (
+	healthEventBurst = 5
+	healthEventEvery = time.Minute
+)
+
 // recordHealthTransition emits one event when the entity's health changed: Normal when
 // it got better, Warning when worse. The first status of an entity is no transition.
+// Transitions beyond the entity's event budget are counted, and the next event that is
+// recorded says how many it stands for; the status always tells the current health.
 func (r *CatalogEntityReconciler) recordHealthTransition(entity *catalogv1alpha1.CatalogEntity, before catalogv1alpha1.Health, next catalogv1alpha1.CatalogEntityStatus) {
 	if r.Recorder == nil || before == "" || before == next.Health {
 		return
 	}
-	if health.Rank(next.Health) < health.Rank(before) {
-		r.Recorder.Eventf(entity, corev1.EventTypeNormal, ReasonHealthImproved, "%s → %s: %s", before, next.Health, next.Message)
+	ok, folded := r.events.allow(client.ObjectKeyFromObject(entity), r.now())
+	if !ok {
 		return
 	}
-	r.Recorder.Eventf(entity, corev1.EventTypeWarning, ReasonHealthWorsened, "%s → %s: %s", before, next.Health, next.Message)
+	msg := fmt.Sprintf("%s → %s: %s", before, next.Health, next.Message)
+	if folded > 0 {
+		msg += fmt.Sprintf(" (after %d more health changes not recorded as events)", folded)
+	}
+	if health.Rank(next.Health) < health.Rank(before) {
+		r.Recorder.Event(entity, corev1.EventTypeNormal, ReasonHealthImproved, msg)
+		return
+	}
+	r.Recorder.Event(entity, corev1.EventTypeWarning, ReasonHealthWorsened, msg)
+}
+
+// eventLimiter keeps the health-event budget of each entity; nil allows every event.
+type eventLimiter struct {
+	mu       sync.Mutex
+	entities map[types.NamespacedName]*eventBudget
+}
+
+type eventBudget struct {
+	limiter *rate.Limiter
+	folded  int // transitions not recorded since the last event
+}
+
+// allow reports whether an entity's transition at now may be recorded, and how many
+// transitions were folded since its last recorded one.
+func (l *eventLimiter) allow(key types.NamespacedName, now time.Time) (ok bool, folded int) {
+	if l == nil {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.entities == nil {
+		l.entities = map[types.NamespacedName]*eventBudget{}
+	}
+	b, found := l.entities[key]
+	if !found {
+		b = &eventBudget{limiter: rate.NewLimiter(rate.Every(healthEventEvery), healthEventBurst)}
+		l.entities[key] = b
+	}
+	if !b.limiter.AllowN(now, 1) {
+		b.folded++
+		return false, 0
+	}
+	folded, b.folded = b.folded, 0
+	return true, folded
+}
+
+// forget drops an entity's budget when the entity is gone.
+func (l *eventLimiter) forget(key types.NamespacedName) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.entities, key)
 }
