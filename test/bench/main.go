@@ -47,6 +47,7 @@ type config struct {
 	reconciles  int
 	keepLog     bool
 	cpuProfile  string
+	apiProfile  string
 }
 
 func main() {
@@ -66,6 +67,7 @@ func main() {
 	flag.IntVar(&c.reconciles, "max-concurrent-reconciles", 4, "Passed to the manager; the relay uses as many workers.")
 	flag.BoolVar(&c.keepLog, "keep-log", false, "Keep the manager's log and kubeconfig instead of removing them.")
 	flag.StringVar(&c.cpuProfile, "cpu-profile", "", "Write the manager's CPU profile during the freshness phase to this file (go tool pprof reads it).")
+	flag.StringVar(&c.apiProfile, "apiserver-profile", "", "Write the API server's CPU profile during the freshness phase to this file.")
 	flag.Parse()
 
 	preset, ok := presets[c.scale]
@@ -288,6 +290,13 @@ func run(c config) (err error) {
 	} else {
 		profiled <- nil
 	}
+	serverProfiled := make(chan error, 1)
+	if c.apiProfile != "" {
+		go func() { serverProfiled <- serverProfile(ctx, kube, c.duration, c.apiProfile) }()
+	} else {
+		serverProfiled <- nil
+	}
+	loadBefore, loadErr := readServerLoad(ctx, kube)
 	inside := []string{
 		"entityhub_event_to_status_seconds_sum", "entityhub_event_to_status_seconds_count",
 		"workqueue_queue_duration_seconds_sum", "workqueue_queue_duration_seconds_count",
@@ -295,6 +304,12 @@ func run(c config) (err error) {
 	}
 	insideBefore, insideErr := scrape(ctx, metricsAddr, inside...)
 	r.fresh = runFreshness(ctx, dyn, f, tr, c.rate, c.duration, 16)
+	if loadErr == nil {
+		if after, err := readServerLoad(ctx, kube); err == nil {
+			r.serverCPU = after.cpu - loadBefore.cpu
+			r.serverWrites = writesSince(loadBefore, after)
+		}
+	}
 	if insideErr == nil {
 		if after, err := scrape(ctx, metricsAddr, inside...); err == nil {
 			mean := func(name string) time.Duration {
@@ -313,6 +328,11 @@ func run(c config) (err error) {
 		say("CPU profile not written: %v", err)
 	} else if c.cpuProfile != "" {
 		say("Wrote the manager's CPU profile to %s", c.cpuProfile)
+	}
+	if err := <-serverProfiled; err != nil {
+		say("API server CPU profile not written: %v", err)
+	} else if c.apiProfile != "" {
+		say("Wrote the API server's CPU profile to %s", c.apiProfile)
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()

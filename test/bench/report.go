@@ -13,26 +13,30 @@ type row struct{ what, got, target string }
 
 // report is everything the bench measured, ready to print.
 type report struct {
-	sizes       sizes
-	sources     int
-	createTook  time.Duration
-	createReqs  int64
-	coldStart   time.Duration
-	coldErr     error
-	fresh       freshness
-	inside      string // where the manager's time goes, from its own metrics
-	rate        float64
-	quietWindow time.Duration
-	quietWrites float64
-	quietReqs   float64
-	reqsBefore  float64
-	hubList     time.Duration
-	pluginLists time.Duration
-	pluginKinds int
-	pageFound   int
-	rss, heap   float64
-	peakRSS     float64
-	notes       []string
+	sizes      sizes
+	sources    int
+	createTook time.Duration
+	createReqs int64
+	coldStart  time.Duration
+	coldErr    error
+	fresh      freshness
+	inside     string // where the manager's time goes, from its own metrics
+	// serverCPU and serverWrites are the API server's CPU seconds and write requests
+	// over the freshness phase, from its own metrics.
+	serverCPU    float64
+	serverWrites []string
+	rate         float64
+	quietWindow  time.Duration
+	quietWrites  float64
+	quietReqs    float64
+	reqsBefore   float64
+	hubList      time.Duration
+	pluginLists  time.Duration
+	pluginKinds  int
+	pageFound    int
+	rss, heap    float64
+	peakRSS      float64
+	notes        []string
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
@@ -70,6 +74,7 @@ func (r *report) print(w io.Writer) {
 			ms(percentile(r.fresh.relay, 50)), ms(percentile(r.fresh.relay, 90)), ms(rp99), len(r.fresh.relay), r.fresh.relayMissed), "(the floor)"},
 		{"freshness: p99 manager / relay", ratio, "≤ 1.5×"},
 		{"freshness: inside the manager", r.inside, "(diagnosis, no target)"},
+		{"freshness: API server", r.serverLine(), "(diagnosis, no target)"},
 		{"quiet: status writes", perMin(r.quietWrites), "0 /min"},
 		{"quiet: manager API requests", fmt.Sprintf("%s (%.0f requests from start to settled)", perMin(r.quietReqs), r.reqsBefore), "(no target; low)"},
 		{"page view: entityhub", fmt.Sprintf("1 LIST (%s, %d entity)", ms(r.hubList), r.pageFound), "one LIST per entity page"},
@@ -90,4 +95,18 @@ func (r *report) print(w io.Writer) {
 			_, _ = fmt.Fprintln(w, "  - "+strings.TrimSpace(n))
 		}
 	}
+}
+
+// serverLine is the API server's CPU and writes over the freshness phase, per change.
+func (r *report) serverLine() string {
+	if r.serverWrites == nil {
+		return "(not measured)"
+	}
+	perChange := ""
+	if r.fresh.issued > 0 {
+		perChange = fmt.Sprintf(", %.1f ms per change", r.serverCPU*1000/float64(r.fresh.issued))
+	}
+	writes := r.serverWrites[:min(len(r.serverWrites), 5)]
+	return fmt.Sprintf("%.1f CPU s (%.2f cores%s); writes: %s", r.serverCPU,
+		r.serverCPU/max(r.fresh.elapsed.Seconds(), 1e-9), perChange, strings.Join(writes, ", "))
 }
