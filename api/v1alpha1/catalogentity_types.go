@@ -405,11 +405,17 @@ type CatalogEntityStatus struct {
 	// +kubebuilder:validation:MaxItems=10
 	Runs []RunStatus `json:"runs,omitempty"`
 
-	// Sources lists the sources, worst first, at most 100; sourceCount tells how many
-	// there are in all.
+	// Sources lists the sources, worst first, at most 100, one entry per id;
+	// sourceCount tells how many there are in all.
+	//
+	// The list is atomic, not a map keyed by id: only the manager writes status, always
+	// the whole list, so per-entry merging serves no writer, while a map list makes the
+	// API server track every entry's fields in managedFields on every write. For an
+	// entity of 45 sources that doubled the object (22 kB against 13 kB) and halved the
+	// status writes the API server could take (55/s against 98/s on 2 cores). The
+	// manager keeps ids unique itself.
 	// +optional
-	// +listType=map
-	// +listMapKey=id
+	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=100
 	Sources []SourceStatus `json:"sources,omitempty"`
 }

@@ -234,7 +234,7 @@ func Status(prev catalogv1alpha1.CatalogEntityStatus, in Input) catalogv1alpha1.
 }
 
 // normalize returns a sorted copy of sources with valid words and bounded messages, one
-// entry per id: status.sources is a map keyed by id, and a duplicate would be refused.
+// entry per id: readers (Backstage, people, scripts) take the id as the key of a source.
 func normalize(in []catalogv1alpha1.SourceStatus) []catalogv1alpha1.SourceStatus {
 	byID := make(map[string]int, len(in))
 	out := make([]catalogv1alpha1.SourceStatus, 0, len(in))
