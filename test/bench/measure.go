@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/tools/cache"
 )
 
 // scrape reads the manager's /metrics and returns the sum of each named metric over
@@ -67,42 +69,72 @@ func peakRSS(pid int) (float64, error) {
 }
 
 // coldStart waits until every entity of the fleet exists and its status is computed for
-// its generation with the expected number of sources, polling with one LIST every 250 ms,
-// and returns the time since start. On timeout it says how many were still wrong.
+// its generation with the expected number of sources, and returns the time from start
+// until a watcher saw the last of them so. It watches rather than polls: at the large
+// preset one LIST of every entity is tens of megabytes, and LISTs every fraction of a
+// second would load the API server more than the manager does. On timeout it says how
+// many were still wrong.
 func coldStart(ctx context.Context, dyn dynamic.Interface, f *fleet, start time.Time, timeout time.Duration) (time.Duration, error) {
-	deadline := start.Add(timeout)
-	for {
-		list, err := dyn.Resource(entityGVR).Namespace(catalogNS).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return 0, err
+	var (
+		mu      sync.Mutex
+		correct = map[string]bool{}
+		last    time.Time
+		example string
+		// finished: every entity was correct at once; done is closed then.
+		finished bool
+		done     = make(chan struct{})
+	)
+	judge := func(obj any) {
+		at := time.Now()
+		e, ok := obj.(*unstructured.Unstructured)
+		if !ok {
+			return
 		}
-		now := time.Now()
-		correct, example := 0, ""
-		for _, e := range list.Items {
-			want, ok := f.expected[e.GetName()]
-			if !ok {
-				continue
-			}
-			og, _, _ := unstructured.NestedInt64(e.Object, "status", "observedGeneration")
-			sc, _, _ := unstructured.NestedInt64(e.Object, "status", "sourceCount")
-			if og == e.GetGeneration() && int32(sc) == want {
-				correct++
-			} else if example == "" {
-				example = fmt.Sprintf("%s: observedGeneration %d of %d, sourceCount %d of %d", e.GetName(), og, e.GetGeneration(), sc, want)
-			}
+		want, ok := f.expected[e.GetName()]
+		if !ok {
+			return
 		}
-		if correct == len(f.expected) {
-			return now.Sub(start), nil
+		og, _, _ := unstructured.NestedInt64(e.Object, "status", "observedGeneration")
+		sc, _, _ := unstructured.NestedInt64(e.Object, "status", "sourceCount")
+		mu.Lock()
+		defer mu.Unlock()
+		if finished {
+			return
 		}
-		if now.After(deadline) {
-			return 0, fmt.Errorf("after %s, %d of %d entities are correct (%d listed; e.g. %s)",
-				timeout, correct, len(f.expected), len(list.Items), example)
+		if og == e.GetGeneration() && int32(sc) == want {
+			correct[e.GetName()] = true
+			last = at
+		} else {
+			delete(correct, e.GetName())
+			example = fmt.Sprintf("%s: observedGeneration %d of %d, sourceCount %d of %d", e.GetName(), og, e.GetGeneration(), sc, want)
 		}
-		select {
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(250 * time.Millisecond):
+		if len(correct) == len(f.expected) {
+			finished = true
+			close(done)
 		}
+	}
+	watchCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, 0, catalogNS, nil)
+	inf := factory.ForResource(entityGVR).Informer()
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    judge,
+		UpdateFunc: func(_, obj any) { judge(obj) },
+	}); err != nil {
+		return 0, err
+	}
+	factory.Start(watchCtx.Done())
+	select {
+	case <-done:
+		mu.Lock()
+		defer mu.Unlock()
+		return last.Sub(start), nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-time.After(time.Until(start.Add(timeout))):
+		mu.Lock()
+		defer mu.Unlock()
+		return 0, fmt.Errorf("after %s, %d of %d entities are correct (e.g. %s)", timeout, len(correct), len(f.expected), example)
 	}
 }
 
