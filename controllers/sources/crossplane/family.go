@@ -35,6 +35,7 @@ func (Family) KindsFor(crd *apiextensionsv1.CustomResourceDefinition) []sources.
 	k := sources.Kind{Family: FamilyName}.WithGVK(crd.Spec.Group, version, crd.Spec.Names.Kind)
 	k.Map = MapResource
 	k.KeepSpec = KeepSpec()
+	k.Trim = TrimResource
 	k.Children = Children
 	k.Parents = Parents
 	return []sources.Kind{k}

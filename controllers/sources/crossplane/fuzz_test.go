@@ -115,6 +115,12 @@ func checkMapResourceFuzz(t *testing.T, obj map[string]any) {
 	if noSpec := MapResource(&unstructured.Unstructured{Object: withoutSpec(obj)}); !reflect.DeepEqual(noSpec, got) {
 		t.Errorf("MapResource(%v) reads spec: %+v, without spec %+v", obj, got, noSpec)
 	}
+	// Nor any status but what TrimResource keeps.
+	trimmed := (&unstructured.Unstructured{Object: obj}).DeepCopy()
+	TrimResource(trimmed)
+	if after := MapResource(trimmed); !reflect.DeepEqual(after, got) {
+		t.Errorf("MapResource(%v) reads status TrimResource drops: %+v, trimmed %+v", obj, got, after)
+	}
 }
 
 // hasCondition reports whether obj has a condition of type typ with the given status.

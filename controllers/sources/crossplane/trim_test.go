@@ -1,0 +1,92 @@
+package crossplane
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+func TestTrimResource(t *testing.T) {
+	tests := map[string]struct {
+		status any
+		want   any
+	}{
+		"atProvider and other status dropped, conditions kept without lastTransitionTime": {
+			status: map[string]any{
+				"atProvider":        map[string]any{"arn": "arn:aws:rds:eu-west-1:1:db:x", "endpoint": map[string]any{"address": "x"}},
+				"connectionDetails": map[string]any{"lastPublishedTime": "2026-01-01T00:00:00Z"},
+				"conditions": []any{map[string]any{
+					"type": "Ready", "status": "False", "reason": "Creating", "message": "m",
+					"observedGeneration": int64(3), "lastTransitionTime": "2026-01-01T00:00:00Z",
+				}},
+			},
+			want: map[string]any{"conditions": []any{map[string]any{
+				"type": "Ready", "status": "False", "reason": "Creating", "message": "m", "observedGeneration": int64(3),
+			}}},
+		},
+		"no conditions: an empty status": {
+			status: map[string]any{"atProvider": map[string]any{"id": "x"}},
+			want:   map[string]any{},
+		},
+		"malformed conditions are kept for the mapper to report": {
+			status: map[string]any{"conditions": "all good", "atProvider": map[string]any{}},
+			want:   map[string]any{"conditions": "all good"},
+		},
+		"a status that is not an object is left alone": {
+			status: "ready",
+			want:   "ready",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			u := &unstructured.Unstructured{Object: map[string]any{"status": tc.status}}
+			TrimResource(u)
+			if diff := cmp.Diff(tc.want, u.Object["status"]); diff != "" {
+				t.Errorf("status after TrimResource (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestTrimKeepsWhatIsRead maps every fixture before and after TrimResource, with an
+// atProvider added so that each trims something: the cache may only drop what the mapper
+// and the tree never read.
+func TestTrimKeepsWhatIsRead(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj := map[string]any{}
+		if err := yaml.Unmarshal(data, &obj); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		u := &unstructured.Unstructured{Object: obj}
+		if status, ok := u.Object["status"].(map[string]any); ok {
+			status["atProvider"] = map[string]any{"id": "external-id", "tags": map[string]any{"team": "payments"}}
+		}
+		trimmed := u.DeepCopy()
+		TrimResource(trimmed)
+		if _, ok := trimmed.Object["status"].(map[string]any)["atProvider"]; ok {
+			t.Errorf("%s: atProvider kept", f)
+		}
+		if got, want := MapResource(trimmed), MapResource(u); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: MapResource differs after trimming:\n%+v\n%+v", f, want, got)
+		}
+		if got, want := Children(trimmed), Children(u); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: Children differs after trimming", f)
+		}
+		if got, want := Parents(trimmed), Parents(u); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: Parents differs after trimming", f)
+		}
+	}
+}
