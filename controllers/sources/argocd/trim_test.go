@@ -1,33 +1,17 @@
 package argocd
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
+	"github.com/entityhub/entityhub/controllers/sources/sourcetest"
 )
 
 // TestTrimKeepsWhatIsRead maps every Application fixture before and after
 // TrimApplication: the cache may only drop what the mapper and relations never read.
 func TestTrimKeepsWhatIsRead(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
 	checked := 0
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		obj := map[string]any{}
-		if err := yaml.Unmarshal(data, &obj); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		u := &unstructured.Unstructured{Object: obj}
+	for f, u := range sourcetest.Fixtures(t) {
 		if u.GetKind() != KindApplication {
 			continue
 		}

@@ -1,14 +1,13 @@
 package crossplane
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
+
+	"github.com/entityhub/entityhub/controllers/sources/sourcetest"
 )
 
 func TestTrimResource(t *testing.T) {
@@ -57,20 +56,7 @@ func TestTrimResource(t *testing.T) {
 // atProvider added so that each trims something: the cache may only drop what the mapper
 // and the tree never read.
 func TestTrimKeepsWhatIsRead(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		obj := map[string]any{}
-		if err := yaml.Unmarshal(data, &obj); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		u := &unstructured.Unstructured{Object: obj}
+	for f, u := range sourcetest.Fixtures(t) {
 		if status, ok := u.Object["status"].(map[string]any); ok {
 			status["atProvider"] = map[string]any{"id": "external-id", "tags": map[string]any{"team": "payments"}}
 		}

@@ -47,6 +47,21 @@ func LoadManifest(t testing.TB, name string) *unstructured.Unstructured {
 	return DecodeManifest(t, string(data))
 }
 
+// Fixtures decodes every YAML fixture in the testdata directory of the package under
+// test, as LoadManifest does, by file name; it fails t when there is none.
+func Fixtures(t testing.TB) map[string]*unstructured.Unstructured {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	out := make(map[string]*unstructured.Unstructured, len(files))
+	for _, f := range files {
+		out[filepath.Base(f)] = LoadManifest(t, filepath.Base(f))
+	}
+	return out
+}
+
 // CopyValue deep-copies v. Unlike Unstructured.DeepCopy it copies values a client
 // never decodes, such as int, which some test objects hold on purpose.
 func CopyValue(v any) any {
