@@ -14,9 +14,23 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// managerMay asks the API server whether the manager's ServiceAccount, with only what
+// config/default grants it, may do verb on resource.
+func managerMay(ctx context.Context, verb, group, resource, subresource, namespace string) bool {
+	GinkgoHelper()
+	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User:   "system:serviceaccount:entityhub-system:entityhub-controller-manager",
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:entityhub-system", "system:authenticated"},
+		ResourceAttributes: &authorizationv1.ResourceAttributes{
+			Verb: verb, Group: group, Resource: resource, Subresource: subresource, Namespace: namespace,
+		},
+	}}
+	Expect(k8sClient.Create(ctx, sar)).To(Succeed())
+	return sar.Status.Allowed
+}
+
 var _ = Describe("Least privilege and hardening", Ordered, func() {
 	ctx := context.Background()
-	const manager = "system:serviceaccount:entityhub-system:entityhub-controller-manager"
 
 	BeforeAll(func() {
 		for _, name := range []string{"entityhub-system", "argocd"} {
@@ -26,18 +40,8 @@ var _ = Describe("Least privilege and hardening", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred(), stderr)
 	})
 
-	// can asks the API server whether the manager's ServiceAccount, with only what
-	// config/default grants it, may do verb on resource.
 	can := func(verb, group, resource, subresource, namespace string) bool {
-		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-			User:   manager,
-			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:entityhub-system", "system:authenticated"},
-			ResourceAttributes: &authorizationv1.ResourceAttributes{
-				Verb: verb, Group: group, Resource: resource, Subresource: subresource, Namespace: namespace,
-			},
-		}}
-		Expect(k8sClient.Create(ctx, sar)).To(Succeed())
-		return sar.Status.Allowed
+		return managerMay(ctx, verb, group, resource, subresource, namespace)
 	}
 
 	DescribeTable("the manager may do what it needs",

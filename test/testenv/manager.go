@@ -22,6 +22,21 @@ func BuildManager(dir string) (string, error) {
 	return bin, nil
 }
 
+// BuildClusterRoleAggregator builds hack/tools/kube/clusterrole-aggregation, Kubernetes'
+// own ClusterRole aggregation controller on its own, into dir and returns its path; run it
+// with StartManager. It is built with the flags hack/setup-envtest.sh builds the control
+// plane with, so that it reuses that build's cache.
+func BuildClusterRoleAggregator(dir string) (string, error) {
+	bin := filepath.Join(dir, "clusterrole-aggregation")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./clusterrole-aggregation")
+	cmd.Dir = filepath.Join(RepoRoot(), "hack", "tools", "kube")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./clusterrole-aggregation: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
 // FreePort returns a loopback address with a port nothing listens on right now.
 func FreePort() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -42,8 +57,9 @@ type Manager struct {
 	err     error // how the process ended; read only after exited is closed
 }
 
-// StartManager starts binary against the cluster of kubeconfig with the given extra
-// flags, writing its output to logPath.
+// StartManager starts binary (the manager, or another program taking --kubeconfig)
+// against the cluster of kubeconfig with the given extra flags, writing its output to
+// logPath.
 func StartManager(binary, kubeconfig, logPath string, args ...string) (*Manager, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
