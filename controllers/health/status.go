@@ -282,8 +282,9 @@ func carryTransitions(prev, next []catalogv1alpha1.SourceStatus, now metav1.Time
 	}
 }
 
-// setConditions sets Ready, Synced and SourcesResolved. meta.SetStatusCondition keeps a condition's
-// lastTransitionTime unless its status flips, so repeating the same input changes nothing.
+// setConditions sets Ready, Synced and SourcesResolved. meta.SetStatusCondition keeps a
+// condition's lastTransitionTime unless its status flips, so repeating the same input
+// changes nothing.
 func setConditions(st *catalogv1alpha1.CatalogEntityStatus, sum Summary, noSources bool, in Input) {
 	ready := metav1.ConditionFalse
 	if st.Health == catalogv1alpha1.HealthHealthy {
