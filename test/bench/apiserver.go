@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -29,18 +28,7 @@ func readServerLoad(ctx context.Context, kube kubernetes.Interface) (serverLoad,
 		return serverLoad{}, fmt.Errorf("reading the API server's metrics: %w", err)
 	}
 	load := serverLoad{requests: map[string]float64{}}
-	sc := bufio.NewScanner(bytes.NewReader(raw))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		fields := strings.Fields(line)
-		if len(fields) < 2 {
-			continue
-		}
-		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
-		if err != nil {
-			continue
-		}
+	err = eachSample(bytes.NewReader(raw), func(line string, v float64) {
 		switch {
 		case strings.HasPrefix(line, "process_cpu_seconds_total "):
 			load.cpu = v
@@ -52,8 +40,8 @@ func readServerLoad(ctx context.Context, kube kubernetes.Interface) (serverLoad,
 			}
 			load.requests[key] += v
 		}
-	}
-	return load, sc.Err()
+	})
+	return load, err
 }
 
 // labelValues parses the {a="x",b="y"} part of a metric line. Label values here are

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"sort"
@@ -36,21 +37,32 @@ func scrape(ctx context.Context, addr string, names ...string) (map[string]float
 		return nil, fmt.Errorf("the manager's metrics answered %s", resp.Status)
 	}
 	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
+	err = eachSample(resp.Body, func(line string, v float64) {
 		for _, n := range names {
-			if !strings.HasPrefix(line, n) || len(line) == len(n) || (line[len(n)] != '{' && line[len(n)] != ' ') {
-				continue
-			}
-			fields := strings.Fields(line)
-			if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil {
+			if strings.HasPrefix(line, n) && len(line) > len(n) && (line[len(n)] == '{' || line[len(n)] == ' ') {
 				out[n] += v
 			}
 		}
+	})
+	return out, err
+}
+
+// eachSample calls fn with each sample line of a Prometheus text exposition and its
+// value; comments and lines without a number are skipped.
+func eachSample(r io.Reader, fn func(line string, v float64)) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		fields := strings.Fields(line)
+		if len(fields) < 2 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil {
+			fn(line, v)
+		}
 	}
-	return out, sc.Err()
+	return sc.Err()
 }
 
 // peakRSS is the process's peak resident set size (VmHWM), in bytes.
