@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -179,6 +180,21 @@ func (r *CatalogEntityReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 	r.ledger, r.events = &statusLedger{}, &eventLimiter{}
 	if err := indexEntities(ctx, mgr.GetFieldIndexer()); err != nil {
 		return err
+	}
+	// The ledger learns from every version of an entity the cache receives, including
+	// the status writes the controller's predicates leave out.
+	inf, err := mgr.GetCache().GetInformer(ctx, &catalogv1alpha1.CatalogEntity{})
+	if err != nil {
+		return fmt.Errorf("getting the CatalogEntity informer: %w", err)
+	}
+	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(_, obj any) {
+			if e, ok := obj.(*catalogv1alpha1.CatalogEntity); ok {
+				r.ledger.seen(e)
+			}
+		},
+	}); err != nil {
+		return fmt.Errorf("watching CatalogEntities for the status ledger: %w", err)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		// Its own status writes need no reconcile: status is computed from sources, and a

@@ -106,7 +106,12 @@ var _ = Describe("CatalogEntity reconciler", func() {
 
 		By("dropping what it remembers once the cache shows the write")
 		Expect(r.ledger.current(got)).To(Equal(got.Status))
-		Expect(r.ledger.written).To(BeEmpty())
+		r.ledger.seen(got)
+		Expect(r.ledger.holds(key)).To(BeFalse())
+
+		By("the running manager's ledger forgetting its own write of this entity, from its cache")
+		Eventually(func() bool { return engine.Entities.ledger.holds(key) }).
+			WithTimeout(10 * time.Second).Should(BeFalse())
 	})
 
 	It("puts the Backstage label back when someone changes it", func() {
@@ -182,3 +187,11 @@ var _ = Describe("CatalogEntity reconciler", func() {
 		}).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Equal(settledVersion))
 	})
 })
+
+// holds reports whether the ledger remembers a write to the entity key.
+func (l *statusLedger) holds(key client.ObjectKey) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.written[key]
+	return ok
+}

@@ -14,8 +14,8 @@ import (
 	"github.com/entityhub/entityhub/controllers/metrics"
 )
 
-// statusLedger (nil: remembers nothing) remembers the status the manager last wrote to each entity until its
-// cache shows that write.
+// statusLedger remembers the status the manager last wrote to each entity until its
+// cache shows that write; a nil ledger remembers nothing.
 //
 // The cache lags the API server by a watch hop, longer under load. An entity reconciled
 // again inside that window would otherwise start from the status before its last write:
@@ -35,26 +35,39 @@ type writtenStatus struct {
 }
 
 // current returns the entity's status as the server has it, as far as the manager knows:
-// what it last wrote, while the cached entity does not show that yet. Once the cache has
-// caught up (the same resourceVersion, or the same status under a later one) the entry is
-// dropped, so the ledger holds only entities written in the last moments.
+// what it last wrote, while the cached entity does not show that yet.
 func (l *statusLedger) current(entity *catalogv1alpha1.CatalogEntity) catalogv1alpha1.CatalogEntityStatus {
 	if l == nil {
 		return entity.Status
 	}
-	key := client.ObjectKeyFromObject(entity)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	w, ok := l.written[key]
-	if !ok {
-		return entity.Status
+	if w, ok := l.written[client.ObjectKeyFromObject(entity)]; ok && !l.caughtUp(w, entity) {
+		return w.status
 	}
-	if w.uid != entity.UID || w.resourceVersion == entity.ResourceVersion ||
-		equality.Semantic.DeepEqual(w.status, entity.Status) {
-		delete(l.written, key)
-		return entity.Status
+	return entity.Status
+}
+
+// seen is told of every version of an entity the cache receives, status writes
+// included, and drops the entity's entry once the cache shows the write: so the ledger
+// holds only entities written in the last moments, not a second copy of every status.
+func (l *statusLedger) seen(entity *catalogv1alpha1.CatalogEntity) {
+	if l == nil {
+		return
 	}
-	return w.status
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w, ok := l.written[client.ObjectKeyFromObject(entity)]; ok && l.caughtUp(w, entity) {
+		delete(l.written, client.ObjectKeyFromObject(entity))
+	}
+}
+
+// caughtUp reports whether entity, as the cache has it, shows the write w: the same
+// resourceVersion, or the same status under a later one; or it is another object of the
+// same name.
+func (*statusLedger) caughtUp(w writtenStatus, entity *catalogv1alpha1.CatalogEntity) bool {
+	return w.uid != entity.UID || w.resourceVersion == entity.ResourceVersion ||
+		equality.Semantic.DeepEqual(w.status, entity.Status)
 }
 
 // record notes the status the API server returned for a write.
