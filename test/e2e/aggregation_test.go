@@ -65,6 +65,16 @@ var _ = Describe("Read access to Crossplane's and configured kinds, by aggregati
 		{"watch", "tf.upbound.io", "workspaces"},
 	}
 	allowed := func(a access) bool { return managerMay(ctx, a.verb, a.group, a.resource, "", "") }
+	// eventually waits until every access in granted is allowed (want) or denied: the
+	// aggregation controller works from a watch, not at once.
+	eventually := func(want bool) {
+		GinkgoHelper()
+		Eventually(func(g Gomega) {
+			for _, a := range granted {
+				g.Expect(allowed(a)).To(Equal(want), "%v", a)
+			}
+		}).WithTimeout(30 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
+	}
 
 	BeforeAll(func() {
 		for _, name := range []string{"entityhub-system", "argocd"} {
@@ -95,11 +105,7 @@ var _ = Describe("Read access to Crossplane's and configured kinds, by aggregati
 		for _, r := range roles {
 			Expect(k8sClient.Create(ctx, r.DeepCopy())).To(Succeed())
 		}
-		Eventually(func(g Gomega) {
-			for _, a := range granted {
-				g.Expect(allowed(a)).To(BeTrue(), "%v", a)
-			}
-		}).WithTimeout(30 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
+		eventually(true)
 		Expect(managerMay(ctx, "list", "", "secrets", "", "")).To(BeFalse())
 		Expect(managerMay(ctx, "get", "", "secrets", "", "default")).To(BeFalse())
 	})
@@ -108,10 +114,6 @@ var _ = Describe("Read access to Crossplane's and configured kinds, by aggregati
 		for _, r := range roles {
 			Expect(k8sClient.Delete(ctx, r.DeepCopy())).To(Succeed())
 		}
-		Eventually(func(g Gomega) {
-			for _, a := range granted {
-				g.Expect(allowed(a)).To(BeFalse(), "%v", a)
-			}
-		}).WithTimeout(30 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
+		eventually(false)
 	})
 })
