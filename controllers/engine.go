@@ -7,8 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -61,30 +61,18 @@ func NewEngine(opts EngineOptions) *Engine {
 
 // CacheOptions returns the manager cache options the engine relies on: cached objects
 // keep only what is read (memory follows use, not the size of sources), and CRDs are
-// cached without their schemas.
+// cached without their schemas. Source kinds are not in the manager's cache: the
+// watches keep them, compact (see package watches).
 func (e *Engine) CacheOptions() cache.Options {
-	keepSpec := func(gvk schema.GroupVersionKind) ([][]string, bool) {
-		if e.Watches == nil {
-			return nil, false
-		}
-		return e.Watches.KeepSpec(gvk)
-	}
 	byObject := map[client.Object]cache.ByObject{
 		&apiextensionsv1.CustomResourceDefinition{}: {Transform: StripCRD},
 	}
 	if len(e.opts.ArgoCDNamespaces) > 0 {
 		byObject[&corev1.Secret{}] = clusterSecretsCache(e.opts.ArgoCDNamespaces)
 	}
-	strip := cachetransform.New(keepSpec)
 	return cache.Options{
-		DefaultTransform: func(obj any) (any, error) {
-			obj, err := strip(obj)
-			if u, ok := obj.(*unstructured.Unstructured); ok && e.Watches != nil {
-				e.Watches.Trim(u)
-			}
-			return obj, err
-		},
-		ByObject: byObject,
+		DefaultTransform: cachetransform.New(nil),
+		ByObject:         byObject,
 	}
 }
 
@@ -92,9 +80,15 @@ func (e *Engine) CacheOptions() cache.Options {
 // cache must have been made with CacheOptions.
 func (e *Engine) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	clock := metrics.NewEventClock()
+	// The dynamic client picks its own serializer; the manager's is for typed objects.
+	cfg := rest.CopyConfig(mgr.GetConfig())
+	cfg.NegotiatedSerializer = nil
+	dyn, err := dynamic.NewForConfigAndClient(cfg, mgr.GetHTTPClient())
+	if err != nil {
+		return fmt.Errorf("making a dynamic client: %w", err)
+	}
 	r := &CatalogEntityReconciler{
 		Client:                  mgr.GetClient(),
-		Cache:                   mgr.GetCache(),
 		Recorder:                mgr.GetEventRecorderFor("entityhub"),
 		CatalogNamespace:        e.opts.CatalogNamespace,
 		DefaultOwner:            e.opts.DefaultOwner,
@@ -104,7 +98,8 @@ func (e *Engine) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	}
 	secrets := &clusterSecrets{cache: mgr.GetCache(), names: e.opts.ClusterNames}
 	e.Watches = watches.New(watches.Options{
-		Cache:   mgr.GetCache(),
+		Dynamic: dyn,
+		Mapper:  mgr.GetRESTMapper(),
 		Map:     r.MapSource,
 		All:     r.AllEntities,
 		OnEvent: func(req reconcile.Request) { clock.Saw(req.NamespacedName, time.Now()) },
@@ -116,6 +111,10 @@ func (e *Engine) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	})
 	secrets.watches = e.Watches
 	r.Watches = e.Watches
+	r.Cache = e.Watches.Reader(mgr.GetCache())
+	if err := mgr.Add(e.Watches); err != nil {
+		return fmt.Errorf("adding the watches to the manager: %w", err)
+	}
 	r.Entities = metrics.NewEntities(e.Watches.Count)
 	if e.opts.RegisterMetrics {
 		metrics.Register(r.Entities)

@@ -2,6 +2,10 @@
 // Source kinds are not known in advance — Crossplane providers add CRDs at any time —
 // so a watch starts when a kind's CRD becomes Established and stops, informer and all,
 // when the CRD goes. Every watch feeds the one CatalogEntity controller's queue.
+//
+// The informers are the package's own, not the manager cache's: their cache keeps each
+// object compact (see compact), which the manager cache cannot, since its readers hand
+// out the very type it stores. Reader reads them.
 package watches
 
 import (
@@ -10,17 +14,20 @@ import (
 	"sync"
 	"time"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	apiwatch "k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
-	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/cachetransform"
 	"github.com/entityhub/entityhub/controllers/sources"
 )
 
@@ -40,7 +47,12 @@ type MapFunc func(ctx context.Context, gvk schema.GroupVersionKind, objs ...*uns
 
 // Manager starts and stops watches of source kinds, keyed by GroupVersionKind.
 type Manager struct {
-	cache    cache.Cache
+	dynamic dynamic.Interface
+	mapper  apimeta.RESTMapper
+	strip   toolscache.TransformFunc
+	// life ends when the manager stops (see Start), and with it every informer.
+	life     context.Context
+	endLife  context.CancelFunc
 	mapFn    MapFunc
 	allFn    func(ctx context.Context) []reconcile.Request
 	onEvent  func(reconcile.Request)
@@ -70,18 +82,24 @@ type Manager struct {
 type watch struct {
 	kind     sources.Kind
 	crd      string
-	informer cache.Informer
-	reg      toolscache.ResourceEventHandlerRegistration
-	cancel   context.CancelFunc
-	synced   chan struct{}   // closed once the informer has listed the kind
-	gaveUp   chan struct{}   // closed when it did not within syncTimeout
-	stopped  <-chan struct{} // closed when the watch is stopped
+	informer toolscache.SharedIndexInformer
+	// resource names the kind in NotFound errors; clusterScoped makes reads ignore a
+	// namespace, as the API server does.
+	resource      schema.GroupResource
+	clusterScoped bool
+	reg           toolscache.ResourceEventHandlerRegistration
+	cancel        context.CancelFunc
+	synced        chan struct{}   // closed once the informer has listed the kind
+	gaveUp        chan struct{}   // closed when it did not within syncTimeout
+	stopped       <-chan struct{} // closed when the watch is stopped
 }
 
 // Options are the Manager's collaborators.
 type Options struct {
-	// Cache is the manager's cache; watches are its informers.
-	Cache cache.Cache
+	// Dynamic lists and watches the source kinds.
+	Dynamic dynamic.Interface
+	// Mapper finds the resource of a kind.
+	Mapper apimeta.RESTMapper
 	// Map turns a source event into entity requests.
 	Map MapFunc
 	// All lists every entity, for when a kind appears or goes.
@@ -96,8 +114,9 @@ type Options struct {
 
 // New returns a Manager with no watches.
 func New(opts Options) *Manager {
-	return &Manager{
-		cache:   opts.Cache,
+	m := &Manager{
+		dynamic: opts.Dynamic,
+		mapper:  opts.Mapper,
 		mapFn:   opts.Map,
 		allFn:   opts.All,
 		onEvent: opts.OnEvent,
@@ -108,7 +127,24 @@ func New(opts Options) *Manager {
 		byGK:    map[schema.GroupKind]*watch{},
 		byCRD:   map[string][]schema.GroupVersionKind{},
 	}
+	m.strip = cachetransform.New(m.KeepSpec)
+	m.life, m.endLife = context.WithCancel(context.Background())
+	return m
 }
+
+// Start implements manager.Runnable: it returns when the manager stops, and stops every
+// informer then. Watches are started by reconcilers, whose contexts are not the
+// manager's; without this an informer would outlive the manager, and its open watch
+// would hold up the API server's shutdown.
+func (m *Manager) Start(ctx context.Context) error {
+	<-ctx.Done()
+	m.endLife()
+	return nil
+}
+
+// NeedLeaderElection implements manager.LeaderElectionRunnable: a manager that stops
+// before it leads must still stop what it started.
+func (m *Manager) NeedLeaderElection() bool { return false }
 
 // Source is the source to register with the CatalogEntity controller: it hands the
 // controller's queue to the watches, which fill it from then on.
@@ -236,51 +272,65 @@ func newObject(gvk schema.GroupVersionKind) *unstructured.Unstructured {
 	return u
 }
 
-// startLocked indexes the kind by its Backstage label, starts its informer and feeds its
-// events to the controller.
+// startLocked starts an informer of the kind, indexed by its Backstage label and the
+// kind's own indexes, and feeds its events to the controller.
 func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kind) error {
+	mapping, err := m.mapper.RESTMapping(k.GVK.GroupKind(), k.GVK.Version)
+	if err != nil {
+		return fmt.Errorf("finding the resource of %s: %w", k.GVK, err)
+	}
 	// Known before the first object arrives, so that the cache strips every one of them.
 	m.remember(k)
-	obj := newObject(k.GVK)
-	if err := m.cache.IndexField(ctx, obj, KubernetesIDIndex, kubernetesID); err != nil {
+	resource := m.dynamic.Resource(mapping.Resource)
+	lw := &toolscache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			return resource.List(ctx, opts)
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (apiwatch.Interface, error) {
+			opts.Watch = true
+			opts.AllowWatchBookmarks = true
+			return resource.Watch(ctx, opts)
+		},
+	}
+	indexes := kindIndexes(k.Indexes)
+	inf := toolscache.NewSharedIndexInformerWithOptions(toolscache.ToListWatcherWithWatchListSemantics(lw, m.dynamic),
+		newObject(k.GVK), toolscache.SharedIndexInformerOptions{Indexers: indexers(indexes), ObjectDescription: k.GVK.String()})
+	if err := inf.SetTransform(compactor(m.stripSource, indexes)); err != nil {
 		m.forget(k.GVK)
-		return fmt.Errorf("indexing %s: %w", k.GVK, err)
+		return fmt.Errorf("watching %s: %w", k.GVK, err)
 	}
-	for name, fn := range k.Indexes {
-		extract := fn
-		if err := m.cache.IndexField(ctx, obj, name, func(o client.Object) []string {
-			u, ok := o.(*unstructured.Unstructured)
-			if !ok {
-				return nil
-			}
-			return extract(u)
-		}); err != nil {
-			m.forget(k.GVK)
-			return fmt.Errorf("indexing %s by %s: %w", k.GVK, name, err)
-		}
-	}
-	inf, err := m.cache.GetInformer(ctx, obj, cache.BlockUntilSynced(false))
-	if err != nil {
-		m.forget(k.GVK)
-		return fmt.Errorf("starting the informer for %s: %w", k.GVK, err)
-	}
-	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	// The informer keeps the values of ctx (its logger), and lives until the watch is
+	// stopped or the manager is.
+	wctx, cancelWatch := context.WithCancel(context.WithoutCancel(ctx))
+	unlink := context.AfterFunc(m.life, cancelWatch)
+	cancel := func() { unlink(); cancelWatch() }
 	w := &watch{
 		kind: k, crd: crdName, informer: inf, cancel: cancel, stopped: wctx.Done(),
+		resource: mapping.Resource.GroupResource(), clusterScoped: mapping.Scope.Name() == apimeta.RESTScopeNameRoot,
 		synced: make(chan struct{}), gaveUp: make(chan struct{}),
 	}
 	reg, err := inf.AddEventHandler(m.handler(wctx, k.GVK))
 	if err != nil {
 		cancel()
-		_ = m.cache.RemoveInformer(ctx, obj)
 		m.forget(k.GVK)
 		return fmt.Errorf("watching %s: %w", k.GVK, err)
 	}
 	w.reg = reg
 	m.watches[k.GVK] = w
 	m.byGK[k.GVK.GroupKind()] = w
+	go inf.RunWithContext(wctx)
 	go w.waitForSync(wctx)
 	return nil
+}
+
+// stripSource drops from a source object what its kind's mapper never reads: the cache
+// transform's metadata and spec, then the kind's Trim.
+func (m *Manager) stripSource(obj any) any {
+	obj, _ = m.strip(obj)
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		m.Trim(u)
+	}
+	return obj
 }
 
 // waitForSync closes synced once the kind is listed, or gaveUp after syncTimeout.
@@ -305,11 +355,8 @@ func (m *Manager) stopLocked(ctx context.Context, gvk schema.GroupVersionKind) {
 	if !ok {
 		return
 	}
-	w.cancel()
 	_ = w.informer.RemoveEventHandler(w.reg)
-	if err := m.cache.RemoveInformer(ctx, newObject(gvk)); err != nil {
-		logf.FromContext(ctx).Error(err, "Removing informer", "kind", gvk.String())
-	}
+	w.cancel() // stops the informer
 	delete(m.watches, gvk)
 	// A kind may be watched at two versions (both named with --source-kind); the other
 	// one, if any, answers KindFor from now on.
@@ -326,10 +373,10 @@ func (m *Manager) stopLocked(ctx context.Context, gvk schema.GroupVersionKind) {
 // handler maps the informer's events to entity requests.
 func (m *Manager) handler(ctx context.Context, gvk schema.GroupVersionKind) toolscache.ResourceEventHandler {
 	asU := func(obj any) *unstructured.Unstructured {
-		if t, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
-			obj = t.Obj
+		u, _, err := cachedObject(obj)
+		if err != nil {
+			logf.FromContext(ctx).Error(err, "Reading a cached source", "kind", gvk.String())
 		}
-		u, _ := obj.(*unstructured.Unstructured)
 		return u
 	}
 	return toolscache.ResourceEventHandlerFuncs{
@@ -339,9 +386,13 @@ func (m *Manager) handler(ctx context.Context, gvk schema.GroupVersionKind) tool
 			}
 		},
 		UpdateFunc: func(oldObj, newObj any) {
-			oldU, newU := asU(oldObj), asU(newObj)
-			if oldU == nil || newU == nil || oldU.GetResourceVersion() == newU.GetResourceVersion() {
+			_, oldRV := cachedMeta(oldObj)
+			if _, newRV := cachedMeta(newObj); oldRV == newRV {
 				return // a resync: nothing changed
+			}
+			oldU, newU := asU(oldObj), asU(newObj)
+			if oldU == nil || newU == nil {
+				return
 			}
 			m.enqueue(ctx, m.mapFn(ctx, gvk, oldU, newU))
 		},
@@ -351,12 +402,4 @@ func (m *Manager) handler(ctx context.Context, gvk schema.GroupVersionKind) tool
 			}
 		},
 	}
-}
-
-// kubernetesID extracts the index value: the source's Backstage label.
-func kubernetesID(obj client.Object) []string {
-	if v := obj.GetLabels()[catalogv1alpha1.KubernetesIDLabel]; v != "" {
-		return []string{v}
-	}
-	return nil
 }

@@ -47,6 +47,7 @@ type config struct {
 	reconciles  int
 	keepLog     bool
 	cpuProfile  string
+	heapProfile string
 	apiProfile  string
 }
 
@@ -67,6 +68,7 @@ func main() {
 	flag.IntVar(&c.reconciles, "max-concurrent-reconciles", 4, "Passed to the manager; the relay uses as many workers.")
 	flag.BoolVar(&c.keepLog, "keep-log", false, "Keep the manager's log and kubeconfig instead of removing them.")
 	flag.StringVar(&c.cpuProfile, "cpu-profile", "", "Write the manager's CPU profile during the freshness phase to this file (go tool pprof reads it).")
+	flag.StringVar(&c.heapProfile, "heap-profile", "", "Write the manager's heap profile, taken once settled, to this file (go tool pprof reads it).")
 	flag.StringVar(&c.apiProfile, "apiserver-profile", "", "Write the API server's CPU profile during the freshness phase to this file.")
 	flag.Parse()
 
@@ -194,7 +196,7 @@ func run(c config) (err error) {
 	mgrArgs := []string{"--metrics-bind-address=" + metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=" + probeAddr,
 		"--max-concurrent-reconciles=" + strconv.Itoa(c.reconciles)}
 	pprofAddr := ""
-	if c.cpuProfile != "" {
+	if c.cpuProfile != "" || c.heapProfile != "" {
 		if pprofAddr, err = testenv.FreePort(); err != nil {
 			return err
 		}
@@ -266,6 +268,15 @@ func run(c config) (err error) {
 		}
 	}
 
+	if c.heapProfile != "" {
+		// After a GC, so that the profile shows what the manager keeps, not what it made.
+		if err := fetchProfile(ctx, "http://"+pprofAddr+"/debug/pprof/heap?gc=1", c.heapProfile); err != nil {
+			say("Heap profile not written: %v", err)
+		} else {
+			say("Wrote the manager's heap profile to %s", c.heapProfile)
+		}
+	}
+
 	say("Reading one entity page as Backstage would")
 	r.hubList, r.pluginLists, r.pageFound, err = pageView(ctx, dyn, f.entities[0])
 	if err != nil {
@@ -286,7 +297,9 @@ func run(c config) (err error) {
 	say("Writing %.0f source changes/s for %s", c.rate, c.duration)
 	profiled := make(chan error, 1)
 	if c.cpuProfile != "" {
-		go func() { profiled <- cpuProfile(ctx, pprofAddr, c.duration, c.cpuProfile) }()
+		go func() {
+			profiled <- fetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, int(c.duration.Seconds())), c.cpuProfile)
+		}()
 	} else {
 		profiled <- nil
 	}
@@ -348,7 +361,6 @@ func run(c config) (err error) {
 		"The Kubernetes plugin figure counts one LIST per source kind of this fleet (Application, Workflow, claim, "+
 			"composite, managed resource) on 1 cluster; cluster-scoped composites and managed resources carry no "+
 			"entity label, so the plugin would not even find them.",
-		"No CPU or heap profiles: the manager serves no pprof endpoint.",
 		fmt.Sprintf("Whole run, control plane start to table: %.0f s.", time.Since(began).Seconds()),
 	)
 	if c.scale != "large" {
@@ -361,9 +373,8 @@ func run(c config) (err error) {
 	return nil
 }
 
-// cpuProfile fetches the manager's CPU profile over d from its pprof endpoint into file.
-func cpuProfile(ctx context.Context, addr string, d time.Duration, file string) error {
-	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, int(d.Seconds()))
+// fetchProfile saves what a pprof endpoint of the manager answers at url into file.
+func fetchProfile(ctx context.Context, url, file string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err

@@ -1,0 +1,234 @@
+package watches
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	toolscache "k8s.io/client-go/tools/cache"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+)
+
+// compact is how the cache keeps one source object: the object, stripped of what no
+// mapper reads, as JSON, beside the few fields the informer and the indexes need.
+//
+// A hub holds tens of thousands of sources for the life of the manager. Decoded into
+// unstructured maps, a stripped managed resource takes about 3 KB of heap, most of it
+// map headers and buckets (every nested object is a map of its own) that the garbage
+// collector must also scan; kept this way, with its share of the indexes, about 800 bytes,
+// most of it one allocation with no pointers in it. An object is decoded again only
+// when it is read — for an event, or when an entity it belongs to is reconciled — which
+// costs a few microseconds. Encoding and decoding JSON is what the API server does to
+// store it, so what a reader gets is what a LIST would return: integers as int64, other
+// numbers as float64.
+type compact struct {
+	namespace, name, resourceVersion string
+	// labels are the object's labels as key, value pairs sorted by key, so that a label
+	// selector is matched without decoding the object.
+	labels pairs
+	// keys are the object's index values.
+	keys []indexValue
+	// body is the stripped object as JSON.
+	body []byte
+}
+
+// GetObjectMeta makes compact an object the informer can key and index
+// (meta.Accessor): namespace, name and resource version are all it asks for.
+func (c *compact) GetObjectMeta() metav1.Object {
+	return &metav1.ObjectMeta{Namespace: c.namespace, Name: c.name, ResourceVersion: c.resourceVersion}
+}
+
+// object decodes the object c keeps, as the API machinery decodes JSON.
+func (c *compact) object() (*unstructured.Unstructured, error) {
+	var m map[string]any
+	if err := utiljson.Unmarshal(c.body, &m); err != nil {
+		return nil, fmt.Errorf("decoding the cached %s/%s: %w", c.namespace, c.name, err)
+	}
+	return &unstructured.Unstructured{Object: m}, nil
+}
+
+// indexValue is one value of an object under one index. The index name is shared by
+// every object; the value shares the bytes of the label or field it came from.
+type indexValue struct{ index, value string }
+
+// values returns c's values for index.
+func (c *compact) values(index string) []string {
+	var out []string
+	for _, k := range c.keys {
+		if k.index == index {
+			out = append(out, k.value)
+		}
+	}
+	return out
+}
+
+// pairs are labels as key, value pairs sorted by key. It implements labels.Labels.
+type pairs []string
+
+func newPairs(m map[string]string) pairs {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make(pairs, 0, 2*len(keys))
+	for _, k := range keys {
+		out = append(out, k, m[k])
+	}
+	return out
+}
+
+func (p pairs) find(key string) (int, bool) {
+	n := len(p) / 2
+	i := sort.Search(n, func(i int) bool { return p[2*i] >= key })
+	return i, i < n && p[2*i] == key
+}
+
+// Has implements labels.Labels.
+func (p pairs) Has(key string) bool { _, ok := p.find(key); return ok }
+
+// Get implements labels.Labels.
+func (p pairs) Get(key string) string {
+	v, _ := p.Lookup(key)
+	return v
+}
+
+// Lookup implements labels.Labels.
+func (p pairs) Lookup(key string) (string, bool) {
+	if i, ok := p.find(key); ok {
+		return p[2*i+1], true
+	}
+	return "", false
+}
+
+var _ labels.Labels = pairs(nil)
+
+// indexFunc is an index of a kind's informer, computed from the decoded object when it
+// enters the cache.
+type indexFunc func(*unstructured.Unstructured) []string
+
+// compactor returns the informer transform of a kind: it strips each object with strip
+// (the cache transform and the kind's Trim), computes its index values, and keeps it as
+// compact. It is idempotent — an object already compact passes through — and never
+// fails: an object that cannot be encoded (none that came from the API server as JSON)
+// is cached as it is, and every reader of the cache takes either form.
+func compactor(strip func(any) any, indexes map[string]indexFunc) toolscache.TransformFunc {
+	return func(obj any) (any, error) {
+		u, ok := obj.(*unstructured.Unstructured)
+		if !ok || u == nil || u.Object == nil {
+			return obj, nil // already compact, or a tombstone of what was cached
+		}
+		u, _ = strip(u).(*unstructured.Unstructured)
+		body, err := json.Marshal(u.Object)
+		if err != nil {
+			return u, nil
+		}
+		c := &compact{
+			namespace:       u.GetNamespace(),
+			name:            u.GetName(),
+			resourceVersion: u.GetResourceVersion(),
+			labels:          newPairs(u.GetLabels()),
+			body:            body,
+		}
+		for name, fn := range indexes {
+			for _, v := range fn(u) {
+				c.keys = append(c.keys, indexValue{name, v})
+			}
+		}
+		return c, nil
+	}
+}
+
+// cachedObject returns the object an informer of a source kind holds as item, decoded;
+// item may be compact, an object the transform left as it was, or a tombstone of
+// either. ok is false for anything else.
+func cachedObject(item any) (u *unstructured.Unstructured, ok bool, err error) {
+	if t, isTomb := item.(toolscache.DeletedFinalStateUnknown); isTomb {
+		item = t.Obj
+	}
+	switch o := item.(type) {
+	case *compact:
+		u, err := o.object()
+		return u, true, err
+	case *unstructured.Unstructured:
+		return o, o != nil, nil
+	}
+	return nil, false, nil
+}
+
+// cachedMeta returns the namespace and resource version of an item of a source
+// informer without decoding it.
+func cachedMeta(item any) (namespace, resourceVersion string) {
+	if c, ok := item.(*compact); ok {
+		return c.namespace, c.resourceVersion
+	}
+	if o, err := apimeta.Accessor(item); err == nil {
+		return o.GetNamespace(), o.GetResourceVersion()
+	}
+	return "", ""
+}
+
+// cachedLabels returns the labels of an item of an informer of a source kind without
+// decoding it.
+func cachedLabels(item any) labels.Labels {
+	switch o := item.(type) {
+	case *compact:
+		return o.labels
+	case *unstructured.Unstructured:
+		return labels.Set(o.GetLabels())
+	}
+	return labels.Set(nil)
+}
+
+// indexers returns the informer indexers of a kind with indexes: by namespace, by the
+// Backstage label, and the kind's own, each reading the values the transform computed.
+func indexers(indexes map[string]indexFunc) toolscache.Indexers {
+	out := toolscache.Indexers{toolscache.NamespaceIndex: toolscache.MetaNamespaceIndexFunc}
+	for name, fn := range indexes {
+		out[name] = func(item any) ([]string, error) {
+			switch o := item.(type) {
+			case *compact:
+				return o.values(name), nil
+			case *unstructured.Unstructured:
+				return fn(o), nil
+			}
+			return nil, nil
+		}
+	}
+	return out
+}
+
+// kindIndexes returns the indexes of a kind: KubernetesIDIndex and the kind's own. A
+// kind's index that panics on a malformed object indexes it under no value: a panic in
+// the informer's goroutine would stop the manager.
+func kindIndexes(own map[string]func(*unstructured.Unstructured) []string) map[string]indexFunc {
+	out := map[string]indexFunc{KubernetesIDIndex: kubernetesID}
+	for name, fn := range own {
+		out[name] = func(u *unstructured.Unstructured) (values []string) {
+			defer func() {
+				if r := recover(); r != nil {
+					values = nil
+				}
+			}()
+			return fn(u)
+		}
+	}
+	return out
+}
+
+// kubernetesID extracts the index value: the source's Backstage label.
+func kubernetesID(obj *unstructured.Unstructured) []string {
+	if v := obj.GetLabels()[catalogv1alpha1.KubernetesIDLabel]; v != "" {
+		return []string{v}
+	}
+	return nil
+}
