@@ -109,6 +109,16 @@ var _ = Describe("CatalogEntity reconciler", func() {
 		r.ledger.seen(got)
 		Expect(r.ledger.holds(key)).To(BeFalse())
 
+		By("forgetting at once a write its cache showed before the answer to it came")
+		// Reading the API server itself is a cache that never lags.
+		r = &CatalogEntityReconciler{Client: k8sClient, Cache: k8sClient, ledger: &statusLedger{}}
+		latest := got.DeepCopy()
+		current = r.ledger.current(latest)
+		wrote, err = r.patchStatus(ctx, latest, current, statusFrom(current, degraded))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(wrote).To(BeTrue())
+		Expect(r.ledger.holds(key)).To(BeFalse())
+
 		By("the running manager's ledger forgetting its own write of this entity, from its cache")
 		Eventually(func() bool { return engine.Entities.ledger.holds(key) }).
 			WithTimeout(10 * time.Second).Should(BeFalse())

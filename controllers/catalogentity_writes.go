@@ -118,6 +118,15 @@ func (r *CatalogEntityReconciler) patchStatus(ctx context.Context, entity *catal
 	// The client decoded the server's answer into entity: its resourceVersion, and the
 	// status as stored (times in whole seconds), which later reconciles compare with.
 	r.ledger.record(entity)
+	// Under load the watch can bring this write to the cache before its answer is read
+	// here; then seen was told before there was an entry, no later event will tell it
+	// again, and the entry would keep a copy of the status until the next write.
+	if r.Cache != nil {
+		var cached catalogv1alpha1.CatalogEntity
+		if err := r.Cache.Get(ctx, client.ObjectKeyFromObject(entity), &cached); err == nil {
+			r.ledger.seen(&cached)
+		}
+	}
 	metrics.StatusWrites.WithLabelValues("success").Inc()
 	logf.FromContext(ctx).V(1).Info("Wrote status", "health", next.Health, "ready", next.Ready)
 	return true, nil
