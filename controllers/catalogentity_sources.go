@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -304,6 +305,17 @@ func (r *CatalogEntityReconciler) MapSource(ctx context.Context, gvk schema.Grou
 		}
 	}
 	return m.out
+}
+
+// MapListed returns the entity to discover for a source the first list of its kind
+// brought at start (see watches.Options.Listed): the one its Backstage label names in
+// the catalog namespace, which is created if it does not exist. Every other entity it
+// concerns exists, and is reconciled once the lists are in.
+func (r *CatalogEntityReconciler) MapListed(l labels.Labels) []reconcile.Request {
+	if name := l.Get(catalogv1alpha1.KubernetesIDLabel); catalogv1alpha1.IsEntityName(name) {
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: r.CatalogNamespace, Name: name}}}
+	}
+	return nil
 }
 
 // requestSet collects requests once each.

@@ -101,6 +101,7 @@ func (e *Engine) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 		Dynamic: dyn,
 		Mapper:  mgr.GetRESTMapper(),
 		Map:     r.MapSource,
+		Listed:  r.MapListed,
 		All:     r.AllEntities,
 		OnEvent: func(req reconcile.Request) { clock.Saw(req.NamespacedName, time.Now()) },
 		OnStart: func(ctx context.Context, k sources.Kind) {

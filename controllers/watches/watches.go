@@ -17,6 +17,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	apiwatch "k8s.io/apimachinery/pkg/watch"
@@ -54,6 +55,7 @@ type Manager struct {
 	life     context.Context
 	endLife  context.CancelFunc
 	mapFn    MapFunc
+	listedFn func(labels.Labels) []reconcile.Request
 	allFn    func(ctx context.Context) []reconcile.Request
 	onEvent  func(reconcile.Request)
 	onStart  func(context.Context, sources.Kind)
@@ -87,11 +89,13 @@ type watch struct {
 	// namespace, as the API server does.
 	resource      schema.GroupResource
 	clusterScoped bool
-	reg           toolscache.ResourceEventHandlerRegistration
-	cancel        context.CancelFunc
-	synced        chan struct{}   // closed once the informer has listed the kind
-	gaveUp        chan struct{}   // closed when it did not within syncTimeout
-	stopped       <-chan struct{} // closed when the watch is stopped
+	// atStart: the watch was started before Prime, with the manager.
+	atStart bool
+	reg     toolscache.ResourceEventHandlerRegistration
+	cancel  context.CancelFunc
+	synced  chan struct{}   // closed once the informer has listed the kind
+	gaveUp  chan struct{}   // closed when it did not within syncTimeout
+	stopped <-chan struct{} // closed when the watch is stopped
 }
 
 // Options are the Manager's collaborators.
@@ -102,6 +106,12 @@ type Options struct {
 	Mapper apimeta.RESTMapper
 	// Map turns a source event into entity requests.
 	Map MapFunc
+	// Listed, when set, is asked instead of Map for the objects that the first list of a
+	// kind watched from the start brings, with their labels. Every entity is reconciled
+	// once those lists are in, so it need only name the entities that do not exist yet
+	// (those discovered from the Backstage label); not asking Map spares decoding every
+	// object and walking every part up to its root while the manager starts.
+	Listed func(labels.Labels) []reconcile.Request
 	// All lists every entity, for when a kind appears or goes.
 	All func(ctx context.Context) []reconcile.Request
 	// OnEvent, when set, is told of every request an event enqueues (event-to-status
@@ -115,17 +125,18 @@ type Options struct {
 // New returns a Manager with no watches.
 func New(opts Options) *Manager {
 	m := &Manager{
-		dynamic: opts.Dynamic,
-		mapper:  opts.Mapper,
-		mapFn:   opts.Map,
-		allFn:   opts.All,
-		onEvent: opts.OnEvent,
-		onStart: opts.OnStart,
-		ready:   make(chan struct{}),
-		primed:  make(chan struct{}),
-		watches: map[schema.GroupVersionKind]*watch{},
-		byGK:    map[schema.GroupKind]*watch{},
-		byCRD:   map[string][]schema.GroupVersionKind{},
+		dynamic:  opts.Dynamic,
+		mapper:   opts.Mapper,
+		mapFn:    opts.Map,
+		listedFn: opts.Listed,
+		allFn:    opts.All,
+		onEvent:  opts.OnEvent,
+		onStart:  opts.OnStart,
+		ready:    make(chan struct{}),
+		primed:   make(chan struct{}),
+		watches:  map[schema.GroupVersionKind]*watch{},
+		byGK:     map[schema.GroupKind]*watch{},
+		byCRD:    map[string][]schema.GroupVersionKind{},
 	}
 	m.strip = cachetransform.New(m.KeepSpec)
 	m.life, m.endLife = context.WithCancel(context.Background())
@@ -309,7 +320,12 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 		resource: mapping.Resource.GroupResource(), clusterScoped: mapping.Scope.Name() == apimeta.RESTScopeNameRoot,
 		synced: make(chan struct{}), gaveUp: make(chan struct{}),
 	}
-	reg, err := inf.AddEventHandler(m.handler(wctx, k.GVK))
+	select {
+	case <-m.primed:
+	default:
+		w.atStart = true
+	}
+	reg, err := inf.AddEventHandler(m.handler(wctx, k.GVK, w.atStart))
 	if err != nil {
 		cancel()
 		m.forget(k.GVK)
@@ -371,7 +387,7 @@ func (m *Manager) stopLocked(ctx context.Context, gvk schema.GroupVersionKind) {
 }
 
 // handler maps the informer's events to entity requests.
-func (m *Manager) handler(ctx context.Context, gvk schema.GroupVersionKind) toolscache.ResourceEventHandler {
+func (m *Manager) handler(ctx context.Context, gvk schema.GroupVersionKind, atStart bool) toolscache.ResourceEventHandler {
 	asU := func(obj any) *unstructured.Unstructured {
 		u, _, err := cachedObject(obj)
 		if err != nil {
@@ -379,8 +395,12 @@ func (m *Manager) handler(ctx context.Context, gvk schema.GroupVersionKind) tool
 		}
 		return u
 	}
-	return toolscache.ResourceEventHandlerFuncs{
-		AddFunc: func(obj any) {
+	return toolscache.ResourceEventHandlerDetailedFuncs{
+		AddFunc: func(obj any, isInInitialList bool) {
+			if isInInitialList && atStart && m.listedFn != nil {
+				m.enqueue(ctx, m.listedFn(cachedLabels(obj)))
+				return
+			}
 			if u := asU(obj); u != nil {
 				m.enqueue(ctx, m.mapFn(ctx, gvk, u))
 			}

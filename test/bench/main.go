@@ -47,6 +47,7 @@ type config struct {
 	reconciles  int
 	keepLog     bool
 	cpuProfile  string
+	coldProfile string
 	heapProfile string
 	apiProfile  string
 }
@@ -68,6 +69,7 @@ func main() {
 	flag.IntVar(&c.reconciles, "max-concurrent-reconciles", 4, "Passed to the manager; the relay uses as many workers.")
 	flag.BoolVar(&c.keepLog, "keep-log", false, "Keep the manager's log and kubeconfig instead of removing them.")
 	flag.StringVar(&c.cpuProfile, "cpu-profile", "", "Write the manager's CPU profile during the freshness phase to this file (go tool pprof reads it).")
+	flag.StringVar(&c.coldProfile, "cold-profile", "", "Write the manager's CPU profile over its first 30 s (the cold start) to this file.")
 	flag.StringVar(&c.heapProfile, "heap-profile", "", "Write the manager's heap profile, taken once settled, to this file (go tool pprof reads it).")
 	flag.StringVar(&c.apiProfile, "apiserver-profile", "", "Write the API server's CPU profile during the freshness phase to this file.")
 	flag.Parse()
@@ -191,12 +193,13 @@ func run(c config) (err error) {
 	if err != nil {
 		return err
 	}
+	coldLoad, coldLoadErr := readServerLoad(ctx, kube)
 	say("Starting the manager (%s)", c.manager)
 	start := time.Now()
 	mgrArgs := []string{"--metrics-bind-address=" + metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=" + probeAddr,
 		"--max-concurrent-reconciles=" + strconv.Itoa(c.reconciles)}
 	pprofAddr := ""
-	if c.cpuProfile != "" || c.heapProfile != "" {
+	if c.cpuProfile != "" || c.heapProfile != "" || c.coldProfile != "" {
 		if pprofAddr, err = testenv.FreePort(); err != nil {
 			return err
 		}
@@ -227,6 +230,23 @@ func run(c config) (err error) {
 		}
 	}()
 
+	coldProfiled := make(chan error, 1)
+	if c.coldProfile != "" {
+		go func() {
+			// The manager serves pprof a moment after it starts.
+			url := "http://" + pprofAddr + "/debug/pprof/profile?seconds=30"
+			var err error
+			for range 50 {
+				if err = fetchProfile(ctx, url, c.coldProfile); err == nil || ctx.Err() != nil {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			coldProfiled <- err
+		}()
+	} else {
+		coldProfiled <- nil
+	}
 	say("Waiting for every entity's status (cold start)")
 	r.coldStart, r.coldErr = coldStart(ctx, dyn, f, start, c.coldTimeout)
 	if ctx.Err() != nil {
@@ -238,6 +258,16 @@ func run(c config) (err error) {
 		say("Cold start not reached: %v", r.coldErr)
 	}
 
+	if coldLoadErr == nil && r.coldErr == nil {
+		if after, err := readServerLoad(ctx, kube); err == nil {
+			r.coldCPU, r.coldWrites = after.cpu-coldLoad.cpu, writesSince(coldLoad, after)
+		}
+	}
+	if err := <-coldProfiled; err != nil {
+		say("Cold start CPU profile not written: %v", err)
+	} else if c.coldProfile != "" {
+		say("Wrote the manager's CPU profile of its first 30 s to %s", c.coldProfile)
+	}
 	say("Waiting for status writes to settle")
 	if err := settle(ctx, metricsAddr, 5*time.Second, 2*time.Minute); err != nil {
 		return err

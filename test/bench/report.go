@@ -25,18 +25,21 @@ type report struct {
 	// over the freshness phase, from its own metrics.
 	serverCPU    float64
 	serverWrites []string
-	rate         float64
-	quietWindow  time.Duration
-	quietWrites  float64
-	quietReqs    float64
-	reqsBefore   float64
-	hubList      time.Duration
-	pluginLists  time.Duration
-	pluginKinds  int
-	pageFound    int
-	rss, heap    float64
-	peakRSS      float64
-	notes        []string
+	// coldCPU and coldWrites are the same over the cold start.
+	coldCPU     float64
+	coldWrites  []string
+	rate        float64
+	quietWindow time.Duration
+	quietWrites float64
+	quietReqs   float64
+	reqsBefore  float64
+	hubList     time.Duration
+	pluginLists time.Duration
+	pluginKinds int
+	pageFound   int
+	rss, heap   float64
+	peakRSS     float64
+	notes       []string
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
@@ -66,6 +69,7 @@ func (r *report) print(w io.Writer) {
 			r.sizes.Apps, r.sizes.MRs, r.sizes.MRsPerClaim, r.sizes.Workflows, r.sizes.Entities, r.sources), "10,000 / 50,000 / 10,000 (-scale large)"},
 		{"fleet creation", fmt.Sprintf("%.1f s, %d requests", r.createTook.Seconds(), r.createReqs), "(setup, no target)"},
 		{"cold start", cold, "all entities published within 30 s (at large scale)"},
+		{"cold start: API server", loadLine(r.coldCPU, r.coldWrites, r.coldStart, 0), "(diagnosis, no target)"},
 		{"freshness: rate", fmt.Sprintf("%.0f changes/s asked, %.0f/s achieved (%d changes in %.0f s; %d ticks skipped)",
 			r.rate, achieved, r.fresh.issued, r.fresh.elapsed.Seconds(), r.fresh.skipped), "200 changes/s"},
 		{"freshness: manager p50/p90/p99", fmt.Sprintf("%s / %s / %s (%d seen, %d missed)",
@@ -74,7 +78,7 @@ func (r *report) print(w io.Writer) {
 			ms(percentile(r.fresh.relay, 50)), ms(percentile(r.fresh.relay, 90)), ms(rp99), len(r.fresh.relay), r.fresh.relayMissed), "(the floor)"},
 		{"freshness: p99 manager / relay", ratio, "≤ 1.5×"},
 		{"freshness: inside the manager", r.inside, "(diagnosis, no target)"},
-		{"freshness: API server", r.serverLine(), "(diagnosis, no target)"},
+		{"freshness: API server", loadLine(r.serverCPU, r.serverWrites, r.fresh.elapsed, r.fresh.issued), "(diagnosis, no target)"},
 		{"quiet: status writes", perMin(r.quietWrites), "0 /min"},
 		{"quiet: manager API requests", fmt.Sprintf("%s (%.0f requests from start to settled)", perMin(r.quietReqs), r.reqsBefore), "(no target; low)"},
 		{"page view: entityhub", fmt.Sprintf("1 LIST (%s, %d entity)", ms(r.hubList), r.pageFound), "one LIST per entity page"},
@@ -97,16 +101,16 @@ func (r *report) print(w io.Writer) {
 	}
 }
 
-// serverLine is the API server's CPU and writes over the freshness phase, per change.
-func (r *report) serverLine() string {
-	if r.serverWrites == nil {
+// loadLine is the API server's CPU and writes over a phase of d, per change when changes
+// were made.
+func loadLine(cpu float64, writes []string, d time.Duration, changes int) string {
+	if writes == nil {
 		return "(not measured)"
 	}
 	perChange := ""
-	if r.fresh.issued > 0 {
-		perChange = fmt.Sprintf(", %.1f ms per change", r.serverCPU*1000/float64(r.fresh.issued))
+	if changes > 0 {
+		perChange = fmt.Sprintf(", %.1f ms per change", cpu*1000/float64(changes))
 	}
-	writes := r.serverWrites[:min(len(r.serverWrites), 5)]
-	return fmt.Sprintf("%.1f CPU s (%.2f cores%s); writes: %s", r.serverCPU,
-		r.serverCPU/max(r.fresh.elapsed.Seconds(), 1e-9), perChange, strings.Join(writes, ", "))
+	writes = writes[:min(len(writes), 5)]
+	return fmt.Sprintf("%.1f CPU s (%.2f cores%s); writes: %s", cpu, cpu/max(d.Seconds(), 1e-9), perChange, strings.Join(writes, ", "))
 }
