@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/cachetransform"
 	"github.com/entityhub/entityhub/controllers/metrics"
 	"github.com/entityhub/entityhub/controllers/sources"
@@ -66,6 +67,7 @@ func NewEngine(opts EngineOptions) *Engine {
 func (e *Engine) CacheOptions() cache.Options {
 	byObject := map[client.Object]cache.ByObject{
 		&apiextensionsv1.CustomResourceDefinition{}: {Transform: StripCRD},
+		&catalogv1alpha1.CatalogEntity{}:            {Transform: cachetransform.Entity()},
 	}
 	if len(e.opts.ArgoCDNamespaces) > 0 {
 		byObject[&corev1.Secret{}] = clusterSecretsCache(e.opts.ArgoCDNamespaces)

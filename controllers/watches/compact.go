@@ -3,7 +3,9 @@ package watches
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
+	"sync"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,24 +21,30 @@ import (
 // mapper reads, as JSON, beside the few fields the informer and the indexes need.
 //
 // A hub holds tens of thousands of sources for the life of the manager. Decoded into
-// unstructured maps, a stripped managed resource takes about 3 KB of heap, most of it
+// unstructured maps, a stripped managed resource takes about 4 KB of heap, most of it
 // map headers and buckets (every nested object is a map of its own) that the garbage
-// collector must also scan; kept this way, with its share of the indexes, about 800 bytes,
-// most of it one allocation with no pointers in it. An object is decoded again only
-// when it is read — for an event, or when an entity it belongs to is reconciled — which
-// costs a few microseconds. Encoding and decoding JSON is what the API server does to
-// store it, so what a reader gets is what a LIST would return: integers as int64, other
-// numbers as float64.
+// collector must also scan; kept this way, with its share of the store and indexes,
+// about 850 bytes, most of it one allocation with no pointers in it
+// (BenchmarkCacheMemory). An object is decoded again only when it is read — for an
+// event, or when an entity it belongs to is reconciled — which costs a few
+// microseconds. Encoding and decoding JSON is what the API server does to store it, so
+// what a reader gets is what a LIST would return: integers as int64, other numbers as
+// float64.
 type compact struct {
+	// typ is the object's apiVersion and kind, shared by the objects of its kind.
+	typ                              *typeMeta
 	namespace, name, resourceVersion string
 	// labels are the object's labels as key, value pairs sorted by key, so that a label
 	// selector is matched without decoding the object.
 	labels pairs
 	// keys are the object's index values.
 	keys []indexValue
-	// body is the stripped object as JSON.
+	// body is the stripped object as JSON, without what the fields above hold.
 	body []byte
 }
+
+// typeMeta is the apiVersion and kind of a compact object; empty when it had none.
+type typeMeta struct{ apiVersion, kind string }
 
 // GetObjectMeta makes compact an object the informer can key and index
 // (meta.Accessor): namespace, name and resource version are all it asks for.
@@ -44,13 +52,79 @@ func (c *compact) GetObjectMeta() metav1.Object {
 	return &metav1.ObjectMeta{Namespace: c.namespace, Name: c.name, ResourceVersion: c.resourceVersion}
 }
 
-// object decodes the object c keeps, as the API machinery decodes JSON.
+// object decodes the object c keeps, as the API machinery decodes JSON, and puts back
+// what the body was encoded without.
 func (c *compact) object() (*unstructured.Unstructured, error) {
 	var m map[string]any
-	if err := utiljson.Unmarshal(c.body, &m); err != nil {
-		return nil, fmt.Errorf("decoding the cached %s/%s: %w", c.namespace, c.name, err)
+	if err := utiljson.Unmarshal(c.body, &m); err != nil || m == nil {
+		return nil, fmt.Errorf("decoding the cached %s/%s: %v", c.namespace, c.name, err)
+	}
+	if c.typ != nil {
+		setIf(m, "apiVersion", c.typ.apiVersion)
+		setIf(m, "kind", c.typ.kind)
+	}
+	if c.name != "" || c.namespace != "" || c.resourceVersion != "" || len(c.labels) > 0 {
+		md, ok := m["metadata"].(map[string]any)
+		if !ok {
+			md = map[string]any{}
+			m["metadata"] = md
+		}
+		setIf(md, "name", c.name)
+		setIf(md, "namespace", c.namespace)
+		setIf(md, "resourceVersion", c.resourceVersion)
+		if len(c.labels) > 0 {
+			labels := make(map[string]any, len(c.labels)/2)
+			for i := 0; i+1 < len(c.labels); i += 2 {
+				labels[c.labels[i]] = c.labels[i+1]
+			}
+			md["labels"] = labels
+		}
 	}
 	return &unstructured.Unstructured{Object: m}, nil
+}
+
+// setIf sets m[key] to v when v is not empty.
+func setIf(m map[string]any, key, v string) {
+	if v != "" {
+		m[key] = v
+	}
+}
+
+// bodyOf returns the object c keeps without what c's fields hold: an apiVersion, kind,
+// name, namespace and resourceVersion that are non-empty strings, and labels when they
+// are all strings (then c.labels holds them). object puts them back as they were. It
+// changes none of u's maps.
+func (c *compact) bodyOf(u *unstructured.Unstructured) map[string]any {
+	top := maps.Clone(u.Object)
+	var typ typeMeta
+	if s, ok := top["apiVersion"].(string); ok && s != "" {
+		typ.apiVersion = s
+		delete(top, "apiVersion")
+	}
+	if s, ok := top["kind"].(string); ok && s != "" {
+		typ.kind = s
+		delete(top, "kind")
+	}
+	if typ != (typeMeta{}) {
+		c.typ = &typ
+	}
+	md, ok := top["metadata"].(map[string]any)
+	if !ok {
+		return top
+	}
+	md = maps.Clone(md)
+	// Each field is non-empty only when it was read from a string there (unstructured's
+	// getters return "" for anything else), so it is put back as it was.
+	for key, v := range map[string]string{"name": c.name, "namespace": c.namespace, "resourceVersion": c.resourceVersion} {
+		if v != "" {
+			delete(md, key)
+		}
+	}
+	if len(c.labels) > 0 {
+		delete(md, "labels")
+	}
+	top["metadata"] = md
+	return top
 }
 
 // indexValue is one value of an object under one index. The index name is shared by
@@ -122,22 +196,28 @@ type indexFunc func(*unstructured.Unstructured) []string
 // fails: an object that cannot be encoded (none that came from the API server as JSON)
 // is cached as it is, and every reader of the cache takes either form.
 func compactor(strip func(any) any, indexes map[string]indexFunc) toolscache.TransformFunc {
+	types := &typeMetas{}
 	return func(obj any) (any, error) {
 		u, ok := obj.(*unstructured.Unstructured)
 		if !ok || u == nil || u.Object == nil {
 			return obj, nil // already compact, or a tombstone of what was cached
 		}
-		u, _ = strip(u).(*unstructured.Unstructured)
-		body, err := json.Marshal(u.Object)
-		if err != nil {
-			return u, nil
+		if s, ok := strip(u).(*unstructured.Unstructured); ok && s != nil && s.Object != nil {
+			u = s
 		}
 		c := &compact{
 			namespace:       u.GetNamespace(),
 			name:            u.GetName(),
 			resourceVersion: u.GetResourceVersion(),
 			labels:          newPairs(u.GetLabels()),
-			body:            body,
+		}
+		body, err := json.Marshal(c.bodyOf(u))
+		if err != nil {
+			return u, nil
+		}
+		c.body = body
+		if c.typ != nil {
+			c.typ = types.share(*c.typ)
 		}
 		for name, fn := range indexes {
 			for _, v := range fn(u) {
@@ -146,6 +226,28 @@ func compactor(strip func(any) any, indexes map[string]indexFunc) toolscache.Tra
 		}
 		return c, nil
 	}
+}
+
+// typeMetas keeps one typeMeta for the objects of a kind (a malformed object may bring
+// others; a few are kept for them too).
+type typeMetas struct {
+	mu   sync.Mutex
+	kept []*typeMeta
+}
+
+func (t *typeMetas) share(tm typeMeta) *typeMeta {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range t.kept {
+		if *k == tm {
+			return k
+		}
+	}
+	if len(t.kept) >= 8 {
+		return &tm
+	}
+	t.kept = append(t.kept, &tm)
+	return &tm
 }
 
 // cachedObject returns the object an informer of a source kind holds as item, decoded;

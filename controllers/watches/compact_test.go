@@ -248,3 +248,15 @@ func labelsOf(p pairs) map[string]string {
 	}
 	return out
 }
+
+func TestStripSourceDropsUIDs(t *testing.T) {
+	m := New(Options{})
+	obj := apiDecode(t, []byte(`{"apiVersion":"rds.aws.upbound.io/v1beta1","kind":"Instance","metadata":{"name":"a","uid":"1b0e",
+		"ownerReferences":[{"apiVersion":"x/v1","kind":"XR","name":"xr","uid":"0b0e","controller":true},"not a reference"]}}`))
+	out := m.stripSource(obj).(*unstructured.Unstructured)
+	want := apiDecode(t, []byte(`{"apiVersion":"rds.aws.upbound.io/v1beta1","kind":"Instance","metadata":{"name":"a",
+		"ownerReferences":[{"apiVersion":"x/v1","kind":"XR","name":"xr","controller":true},"not a reference"]}}`))
+	if !reflect.DeepEqual(out.Object, want.Object) {
+		t.Errorf("got %v, want %v", out.Object, want.Object)
+	}
+}

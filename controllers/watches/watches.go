@@ -340,13 +340,30 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 }
 
 // stripSource drops from a source object what its kind's mapper never reads: the cache
-// transform's metadata and spec, then the kind's Trim.
+// transform's metadata and spec, then the kind's Trim, and the uids of the object and
+// of its owners (parts are found by kind and name; a uid is a tenth of a small object).
 func (m *Manager) stripSource(obj any) any {
 	obj, _ = m.strip(obj)
 	if u, ok := obj.(*unstructured.Unstructured); ok {
 		m.Trim(u)
+		dropUIDs(u)
 	}
 	return obj
+}
+
+// dropUIDs removes metadata.uid and each metadata.ownerReferences[].uid.
+func dropUIDs(u *unstructured.Unstructured) {
+	md, ok := u.Object["metadata"].(map[string]any)
+	if !ok {
+		return
+	}
+	delete(md, "uid")
+	refs, _ := md["ownerReferences"].([]any)
+	for _, r := range refs {
+		if ref, ok := r.(map[string]any); ok {
+			delete(ref, "uid")
+		}
+	}
 }
 
 // waitForSync closes synced once the kind is listed, or gaveUp after syncTimeout.
