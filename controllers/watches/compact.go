@@ -1,6 +1,7 @@
 package watches
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -12,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	toolscache "k8s.io/client-go/tools/cache"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
@@ -197,7 +199,17 @@ type indexFunc func(*unstructured.Unstructured) []string
 // is cached as it is, and every reader of the cache takes either form.
 func compactor(strip func(any) any, indexes map[string]indexFunc) toolscache.TransformFunc {
 	types := &typeMetas{}
-	return func(obj any) (any, error) {
+	return func(obj any) (out any, _ error) {
+		defer func() {
+			// A panic here (in a kind's Trim, say, on an object of a shape nobody
+			// expected) would stop the informer and the manager with it; cached as it
+			// came, the object costs memory and its mapper reports what is wrong.
+			if r := recover(); r != nil {
+				utilruntime.HandleErrorWithContext(context.Background(), fmt.Errorf("panic: %v", r),
+					"Compacting a cached source failed; caching it as it came")
+				out = obj
+			}
+		}()
 		u, ok := obj.(*unstructured.Unstructured)
 		if !ok || u == nil || u.Object == nil {
 			return obj, nil // already compact, or a tombstone of what was cached
