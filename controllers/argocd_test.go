@@ -172,6 +172,59 @@ status:
 		}).WithTimeout(10 * time.Second).Should(Equal([]string{"component:default/payments-db"}))
 	})
 
+	It("relates an entity to one that comes, is relabelled for or renamed after its Application", func() {
+		installWidgets()
+		ns := newNamespace(ctx)
+		Expect(k8sClient.Create(ctx, application(`
+metadata: {name: storefront, namespace: argocd, labels: {backstage.io/kubernetes-id: storefront}}
+spec:
+  destination: {server: "https://prod-eu.example.com", namespace: storefront}
+status:
+  health: {status: Healthy}
+  sync: {status: Synced}
+  resources:
+  - {group: apps, version: v1, kind: Deployment, namespace: storefront, name: storefront}
+  - {group: example.entityhub.dev, version: v1, kind: Widget, namespace: `+ns+`, name: catalog-db}
+`))).To(Succeed())
+		relations := func(g Gomega) []string { return getEntity(ctx, catalogNamespace, "storefront")(g).Status.Relations }
+		Eventually(func(g Gomega) {
+			got := getEntity(ctx, catalogNamespace, "storefront")(g)
+			g.Expect(got.Status.Health).To(Equal(catalogv1alpha1.HealthHealthy))
+			g.Expect(got.Status.Relations).To(BeEmpty(), "what it deploys is not there yet")
+		}).WithTimeout(10 * time.Second).Should(Succeed())
+
+		By("relating it once the deployed object and its discovered entity appear")
+		createWidget(ctx, widget(ns, "catalog-db", kubernetesID("catalog-db"), metav1.ConditionTrue, ""))
+		Eventually(relations).WithTimeout(10 * time.Second).Should(Equal([]string{"component:default/catalog-db"}))
+
+		By("following the object when it is labelled for another entity")
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(widgetGVK)
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "catalog-db"}, u)).To(Succeed())
+		u.SetLabels(kubernetesID("catalog-store"))
+		Expect(k8sClient.Update(ctx, u)).To(Succeed())
+		Eventually(relations).WithTimeout(10 * time.Second).Should(Equal([]string{"component:default/catalog-store"}))
+
+		By("following it to an entity that exists already, which brings no event of its own")
+		mirror := &catalogv1alpha1.CatalogEntity{ObjectMeta: metav1.ObjectMeta{Name: "catalog-mirror", Namespace: catalogNamespace}}
+		Expect(k8sClient.Create(ctx, mirror)).To(Succeed())
+		Eventually(func(g Gomega) int64 {
+			return getEntity(ctx, catalogNamespace, "catalog-mirror")(g).Status.ObservedGeneration
+		}).WithTimeout(10 * time.Second).Should(BeNumerically(">", 0))
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "catalog-db"}, u)).To(Succeed())
+		u.SetLabels(kubernetesID("catalog-mirror"))
+		Expect(k8sClient.Update(ctx, u)).To(Succeed())
+		Eventually(relations).WithTimeout(10 * time.Second).Should(Equal([]string{"component:default/catalog-mirror"}))
+
+		By("naming the other entity anew when its kind changes")
+		Eventually(func(g Gomega) {
+			e := getEntity(ctx, catalogNamespace, "catalog-mirror")(g)
+			e.Spec.Kind = catalogv1alpha1.KindResource
+			g.Expect(k8sClient.Update(ctx, e)).To(Succeed())
+		}).WithTimeout(10 * time.Second).Should(Succeed())
+		Eventually(relations).WithTimeout(10 * time.Second).Should(Equal([]string{"resource:default/catalog-mirror"}))
+	})
+
 	It("reads an ApplicationSet's conditions when it reports no health", func() {
 		set := &unstructured.Unstructured{}
 		Expect(yaml.Unmarshal([]byte(`

@@ -187,14 +187,39 @@ func (r *CatalogEntityReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 	if err != nil {
 		return fmt.Errorf("getting the CatalogEntity informer: %w", err)
 	}
-	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		UpdateFunc: func(_, obj any) {
-			if e, ok := obj.(*catalogv1alpha1.CatalogEntity); ok {
-				r.ledger.seen(e)
+	// And the entities that relate to an entity are recomputed when it comes, goes or is
+	// named anew; those that exist at start are all computed after the cache is in.
+	entityOf := func(obj any) *catalogv1alpha1.CatalogEntity {
+		if t, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+			obj = t.Obj
+		}
+		e, _ := obj.(*catalogv1alpha1.CatalogEntity)
+		return e
+	}
+	relate := func(e *catalogv1alpha1.CatalogEntity) {
+		if e != nil && r.Watches != nil {
+			r.Watches.Offer(ctx, r.relatedTo(ctx, e.Name))
+		}
+	}
+	if _, err := inf.AddEventHandler(toolscache.ResourceEventHandlerDetailedFuncs{
+		AddFunc: func(obj any, isInInitialList bool) {
+			if !isInInitialList {
+				relate(entityOf(obj))
 			}
 		},
+		UpdateFunc: func(oldObj, obj any) {
+			e, old := entityOf(obj), entityOf(oldObj)
+			if e == nil {
+				return
+			}
+			r.ledger.seen(e)
+			if old != nil && EntityRef(old) != EntityRef(e) {
+				relate(e)
+			}
+		},
+		DeleteFunc: func(obj any) { relate(entityOf(obj)) },
 	}); err != nil {
-		return fmt.Errorf("watching CatalogEntities for the status ledger: %w", err)
+		return fmt.Errorf("watching CatalogEntities for the status ledger and relations: %w", err)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		// Its own status writes need no reconcile: status is computed from sources, and a

@@ -295,13 +295,62 @@ func (r *CatalogEntityReconciler) listKind(ctx context.Context, gvk schema.Group
 func (r *CatalogEntityReconciler) MapSource(ctx context.Context, gvk schema.GroupVersionKind, objs ...*unstructured.Unstructured) []reconcile.Request {
 	m := &requestSet{seen: map[types.NamespacedName]bool{}}
 	kind, watched := r.Watches.KindFor(gvk.GroupKind())
+	// What deploys obj relates its entity to obj's: that changes when obj comes, goes or
+	// is labelled for another entity, not when its status changes.
+	relabelled := len(objs) != 2 || objs[0].GetLabels()[catalogv1alpha1.KubernetesIDLabel] != objs[1].GetLabels()[catalogv1alpha1.KubernetesIDLabel]
 	for _, obj := range objs {
 		r.entitiesOf(ctx, gvk, obj, m)
+		if relabelled {
+			r.deployersOf(ctx, gvk, obj, m)
+		}
 		if !watched || kind.Parents == nil {
 			continue
 		}
 		for _, a := range r.ancestors(ctx, kind, obj) {
 			r.entitiesOf(ctx, a.kind.GVK, a.obj, m)
+		}
+	}
+	return m.out
+}
+
+// deployersOf adds the entities of the sources that deploy obj (see
+// sources.IndexDeploys).
+func (r *CatalogEntityReconciler) deployersOf(ctx context.Context, gvk schema.GroupVersionKind, obj *unstructured.Unstructured, m *requestSet) {
+	key := sources.ObjectRef{Group: gvk.Group, Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}.Key()
+	for _, kind := range r.Watches.Kinds() {
+		if _, ok := kind.Indexes[sources.IndexDeploys]; !ok {
+			continue
+		}
+		if state, _ := r.Watches.StateOf(kind.GVK); state != watches.Synced {
+			continue
+		}
+		list, err := r.listKind(ctx, kind.GVK, client.MatchingFields{sources.IndexDeploys: key})
+		if err != nil {
+			logf.FromContext(ctx).Error(err, "Listing what deploys a source", "kind", kind.GVK.String(), "source", key)
+			continue
+		}
+		for i := range list.Items {
+			r.entitiesOf(ctx, kind.GVK, &list.Items[i], m)
+		}
+	}
+}
+
+// relatedTo returns the entities whose relations may name the entity called name: those
+// of the sources that deploy a source labelled with it. They are recomputed when an
+// entity of that name comes or goes, or is named anew (its kind or catalog namespace).
+func (r *CatalogEntityReconciler) relatedTo(ctx context.Context, name string) []reconcile.Request {
+	m := &requestSet{seen: map[types.NamespacedName]bool{}}
+	for _, kind := range r.Watches.Kinds() {
+		if state, _ := r.Watches.StateOf(kind.GVK); state != watches.Synced {
+			continue
+		}
+		list, err := r.listKind(ctx, kind.GVK, client.MatchingFields{watches.KubernetesIDIndex: name})
+		if err != nil {
+			logf.FromContext(ctx).Error(err, "Listing an entity's sources", "kind", kind.GVK.String(), "entity", name)
+			continue
+		}
+		for i := range list.Items {
+			r.deployersOf(ctx, kind.GVK, &list.Items[i], m)
 		}
 	}
 	return m.out

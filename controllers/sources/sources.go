@@ -41,6 +41,30 @@ type ObjectRef struct {
 	Group, Kind, Namespace, Name string
 }
 
+// Key is the ref as an index value: <group>/<Kind>/<namespace>/<name>.
+func (r ObjectRef) Key() string { return r.Group + "/" + r.Kind + "/" + r.Namespace + "/" + r.Name }
+
+// IndexDeploys is the cache index of a kind whose objects deploy others (an Argo CD
+// Application), by the Key of each object deployed that could be a source. An entity's
+// relations come from what its sources deploy and the Backstage label of each of those
+// objects: when such an object comes, goes or is labelled anew, or the entity it is
+// labelled for comes or goes, the entities of what deploys it are recomputed through
+// this index.
+const IndexDeploys = "entityhub.deploys"
+
+// DeployKeys returns the IndexDeploys values of refs: the Keys of those that could be
+// sources. Source kinds are defined by CRDs, whose groups have a dot; the built-in
+// kinds an Application deploys most of (Deployments, Services, ConfigMaps) are left out.
+func DeployKeys(refs []ObjectRef) []string {
+	var out []string
+	for _, r := range refs {
+		if strings.Contains(r.Group, ".") {
+			out = append(out, r.Key())
+		}
+	}
+	return out
+}
+
 // Mapper reads one source object. It never panics and never fails: a malformed object
 // yields Unknown with a message that says what was wrong with it.
 type Mapper func(obj *unstructured.Unstructured) Result

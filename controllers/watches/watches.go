@@ -271,6 +271,17 @@ func (m *Manager) StopCRD(ctx context.Context, crdName string) {
 	m.EnqueueAll(ctx)
 }
 
+// Offer adds reqs to the controller's queue if the controller runs, and otherwise drops
+// them without waiting: a manager that does not lead has nothing to recompute, and one
+// that starts leading recomputes every entity.
+func (m *Manager) Offer(ctx context.Context, reqs []reconcile.Request) {
+	select {
+	case <-m.ready:
+		m.enqueue(ctx, reqs)
+	default:
+	}
+}
+
 // EnqueueAll has every entity recomputed, for changes that may touch any of them: a kind
 // that went, a cluster that was renamed.
 func (m *Manager) EnqueueAll(ctx context.Context) {

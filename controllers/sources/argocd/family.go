@@ -50,6 +50,9 @@ func (f *Family) KindsFor(crd *apiextensionsv1.CustomResourceDefinition) []sourc
 		}
 		k.KeepSpec = KeepSpecApplication()
 		k.Trim = TrimApplication
+		k.Indexes = map[string]func(*unstructured.Unstructured) []string{
+			sources.IndexDeploys: func(obj *unstructured.Unstructured) []string { return sources.DeployKeys(DeployedObjects(obj)) },
+		}
 		return []sources.Kind{k}
 	case KindApplicationSet:
 		k := gvk(KindApplicationSet)
