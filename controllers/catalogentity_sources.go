@@ -301,7 +301,7 @@ func (r *CatalogEntityReconciler) MapSource(ctx context.Context, gvk schema.Grou
 	for _, obj := range objs {
 		r.entitiesOf(ctx, gvk, obj, m)
 		if relabelled {
-			r.deployersOf(ctx, gvk, obj, m)
+			r.deployersOf(ctx, gvk, client.ObjectKeyFromObject(obj), m)
 		}
 		if !watched || kind.Parents == nil {
 			continue
@@ -315,8 +315,8 @@ func (r *CatalogEntityReconciler) MapSource(ctx context.Context, gvk schema.Grou
 
 // deployersOf adds the entities of the sources that deploy obj (see
 // sources.IndexDeploys).
-func (r *CatalogEntityReconciler) deployersOf(ctx context.Context, gvk schema.GroupVersionKind, obj *unstructured.Unstructured, m *requestSet) {
-	key := sources.ObjectRef{Group: gvk.Group, Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}.Key()
+func (r *CatalogEntityReconciler) deployersOf(ctx context.Context, gvk schema.GroupVersionKind, obj types.NamespacedName, m *requestSet) {
+	key := sources.ObjectRef{Group: gvk.Group, Kind: gvk.Kind, Namespace: obj.Namespace, Name: obj.Name}.Key()
 	for _, kind := range r.Watches.Kinds() {
 		if _, ok := kind.Indexes[sources.IndexDeploys]; !ok {
 			continue
@@ -344,13 +344,13 @@ func (r *CatalogEntityReconciler) relatedTo(ctx context.Context, name string) []
 		if state, _ := r.Watches.StateOf(kind.GVK); state != watches.Synced {
 			continue
 		}
-		list, err := r.listKind(ctx, kind.GVK, client.MatchingFields{watches.KubernetesIDIndex: name})
+		labelled, err := r.Watches.Names(kind.GVK, watches.KubernetesIDIndex, name)
 		if err != nil {
 			logf.FromContext(ctx).Error(err, "Listing an entity's sources", "kind", kind.GVK.String(), "entity", name)
 			continue
 		}
-		for i := range list.Items {
-			r.deployersOf(ctx, kind.GVK, &list.Items[i], m)
+		for _, obj := range labelled {
+			r.deployersOf(ctx, kind.GVK, obj, m)
 		}
 	}
 	return m.out

@@ -6,9 +6,11 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -123,4 +125,24 @@ func (r *reader) List(ctx context.Context, list client.ObjectList, opts ...clien
 		}
 	}
 	return nil
+}
+
+// Names returns the namespace and name of each cached object of the watched kind gvk
+// whose index holds value, without decoding any.
+func (m *Manager) Names(gvk schema.GroupVersionKind, index, value string) ([]types.NamespacedName, error) {
+	w, err := (&reader{m: m}).watchOf(gvk)
+	if err != nil {
+		return nil, err
+	}
+	items, err := w.informer.GetIndexer().ByIndex(index, value)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s by %s: %w", gvk.Kind, index, err)
+	}
+	out := make([]types.NamespacedName, 0, len(items))
+	for _, item := range items {
+		if o, err := meta.Accessor(item); err == nil {
+			out = append(out, types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()})
+		}
+	}
+	return out, nil
 }

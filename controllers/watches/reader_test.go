@@ -188,6 +188,20 @@ func TestReader(t *testing.T) {
 		}
 	})
 
+	t.Run("names by an index, undecoded", func(t *testing.T) {
+		got, err := m.Names(appGVK, KubernetesIDIndex, "shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sort.Slice(got, func(i, j int) bool { return got[i].String() < got[j].String() })
+		if fmt.Sprint(got) != "[argocd/shop-db argocd/shop-web other/shop-web]" {
+			t.Errorf("got %v", got)
+		}
+		if _, err := m.Names(schema.GroupVersionKind{Group: "x", Version: "v1", Kind: "Y"}, KubernetesIDIndex, "shop"); err == nil {
+			t.Error("a kind that is not watched gave no error")
+		}
+	})
+
 	t.Run("typed objects go to the manager's cache", func(t *testing.T) {
 		fb.calls = nil
 		_ = r.Get(ctx, client.ObjectKey{Namespace: "a", Name: "b"}, &corev1.Secret{})
