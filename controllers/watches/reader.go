@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/selection"
@@ -34,10 +33,10 @@ type reader struct {
 }
 
 // watchOf returns the watch of gvk.
-func (r *reader) watchOf(gvk schema.GroupVersionKind) (*watch, error) {
-	r.m.mu.RLock()
-	defer r.m.mu.RUnlock()
-	if w, ok := r.m.watches[gvk]; ok {
+func (m *Manager) watchOf(gvk schema.GroupVersionKind) (*watch, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if w, ok := m.watches[gvk]; ok {
 		return w, nil
 	}
 	return nil, fmt.Errorf("%s is not a watched source kind", gvk)
@@ -49,7 +48,7 @@ func (r *reader) Get(ctx context.Context, key client.ObjectKey, obj client.Objec
 	if !ok {
 		return r.fallback.Get(ctx, key, obj, opts...)
 	}
-	w, err := r.watchOf(u.GroupVersionKind())
+	w, err := r.m.watchOf(u.GroupVersionKind())
 	if err != nil {
 		return err
 	}
@@ -82,7 +81,7 @@ func (r *reader) List(ctx context.Context, list client.ObjectList, opts ...clien
 	}
 	gvk := ul.GroupVersionKind()
 	gvk.Kind = strings.TrimSuffix(gvk.Kind, "List")
-	w, err := r.watchOf(gvk)
+	w, err := r.m.watchOf(gvk)
 	if err != nil {
 		return err
 	}
@@ -128,20 +127,20 @@ func (r *reader) List(ctx context.Context, list client.ObjectList, opts ...clien
 }
 
 // Names returns the namespace and name of each cached object of the watched kind gvk
-// whose index holds value, without decoding any.
+// whose index holds value, from the store's keys: no object is decoded.
 func (m *Manager) Names(gvk schema.GroupVersionKind, index, value string) ([]types.NamespacedName, error) {
-	w, err := (&reader{m: m}).watchOf(gvk)
+	w, err := m.watchOf(gvk)
 	if err != nil {
 		return nil, err
 	}
-	items, err := w.informer.GetIndexer().ByIndex(index, value)
+	keys, err := w.informer.GetIndexer().IndexKeys(index, value)
 	if err != nil {
 		return nil, fmt.Errorf("listing %s by %s: %w", gvk.Kind, index, err)
 	}
-	out := make([]types.NamespacedName, 0, len(items))
-	for _, item := range items {
-		if o, err := meta.Accessor(item); err == nil {
-			out = append(out, types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()})
+	out := make([]types.NamespacedName, 0, len(keys))
+	for _, key := range keys {
+		if ns, name, err := toolscache.SplitMetaNamespaceKey(key); err == nil {
+			out = append(out, types.NamespacedName{Namespace: ns, Name: name})
 		}
 	}
 	return out, nil
