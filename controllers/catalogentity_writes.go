@@ -121,9 +121,11 @@ func (r *CatalogEntityReconciler) patchStatus(ctx context.Context, entity *catal
 	// Under load the watch can bring this write to the cache before its answer is read
 	// here; then seen was told before there was an entry, no later event will tell it
 	// again, and the entry would keep a copy of the status until the next write.
+	// Read without a copy: seen only compares, and a deep copy of an entity of many
+	// sources would be the largest allocation of the write.
 	if r.Cache != nil {
 		var cached catalogv1alpha1.CatalogEntity
-		if err := r.Cache.Get(ctx, client.ObjectKeyFromObject(entity), &cached); err == nil {
+		if err := r.Cache.Get(ctx, client.ObjectKeyFromObject(entity), &cached, client.UnsafeDisableDeepCopy); err == nil {
 			r.ledger.seen(&cached)
 		}
 	}
