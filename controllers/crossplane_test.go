@@ -260,6 +260,20 @@ status:%s`, ns, conditions("False", "Creating", "True", "ReconcileSuccess", ""))
 		Eventually(func(g Gomega) string {
 			return string(getEntity(ctx, catalogNamespace, name)(g).Status.Health)
 		}).WithTimeout(10 * time.Second).Should(Equal("Healthy"))
+
+		By("pausing it: the cache keeps the one annotation the mapper reads among those it drops")
+		mr := &unstructured.Unstructured{}
+		mr.SetGroupVersionKind(instanceV2GVK)
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "orders-db-main"}, mr)).To(Succeed())
+		mr.SetAnnotations(map[string]string{"crossplane.io/paused": "true", "crossplane.io/external-name": "orders-db-main-7f3k"})
+		Expect(k8sClient.Update(ctx, mr)).To(Succeed())
+		Eventually(func(g Gomega) string {
+			return string(getEntity(ctx, catalogNamespace, name)(g).Status.Health)
+		}).WithTimeout(10 * time.Second).Should(Equal("Suspended"))
+		cached := &unstructured.Unstructured{}
+		cached.SetGroupVersionKind(instanceV2GVK)
+		Expect(engine.Entities.Cache.Get(ctx, client.ObjectKey{Namespace: ns, Name: "orders-db-main"}, cached)).To(Succeed())
+		Expect(cached.GetAnnotations()).To(Equal(map[string]string{"crossplane.io/paused": "true"}))
 	})
 
 	It("drops a provider's resources when its CRD is deleted, without errors in a loop", func() {

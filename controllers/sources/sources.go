@@ -6,6 +6,7 @@ package sources
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -65,6 +66,32 @@ func DeployKeys(refs []ObjectRef) []string {
 	return out
 }
 
+// AnnotationPrefix is the prefix of the annotations on sources that fill the spec of the
+// entity created for them (catalog.entityhub.dev/owner and the like).
+const AnnotationPrefix = "catalog.entityhub.dev/"
+
+// KeepAnnotations removes from obj, as it enters the cache, every annotation but those
+// under AnnotationPrefix and those named in keep; metadata.annotations goes when none
+// is left. Annotations of another shape than a map are left for the mapper to report.
+func KeepAnnotations(obj *unstructured.Unstructured, keep []string) {
+	md, ok := obj.Object["metadata"].(map[string]any)
+	if !ok {
+		return
+	}
+	a, ok := md["annotations"].(map[string]any)
+	if !ok {
+		return
+	}
+	for k := range a {
+		if !strings.HasPrefix(k, AnnotationPrefix) && !slices.Contains(keep, k) {
+			delete(a, k)
+		}
+	}
+	if len(a) == 0 {
+		delete(md, "annotations")
+	}
+}
+
 // Mapper reads one source object. It never panics and never fails: a malformed object
 // yields Unknown with a message that says what was wrong with it.
 type Mapper func(obj *unstructured.Unstructured) Result
@@ -82,6 +109,11 @@ type Kind struct {
 	// cache keeps only those, so memory grows with what is read, not with what sources
 	// hold. Nil keeps no spec at all.
 	KeepSpec [][]string
+	// Annotations lists the annotations the kind's functions (Map, Children, Parents,
+	// RunOf, Indexes) read. The cache keeps only those and the catalog.entityhub.dev/
+	// ones (see KeepAnnotations), so that what tools record in annotations — Argo CD's
+	// notification state, Crossplane's external names — costs no memory.
+	Annotations []string
 	// Trim, when set, drops from an object as it enters the cache the parts of its status
 	// that Map never reads (an Application's sync history, a finished Workflow's node
 	// graph), so that memory follows what is read. It must be idempotent and must not

@@ -2,7 +2,12 @@ package sources
 
 import (
 	"reflect"
+	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/entityhub/entityhub/controllers/membership"
 )
 
 func TestDeployKeys(t *testing.T) {
@@ -26,5 +31,66 @@ func TestDeployKeys(t *testing.T) {
 				t.Errorf("DeployKeys() = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestKeepAnnotations(t *testing.T) {
+	for name, tc := range map[string]struct {
+		metadata map[string]any
+		keep     []string
+		want     map[string]any
+	}{
+		"no annotations": {
+			metadata: map[string]any{"name": "a"},
+			want:     map[string]any{"name": "a"},
+		},
+		"only ours and the kind's stay": {
+			metadata: map[string]any{"name": "a", "annotations": map[string]any{
+				"catalog.entityhub.dev/owner":          "group:default/payments",
+				"crossplane.io/paused":                 "true",
+				"crossplane.io/external-name":          "payments-db",
+				"notified.notifications.argoproj.io":   `{"on-sync-succeeded:...":1732500000}`,
+				"catalog.entityhub.dev.example/not-us": "x",
+			}},
+			keep: []string{"crossplane.io/paused"},
+			want: map[string]any{"name": "a", "annotations": map[string]any{
+				"catalog.entityhub.dev/owner": "group:default/payments",
+				"crossplane.io/paused":        "true",
+			}},
+		},
+		"none left: the map goes": {
+			metadata: map[string]any{"name": "a", "annotations": map[string]any{"crossplane.io/external-name": "x"}},
+			want:     map[string]any{"name": "a"},
+		},
+		"an annotation the kind reads, on another kind, goes": {
+			metadata: map[string]any{"annotations": map[string]any{"crossplane.io/paused": "true"}},
+			want:     map[string]any{},
+		},
+		"annotations of another shape stay, for the mapper to report": {
+			metadata: map[string]any{"annotations": "garbled"},
+			want:     map[string]any{"annotations": "garbled"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			u := &unstructured.Unstructured{Object: map[string]any{"metadata": tc.metadata}}
+			KeepAnnotations(u, tc.keep)
+			if !reflect.DeepEqual(u.Object["metadata"], tc.want) {
+				t.Errorf("metadata = %v, want %v", u.Object["metadata"], tc.want)
+			}
+		})
+	}
+	// An object without metadata, or with metadata of another shape, is left alone.
+	for _, obj := range []map[string]any{{}, {"metadata": "garbled"}} {
+		KeepAnnotations(&unstructured.Unstructured{Object: obj}, nil)
+	}
+}
+
+// TestAnnotationPrefix: the annotations new entities are filled from are all kept.
+func TestAnnotationPrefix(t *testing.T) {
+	for _, a := range []string{membership.AnnotationKind, membership.AnnotationType, membership.AnnotationOwner,
+		membership.AnnotationLifecycle, membership.AnnotationSystem, membership.AnnotationTitle, membership.AnnotationDescription} {
+		if !strings.HasPrefix(a, AnnotationPrefix) {
+			t.Errorf("%s does not start with %s: the cache would drop it", a, AnnotationPrefix)
+		}
 	}
 }

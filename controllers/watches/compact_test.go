@@ -12,6 +12,8 @@ import (
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/yaml"
+
+	"github.com/entityhub/entityhub/controllers/sources"
 )
 
 // fixtures returns every source fixture of the source packages, decoded as an informer
@@ -258,6 +260,34 @@ func TestStripSourceDropsUIDs(t *testing.T) {
 		"ownerReferences":[{"apiVersion":"x/v1","kind":"XR","name":"xr","controller":true},"not a reference"]}}`))
 	if !reflect.DeepEqual(out.Object, want.Object) {
 		t.Errorf("got %v, want %v", out.Object, want.Object)
+	}
+}
+
+// TestStripSourceKeepsTheAnnotationsRead: a watched kind keeps the annotations it
+// declares and ours; a kind forgotten keeps only ours.
+func TestStripSourceKeepsTheAnnotationsRead(t *testing.T) {
+	m := New(Options{})
+	m.remember(sources.Kind{GVK: mrGVK, Annotations: []string{"crossplane.io/paused"}})
+	in := []byte(`{"apiVersion":"rds.aws.upbound.io/v1beta1","kind":"Instance","metadata":{"name":"a","annotations":{
+		"crossplane.io/paused":"true","crossplane.io/external-name":"db-1","catalog.entityhub.dev/owner":"group:default/payments"}}}`)
+	for _, tc := range []struct {
+		name string
+		want string
+	}{
+		{"watched", `{"crossplane.io/paused":"true","catalog.entityhub.dev/owner":"group:default/payments"}`},
+		{"forgotten", `{"catalog.entityhub.dev/owner":"group:default/payments"}`},
+	} {
+		if tc.name == "forgotten" {
+			m.forget(mrGVK)
+		}
+		out := m.stripSource(apiDecode(t, in)).(*unstructured.Unstructured)
+		var want map[string]any
+		if err := json.Unmarshal([]byte(tc.want), &want); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, _ := unstructured.NestedMap(out.Object, "metadata", "annotations"); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: annotations %v, want %v", tc.name, got, want)
+		}
 	}
 }
 

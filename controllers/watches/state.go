@@ -122,6 +122,7 @@ func (m *Manager) Trim(obj *unstructured.Unstructured) {
 // remember makes the cache transform strip objects of k as k says.
 func (m *Manager) remember(k sources.Kind) {
 	m.keep.Store(k.GVK, k.KeepSpec)
+	m.annotations.Store(k.GVK, k.Annotations)
 	if k.Trim != nil {
 		m.trim.Store(k.GVK, k.Trim)
 	} else {
@@ -133,4 +134,5 @@ func (m *Manager) remember(k sources.Kind) {
 func (m *Manager) forget(gvk schema.GroupVersionKind) {
 	m.keep.Delete(gvk)
 	m.trim.Delete(gvk)
+	m.annotations.Delete(gvk)
 }

@@ -71,6 +71,8 @@ type Manager struct {
 	// reads it for every object, also while a watch is being started under mu.
 	keep sync.Map // schema.GroupVersionKind → [][]string
 	trim sync.Map // schema.GroupVersionKind → func(*unstructured.Unstructured)
+	// annotations holds each watched kind's Annotations, for the same reason.
+	annotations sync.Map // schema.GroupVersionKind → []string
 
 	mu      sync.RWMutex
 	watches map[schema.GroupVersionKind]*watch
@@ -351,12 +353,18 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 }
 
 // stripSource drops from a source object what its kind's mapper never reads: the cache
-// transform's metadata and spec, then the kind's Trim, and the uids of the object and
-// of its owners (parts are found by kind and name; a uid is a tenth of a small object).
+// transform's metadata and spec, then the kind's Trim, the annotations neither the kind
+// nor new entities read, and the uids of the object and of its owners (parts are found
+// by kind and name; a uid is a tenth of a small object).
 func (m *Manager) stripSource(obj any) any {
 	obj, _ = m.strip(obj)
 	if u, ok := obj.(*unstructured.Unstructured); ok {
 		m.Trim(u)
+		var keep []string
+		if v, ok := m.annotations.Load(u.GroupVersionKind()); ok {
+			keep = v.([]string)
+		}
+		sources.KeepAnnotations(u, keep)
 		dropUIDs(u)
 	}
 	return obj

@@ -100,7 +100,7 @@ func checkMapApplication(t *testing.T, obj map[string]any, clusters ClusterNamer
 	// it reads the same. A spec that is not an object is dropped by the cache, and
 	// with it the problem it was.
 	if specIsObject(obj) {
-		cached := MapApplication(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecApplication())}, clusters)
+		cached := MapApplication(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecApplication(), nil)}, clusters)
 		if !reflect.DeepEqual(cached, got) {
 			t.Errorf("MapApplication(%v) reads spec beyond KeepSpecApplication: %+v, cached %+v", obj, got, cached)
 		}

@@ -540,7 +540,7 @@ status: {health: {status: Healthy}}
 			// The cache keeps only KeepSpecApplication of spec; reading the cached
 			// copy must give the same answer.
 			if specIsObject(tc.obj.Object) {
-				stripped := &unstructured.Unstructured{Object: sourcetest.StripForCache(tc.obj.Object, KeepSpecApplication())}
+				stripped := &unstructured.Unstructured{Object: sourcetest.StripForCache(tc.obj.Object, KeepSpecApplication(), nil)}
 				if diff := cmp.Diff(got, MapApplication(stripped, tc.clusters)); diff != "" {
 					t.Errorf("MapApplication() reads spec beyond KeepSpecApplication (-full +cached):\n%s", diff)
 				}
@@ -760,7 +760,7 @@ func TestKeepSpecApplication(t *testing.T) {
 	// What the cache keeps of a real Application is only its destination.
 	full := sourcetest.LoadManifest(t, "application-healthy.yaml")
 	want := map[string]any{"destination": map[string]any{"server": prodEU1, "namespace": "payments"}}
-	if diff := cmp.Diff(want, sourcetest.StripForCache(full.Object, KeepSpecApplication())["spec"]); diff != "" {
+	if diff := cmp.Diff(want, sourcetest.StripForCache(full.Object, KeepSpecApplication(), nil)["spec"]); diff != "" {
 		t.Errorf("cached spec mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -462,7 +462,7 @@ func checkRefs(t *testing.T, name string, fn func(*unstructured.Unstructured) []
 		t.Errorf("%s() modified its argument (-before +after):\n%s", name, diff)
 	}
 	if obj.Object != nil {
-		cached := fn(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj.Object, KeepSpec())})
+		cached := fn(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj.Object, KeepSpec(), familyKind(t).Annotations)})
 		if diff := cmp.Diff(got, cached); diff != "" {
 			t.Errorf("%s() reads spec beyond KeepSpec (-full +cached):\n%s", name, diff)
 		}
@@ -510,7 +510,7 @@ func TestKeepSpec(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			full := sourcetest.LoadManifest(t, tc.fixture)
-			if diff := cmp.Diff(tc.want, sourcetest.StripForCache(full.Object, KeepSpec())["spec"]); diff != "" {
+			if diff := cmp.Diff(tc.want, sourcetest.StripForCache(full.Object, KeepSpec(), familyKind(t).Annotations)["spec"]); diff != "" {
 				t.Errorf("cached spec mismatch (-want +got):\n%s", diff)
 			}
 		})

@@ -16,6 +16,7 @@ import (
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/cachetransform"
+	"github.com/entityhub/entityhub/controllers/sources"
 )
 
 // HealthWords are the API's six health words, written out here so that a change to the
@@ -90,9 +91,10 @@ func CopyValue(v any) any {
 }
 
 // StripForCache returns a copy of obj as the manager's cache holds it: through the
-// project's cache transform, with .spec cut down to keep. It panics if the transform
+// project's cache transform, with .spec cut down to keep and the annotations cut down
+// to those named and the catalog.entityhub.dev/ ones (sources.KeepAnnotations). It panics if the transform
 // fails, which the transform promises never to do.
-func StripForCache(obj map[string]any, keep [][]string) map[string]any {
+func StripForCache(obj map[string]any, keep [][]string, annotations []string) map[string]any {
 	cp := &unstructured.Unstructured{Object: CopyValue(obj).(map[string]any)}
 	transform := cachetransform.New(func(schema.GroupVersionKind) ([][]string, bool) {
 		return keep, true
@@ -100,6 +102,7 @@ func StripForCache(obj map[string]any, keep [][]string) map[string]any {
 	if _, err := transform(cp); err != nil {
 		panic(err) // the transform promises never to fail
 	}
+	sources.KeepAnnotations(cp, annotations)
 	return cp.Object
 }
 

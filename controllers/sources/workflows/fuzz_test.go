@@ -84,7 +84,7 @@ func checkMapWorkflow(t *testing.T, obj map[string]any) {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
 	if specIsObject(obj) {
-		cached := MapWorkflow(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecWorkflow())})
+		cached := MapWorkflow(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecWorkflow(), nil)})
 		if !reflect.DeepEqual(cached, got) {
 			t.Errorf("MapWorkflow(%v) reads spec beyond KeepSpecWorkflow: %+v, cached %+v", obj, got, cached)
 		}
@@ -188,7 +188,7 @@ func checkMapCronWorkflow(t *testing.T, obj map[string]any) {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
 	if specIsObject(obj) {
-		cached := MapCronWorkflow(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecCronWorkflow())})
+		cached := MapCronWorkflow(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecCronWorkflow(), nil)})
 		if !reflect.DeepEqual(cached, got) {
 			t.Errorf("MapCronWorkflow(%v) reads spec beyond KeepSpecCronWorkflow: %+v, cached %+v", obj, got, cached)
 		}
@@ -273,7 +273,7 @@ func checkRunOf(t *testing.T, obj map[string]any) {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
 	// RunOf reads no spec at all, so the cache's copy reads the same whatever spec is.
-	if cached, cachedOK := RunOf(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecWorkflow())}); !reflect.DeepEqual(cached, got) || cachedOK != ok {
+	if cached, cachedOK := RunOf(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecWorkflow(), nil)}); !reflect.DeepEqual(cached, got) || cachedOK != ok {
 		t.Errorf("RunOf(%v) = %+v, but of the cached copy %+v", obj, got, cached)
 	}
 	_, mdIsObject := obj["metadata"].(map[string]any)

@@ -113,7 +113,7 @@ func checkMapper(t *testing.T, name string, m sources.Mapper, keep [][]string, o
 		t.Errorf("%s() modified its argument (-before +after):\n%s", name, diff)
 	}
 	if specIsObject(obj.Object) {
-		stripped := &unstructured.Unstructured{Object: sourcetest.StripForCache(obj.Object, keep)}
+		stripped := &unstructured.Unstructured{Object: sourcetest.StripForCache(obj.Object, keep, nil)}
 		if diff := cmp.Diff(got, m(stripped)); diff != "" {
 			t.Errorf("%s() reads spec beyond what it keeps (-full +cached):\n%s", name, diff)
 		}
@@ -837,7 +837,7 @@ func TestRunOf(t *testing.T) {
 			}
 			// RunOf reads no spec: the cache's copy reads the same.
 			if tc.obj.Object != nil {
-				cached, cachedOK := RunOf(&unstructured.Unstructured{Object: sourcetest.StripForCache(tc.obj.Object, KeepSpecWorkflow())})
+				cached, cachedOK := RunOf(&unstructured.Unstructured{Object: sourcetest.StripForCache(tc.obj.Object, KeepSpecWorkflow(), nil)})
 				if diff := cmp.Diff(got, cached); diff != "" || cachedOK != ok {
 					t.Errorf("RunOf() of the cached copy differs (-full +cached):\n%s", diff)
 				}
@@ -988,14 +988,14 @@ func TestKeepSpec(t *testing.T) {
 	}
 
 	// What the cache keeps of a real Workflow and CronWorkflow is only spec.suspend.
-	if got := sourcetest.StripForCache(sourcetest.LoadManifest(t, "workflow-succeeded.yaml").Object, KeepSpecWorkflow())["spec"]; got != nil {
+	if got := sourcetest.StripForCache(sourcetest.LoadManifest(t, "workflow-succeeded.yaml").Object, KeepSpecWorkflow(), nil)["spec"]; got != nil {
 		t.Errorf("cached Workflow spec = %v, want none: it has no suspend", got)
 	}
 	for file, want := range map[string]any{
 		"cronworkflow-active.yaml":    map[string]any{"suspend": false},
 		"cronworkflow-suspended.yaml": map[string]any{"suspend": true},
 	} {
-		if diff := cmp.Diff(want, sourcetest.StripForCache(sourcetest.LoadManifest(t, file).Object, KeepSpecCronWorkflow())["spec"]); diff != "" {
+		if diff := cmp.Diff(want, sourcetest.StripForCache(sourcetest.LoadManifest(t, file).Object, KeepSpecCronWorkflow(), nil)["spec"]); diff != "" {
 			t.Errorf("cached spec of %s mismatch (-want +got):\n%s", file, diff)
 		}
 	}
