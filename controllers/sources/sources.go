@@ -54,17 +54,21 @@ func (r ObjectRef) Key() string { return r.Group + "/" + r.Kind + "/" + r.Namesp
 const IndexDeploys = "entityhub.deploys"
 
 // DeployKeys returns the IndexDeploys values of refs: the Keys of those that could be
-// sources. Source kinds are defined by CRDs, whose groups have a dot; the built-in
-// kinds an Application deploys most of (Deployments, Services, ConfigMaps) are left out.
+// sources (see CouldBeSource).
 func DeployKeys(refs []ObjectRef) []string {
 	var out []string
 	for _, r := range refs {
-		if strings.Contains(r.Group, ".") {
+		if CouldBeSource(r.Group) {
 			out = append(out, r.Key())
 		}
 	}
 	return out
 }
+
+// CouldBeSource reports whether objects of an API group could be sources. Source kinds
+// are defined by CRDs, whose groups have a dot; the built-in kinds an Application
+// deploys most of (Deployments, Services, ConfigMaps) never are.
+func CouldBeSource(group string) bool { return strings.Contains(group, ".") }
 
 // AnnotationPrefix is the prefix of the annotations on sources that fill the spec of the
 // entity created for them (catalog.entityhub.dev/owner and the like).

@@ -45,6 +45,9 @@ func FuzzMapApplication(f *testing.F) {
 		`{"spec":{"destination":"in-cluster","project":"default"}}`,
 		`{"spec":"payments"}`,
 		`{"spec":{"source":{"repoURL":"x"},"destination":{}}}`,
+		`{"status":{"resources":[{"group":"apps","kind":"Deployment","namespace":"a","name":"b","status":"Synced"},{"group":"x.example.org","kind":"X","name":"x","health":{"status":"Healthy"}},{"group":"y.example.org","kind":"Y","namespace":"","name":"y"},"z",{"group":1,"kind":"X","name":"n"}]}}`,
+		`{"status":{"resources":[]}}`,
+		`{"status":{"resources":{"group":"x.example.org"}}}`,
 		`[1,2]`,
 		`null`,
 	}
@@ -104,6 +107,22 @@ func checkMapApplication(t *testing.T, obj map[string]any, clusters ClusterNamer
 		if !reflect.DeepEqual(cached, got) {
 			t.Errorf("MapApplication(%v) reads spec beyond KeepSpecApplication: %+v, cached %+v", obj, got, cached)
 		}
+	}
+
+	// Nor any status but what TrimApplication keeps, for the mapper and for relations;
+	// and trimming twice is trimming once.
+	trimmed := &unstructured.Unstructured{Object: sourcetest.CopyValue(obj).(map[string]any)}
+	TrimApplication(trimmed)
+	if after := MapApplication(trimmed, clusters); !reflect.DeepEqual(after, got) {
+		t.Errorf("MapApplication(%v) reads status TrimApplication drops: %+v, trimmed %+v", obj, got, after)
+	}
+	if after, want := DeployedObjects(trimmed), DeployedObjects(u); !reflect.DeepEqual(after, want) {
+		t.Errorf("DeployedObjects(%v) reads status TrimApplication drops: %+v, trimmed %+v", obj, want, after)
+	}
+	again := &unstructured.Unstructured{Object: sourcetest.CopyValue(trimmed.Object).(map[string]any)}
+	TrimApplication(again)
+	if !reflect.DeepEqual(again.Object, trimmed.Object) {
+		t.Errorf("TrimApplication(%v) twice differs from once:\n%s", obj, cmp.Diff(trimmed.Object, again.Object))
 	}
 }
 

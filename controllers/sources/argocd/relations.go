@@ -10,10 +10,11 @@ import (
 // an Application can manage thousands of objects, but entities depend on few.
 const maxDeployed = 1000
 
-// DeployedObjects returns the objects an Application manages, from status.resources,
-// so that an entity deploying another entity's object (e.g. a Crossplane claim) is
-// related to it. Malformed entries are skipped: relations are a hint, the health and
-// message of the Application already say what is wrong with it.
+// DeployedObjects returns the objects an Application manages that could be sources
+// (sources.CouldBeSource), from status.resources, so that an entity deploying another
+// entity's object (e.g. a Crossplane claim) is related to it. Malformed entries are
+// skipped: relations are a hint, the health and message of the Application already say
+// what is wrong with it.
 func DeployedObjects(obj *unstructured.Unstructured) []sources.ObjectRef {
 	if obj == nil {
 		return nil
@@ -23,13 +24,8 @@ func DeployedObjects(obj *unstructured.Unstructured) []sources.ObjectRef {
 	resources, _ := status["resources"].([]any)
 	var out []sources.ObjectRef
 	for _, r := range resources {
-		m, ok := r.(map[string]any)
+		ref, ok := deployedObject(r)
 		if !ok {
-			continue
-		}
-		str := func(key string) string { s, _ := m[key].(string); return s }
-		ref := sources.ObjectRef{Group: str("group"), Kind: str("kind"), Namespace: str("namespace"), Name: str("name")}
-		if ref.Kind == "" || ref.Name == "" {
 			continue
 		}
 		out = append(out, ref)
@@ -38,4 +34,16 @@ func DeployedObjects(obj *unstructured.Unstructured) []sources.ObjectRef {
 		}
 	}
 	return out
+}
+
+// deployedObject reads one entry of status.resources, if it names an object that could
+// be a source.
+func deployedObject(entry any) (sources.ObjectRef, bool) {
+	m, ok := entry.(map[string]any)
+	if !ok {
+		return sources.ObjectRef{}, false
+	}
+	str := func(key string) string { s, _ := m[key].(string); return s }
+	ref := sources.ObjectRef{Group: str("group"), Kind: str("kind"), Namespace: str("namespace"), Name: str("name")}
+	return ref, ref.Kind != "" && ref.Name != "" && sources.CouldBeSource(ref.Group)
 }

@@ -12,7 +12,7 @@ import (
 func TestDeployedObjects(t *testing.T) {
 	many := make([]any, 0, maxDeployed+5)
 	for range maxDeployed + 5 {
-		many = append(many, map[string]any{"kind": "ConfigMap", "namespace": "a", "name": "b"})
+		many = append(many, map[string]any{"group": "database.example.org", "kind": "PostgreSQLInstance", "namespace": "a", "name": "b"})
 	}
 	tests := map[string]struct {
 		obj  *unstructured.Unstructured
@@ -33,10 +33,16 @@ func TestDeployedObjects(t *testing.T) {
 				map[string]any{"group": "database.example.org", "kind": "PostgreSQLInstance", "namespace": "pay", "name": "db"},
 			}}}},
 			want: []sources.ObjectRef{
-				{Group: "apps", Kind: "Deployment", Namespace: "pay", Name: "api"},
-				{Kind: "Namespace", Name: "pay"},
 				{Group: "database.example.org", Kind: "PostgreSQLInstance", Namespace: "pay", Name: "db"},
 			},
+		},
+		"built-in kinds, which are never sources, left out": {
+			obj: &unstructured.Unstructured{Object: map[string]any{"status": map[string]any{"resources": []any{
+				map[string]any{"group": "apps", "version": "v1", "kind": "Deployment", "namespace": "pay", "name": "api", "status": "Synced"},
+				map[string]any{"version": "v1", "kind": "Namespace", "name": "pay"},
+				map[string]any{"group": "platform.example.org", "kind": "XDatabase", "name": "orders-db"},
+			}}}},
+			want: []sources.ObjectRef{{Group: "platform.example.org", Kind: "XDatabase", Name: "orders-db"}},
 		},
 		"bounded": {obj: &unstructured.Unstructured{Object: map[string]any{"status": map[string]any{"resources": many}}}, n: maxDeployed},
 	}

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/entityhub/entityhub/controllers/sources"
 	"github.com/entityhub/entityhub/controllers/sources/sourcetest"
 )
 
@@ -23,10 +24,45 @@ func TestTrimKeepsWhatIsRead(t *testing.T) {
 		}
 		status["history"] = []any{map[string]any{"id": int64(1), "revision": "abc"}}
 		status["summary"] = map[string]any{"images": []any{"nginx:1.27"}}
+		resources, _ := status["resources"].([]any)
+		status["resources"] = append(resources,
+			map[string]any{"group": "apps", "version": "v1", "kind": "Deployment", "namespace": "pay", "name": "api",
+				"status": "Synced", "health": map[string]any{"status": "Healthy"}},
+			map[string]any{"group": "database.example.org", "version": "v1alpha1", "kind": "PostgreSQLInstance",
+				"namespace": "pay", "name": "db", "status": "Synced", "health": map[string]any{"status": "Progressing"}})
 		trimmed := u.DeepCopy()
 		TrimApplication(trimmed)
 		if _, ok := trimmed.Object["status"].(map[string]any)["history"]; ok {
 			t.Errorf("%s: history kept", f)
+		}
+		status["reconciledAt"] = "2026-01-03T00:10:00Z"
+		if sync, ok := status["sync"].(map[string]any); ok {
+			sync["comparedTo"] = map[string]any{"source": map[string]any{"repoURL": "https://git.example.com/x.git"}}
+		}
+		trimmed = u.DeepCopy()
+		TrimApplication(trimmed)
+		kept := trimmed.Object["status"].(map[string]any)
+		for k, v := range kept {
+			if _, ok := readStatus[k]; !ok {
+				t.Errorf("%s: status.%s kept", f, k)
+			}
+			if m, ok := v.(map[string]any); ok {
+				for sub := range m {
+					if !readStatus[k][sub] {
+						t.Errorf("%s: status.%s.%s kept", f, k, sub)
+					}
+				}
+			}
+		}
+		for _, r := range kept["resources"].([]any) {
+			if entry := r.(map[string]any); len(entry) > 4 || !sources.CouldBeSource(entry["group"].(string)) {
+				t.Errorf("%s: status.resources keeps %v", f, entry)
+			}
+		}
+		again := trimmed.DeepCopy()
+		TrimApplication(again)
+		if !reflect.DeepEqual(again.Object, trimmed.Object) {
+			t.Errorf("%s: trimming twice differs from once", f)
 		}
 		if got, want := MapApplication(trimmed, nil), MapApplication(u, nil); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: MapApplication differs after trimming:\n%+v\n%+v", f, want, got)
