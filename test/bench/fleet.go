@@ -206,51 +206,119 @@ func (f *fleet) createTree(ctx context.Context, dyn dynamic.Interface, entity, c
 	for _, mr := range mrs {
 		m := &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "rds.aws.upbound.io/v1beta1", "kind": "Instance",
-			"metadata": map[string]any{"name": mr, "ownerReferences": []any{map[string]any{
-				"apiVersion": "database.example.org/v1alpha1", "kind": "XPostgreSQLInstance",
-				"name": xr, "uid": string(created.GetUID()), "controller": true,
-			}}},
-			"spec": map[string]any{"forProvider": map[string]any{"region": "eu-west-1", "instanceClass": "db.t3.micro"}},
+			"metadata": map[string]any{
+				"name": mr,
+				"ownerReferences": []any{map[string]any{
+					"apiVersion": "database.example.org/v1alpha1", "kind": "XPostgreSQLInstance",
+					"name": xr, "uid": string(created.GetUID()), "controller": true,
+				}},
+				// What Crossplane puts on a composed resource.
+				"labels": map[string]any{"crossplane.io/composite": xr, "crossplane.io/claim-name": claim, "crossplane.io/claim-namespace": sourcesNS},
+				"annotations": map[string]any{
+					"crossplane.io/composition-resource-name": "instance",
+					"crossplane.io/external-name":             mr,
+					"crossplane.io/external-create-pending":   "2026-01-01T00:00:00Z",
+					"crossplane.io/external-create-succeeded": "2026-01-01T00:00:03Z",
+				},
+			},
+			"spec": map[string]any{"forProvider": map[string]any{
+				"region": "eu-west-1", "instanceClass": "db.t3.micro", "engine": "postgres", "engineVersion": "16.4",
+				"allocatedStorage": int64(20), "username": "admin", "skipFinalSnapshot": true,
+			}},
 		}}
-		if _, err := f.createWithStatus(ctx, dyn.Resource(instanceGVR), m); err != nil {
+		// What the provider observes of the external resource.
+		atProvider := map[string]any{
+			"address": mr + ".c9akciq32.eu-west-1.rds.amazonaws.com", "arn": "arn:aws:rds:eu-west-1:123456789012:db:" + mr,
+			"endpoint": mr + ".c9akciq32.eu-west-1.rds.amazonaws.com:5432", "engineVersionActual": "16.4",
+			"hostedZoneId": "Z29XKXDKYMONMX", "id": mr, "port": int64(5432), "resourceId": "db-ABCDEFGHIJKLMNOPQRSTUVWXY",
+			"status": "available", "storageType": "gp3", "latestRestorableTime": "2026-01-01T00:05:00Z",
+		}
+		if _, err := f.createWithStatus(ctx, dyn.Resource(instanceGVR), m, "atProvider", atProvider); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// createWithStatus creates obj and then writes a Ready, Synced status through the status
-// subresource, which ignores status on create.
-func (f *fleet) createWithStatus(ctx context.Context, ri dynamic.ResourceInterface, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+// createWithStatus creates obj and then writes a Ready, Synced status, with the fields
+// given as key, value pairs, through the status subresource, which ignores status on
+// create.
+func (f *fleet) createWithStatus(ctx context.Context, ri dynamic.ResourceInterface, obj *unstructured.Unstructured, fields ...any) (*unstructured.Unstructured, error) {
 	f.requests.Add(2)
 	created, err := ri.Create(ctx, obj, metav1.CreateOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("creating %s %s: %w", obj.GetKind(), obj.GetName(), err)
 	}
-	created.Object["status"] = map[string]any{"conditions": []any{
+	status := map[string]any{"conditions": []any{
 		map[string]any{"type": "Synced", "status": "True", "reason": "ReconcileSuccess", "lastTransitionTime": "2026-01-01T00:00:00Z"},
 		map[string]any{"type": "Ready", "status": "True", "reason": "Available", "lastTransitionTime": "2026-01-01T00:00:00Z"},
 	}}
+	for i := 0; i+1 < len(fields); i += 2 {
+		status[fields[i].(string)] = fields[i+1]
+	}
+	created.Object["status"] = status
 	if _, err := ri.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 		return nil, fmt.Errorf("writing the status of %s %s: %w", obj.GetKind(), obj.GetName(), err)
 	}
 	return created, nil
 }
 
-// application is a Healthy, Synced Argo CD Application of entity. Application has no
-// status subresource: Argo CD writes status with the object, and so does the bench.
+// application is a Healthy, Synced Argo CD Application of entity, with the status Argo
+// CD keeps for an application of a handful of objects: the objects and their health,
+// the last sync and its per-object results, three past syncs and a summary. Application
+// has no status subresource: Argo CD writes status with the object, and so does the
+// bench.
 func application(name, entity string) *unstructured.Unstructured {
+	const revision = "9f4c2e1b7a3d5e6f8a9b0c1d2e3f4a5b6c7d8e9f"
+	source := map[string]any{"repoURL": "https://git.example.com/deploy.git", "path": entity, "targetRevision": "main"}
+	objects := [][3]string{
+		{"", "ServiceAccount", name}, {"", "ConfigMap", name + "-config"}, {"", "Service", name},
+		{"apps", "Deployment", name}, {"autoscaling", "HorizontalPodAutoscaler", name}, {"networking.k8s.io", "Ingress", name},
+	}
+	var resources, results []any
+	for _, o := range objects {
+		version := "v1"
+		if o[0] == "autoscaling" {
+			version = "v2"
+		}
+		r := map[string]any{"group": o[0], "version": version, "kind": o[1], "namespace": entity, "name": o[2], "status": "Synced"}
+		if o[1] == "Deployment" || o[1] == "Service" || o[1] == "Ingress" || o[1] == "HorizontalPodAutoscaler" {
+			r["health"] = map[string]any{"status": "Healthy"}
+		}
+		resources = append(resources, r)
+		results = append(results, map[string]any{"group": o[0], "version": version, "kind": o[1], "namespace": entity, "name": o[2],
+			"status": "Synced", "message": fmt.Sprintf("%s/%s serverside-applied", o[1], o[2]), "hookPhase": "Running", "syncPhase": "Sync"})
+	}
+	var history []any
+	for i := range 3 {
+		history = append(history, map[string]any{"id": int64(i), "revision": revision, "source": source,
+			"deployedAt": fmt.Sprintf("2026-01-0%dT00:00:00Z", i+1), "deployStartedAt": fmt.Sprintf("2026-01-0%dT00:00:00Z", i+1)})
+	}
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-		"metadata": map[string]any{"name": name, "namespace": argocdNS, "labels": map[string]any{idLabel: entity}},
+		"metadata": map[string]any{
+			"name": name, "namespace": argocdNS, "labels": map[string]any{idLabel: entity},
+			// What Argo CD's notifications controller records on an application.
+			"annotations": map[string]any{"notified.notifications.argoproj.io": `{"on-deployed:` + revision + `:slack:payments-deploys":1767225600}`},
+		},
 		"spec": map[string]any{
 			"project":     "default",
-			"source":      map[string]any{"repoURL": "https://git.example.com/deploy.git", "path": entity, "targetRevision": "main"},
+			"source":      source,
 			"destination": map[string]any{"server": "https://kubernetes.default.svc", "namespace": entity},
+			"syncPolicy":  map[string]any{"automated": map[string]any{"prune": true, "selfHeal": true}, "syncOptions": []any{"ServerSideApply=true"}},
 		},
 		"status": map[string]any{
-			"health": map[string]any{"status": "Healthy"},
-			"sync":   map[string]any{"status": "Synced", "revision": "9f4c2e1b7a3d5e6f8a9b0c1d2e3f4a5b6c7d8e9f"},
+			"health":    map[string]any{"status": "Healthy", "lastTransitionTime": "2026-01-01T00:01:00Z"},
+			"sync":      map[string]any{"status": "Synced", "revision": revision, "comparedTo": map[string]any{"source": source, "destination": map[string]any{"server": "https://kubernetes.default.svc", "namespace": entity}}},
+			"resources": resources,
+			"history":   history,
+			"operationState": map[string]any{
+				"phase": "Succeeded", "message": "successfully synced (all tasks run)", "startedAt": "2026-01-03T00:00:00Z", "finishedAt": "2026-01-03T00:00:05Z",
+				"operation":  map[string]any{"sync": map[string]any{"revision": revision, "syncOptions": []any{"ServerSideApply=true"}}, "initiatedBy": map[string]any{"automated": true}},
+				"syncResult": map[string]any{"revision": revision, "source": source, "resources": results},
+			},
+			"reconciledAt": "2026-01-03T00:10:00Z", "sourceType": "Kustomize", "controllerNamespace": "argocd",
+			"summary": map[string]any{"images": []any{"registry.example.com/" + entity + "/api:1.42.0"}, "externalURLs": []any{"https://" + entity + ".example.com"}},
 		},
 	}}
 }
@@ -266,9 +334,20 @@ func workflow(name, entity string) *unstructured.Unstructured {
 			"templates":  []any{map[string]any{"name": "main", "container": map[string]any{"image": "busybox", "command": []any{"true"}}}},
 		},
 		"status": map[string]any{
-			"phase":      "Succeeded",
-			"startedAt":  "2026-01-01T00:00:00Z",
-			"finishedAt": "2026-01-01T00:01:00Z",
+			"phase":             "Succeeded",
+			"startedAt":         "2026-01-01T00:00:00Z",
+			"finishedAt":        "2026-01-01T00:01:00Z",
+			"progress":          "1/1",
+			"estimatedDuration": int64(60),
+			"resourcesDuration": map[string]any{"cpu": int64(12), "memory": int64(30)},
+			// The node graph of a one-step run, as the workflow controller keeps it.
+			"nodes": map[string]any{
+				name: map[string]any{"id": name, "name": name, "displayName": name, "type": "Pod", "templateName": "main",
+					"phase": "Succeeded", "boundaryID": name, "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "2026-01-01T00:01:00Z",
+					"progress": "1/1", "resourcesDuration": map[string]any{"cpu": int64(12), "memory": int64(30)},
+					"hostNodeName": "worker-3", "outputs": map[string]any{"exitCode": "0"}},
+			},
+			"conditions": []any{map[string]any{"type": "PodRunning", "status": "False"}, map[string]any{"type": "Completed", "status": "True"}},
 		},
 	}}
 }

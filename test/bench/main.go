@@ -1,6 +1,8 @@
 // Command bench measures entityhub against the real test control plane: it builds a
 // fleet of Argo CD Applications, Crossplane claim trees and Argo Workflows spread over
-// entities, starts the manager binary, and prints cold start, freshness beside a bare
+// entities — each object shaped as its controller writes it, status, annotations and
+// all, since what the manager caches of them is what its memory is made of — starts
+// the manager binary, and prints cold start, freshness beside a bare
 // relay measured in the same run, writes and API requests once settled, the reads behind
 // a Backstage page, and memory — each beside its DESIGN.md §8 target. It measures; it
 // never fails because a target is missed. `make bench` runs it.
