@@ -96,6 +96,26 @@ func KeepAnnotations(obj *unstructured.Unstructured, keep []string) {
 	}
 }
 
+// KeepMetadata removes from obj's metadata, as it enters the cache, every field but
+// those the cache itself keeps (name, namespace, resourceVersion, labels, annotations)
+// and those named: a kind's Trim names what its functions read, such as generation or
+// ownerReferences, and drops creationTimestamp, finalizers and the like with it.
+func KeepMetadata(obj *unstructured.Unstructured, read ...string) {
+	md, ok := obj.Object["metadata"].(map[string]any)
+	if !ok {
+		return
+	}
+	for k := range md {
+		switch k {
+		case "name", "namespace", "resourceVersion", "labels", "annotations":
+		default:
+			if !slices.Contains(read, k) {
+				delete(md, k)
+			}
+		}
+	}
+}
+
 // Mapper reads one source object. It never panics and never fails: a malformed object
 // yields Unknown with a message that says what was wrong with it.
 type Mapper func(obj *unstructured.Unstructured) Result

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -92,5 +93,41 @@ func TestAnnotationPrefix(t *testing.T) {
 		if !strings.HasPrefix(a, AnnotationPrefix) {
 			t.Errorf("%s does not start with %s: the cache would drop it", a, AnnotationPrefix)
 		}
+	}
+}
+
+func TestKeepMetadata(t *testing.T) {
+	full := func() map[string]any {
+		return map[string]any{
+			"name": "a", "namespace": "ns", "resourceVersion": "7", "labels": map[string]any{"l": "v"},
+			"annotations": map[string]any{"a": "v"}, "generation": int64(3), "creationTimestamp": "2026-01-01T00:00:00Z",
+			"finalizers": []any{"finalizer.managedresource.crossplane.io"}, "ownerReferences": []any{map[string]any{"name": "xr"}},
+			"deletionTimestamp": "2026-01-02T00:00:00Z",
+		}
+	}
+	for name, tc := range map[string]struct {
+		read []string
+		want []string
+	}{
+		"what the cache keeps, nothing more": {nil, []string{"annotations", "labels", "name", "namespace", "resourceVersion"}},
+		"and what the kind reads": {[]string{"generation", "ownerReferences", "deletionTimestamp"},
+			[]string{"annotations", "deletionTimestamp", "generation", "labels", "name", "namespace", "ownerReferences", "resourceVersion"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			u := &unstructured.Unstructured{Object: map[string]any{"metadata": full()}}
+			KeepMetadata(u, tc.read...)
+			var got []string
+			for k := range u.Object["metadata"].(map[string]any) {
+				got = append(got, k)
+			}
+			sort.Strings(got)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("metadata keeps %v, want %v", got, tc.want)
+			}
+		})
+	}
+	// An object without metadata, or with metadata of another shape, is left alone.
+	for _, obj := range []map[string]any{{}, {"metadata": "garbled"}} {
+		KeepMetadata(&unstructured.Unstructured{Object: obj})
 	}
 }

@@ -303,10 +303,15 @@ func cachedLabels(item any) labels.Labels {
 	return labels.Set(nil)
 }
 
-// indexers returns the informer indexers of a kind with indexes: by namespace, by the
-// Backstage label, and the kind's own, each reading the values the transform computed.
-func indexers(indexes map[string]indexFunc) toolscache.Indexers {
-	out := toolscache.Indexers{toolscache.NamespaceIndex: toolscache.MetaNamespaceIndexFunc}
+// indexers returns the informer indexers of a kind with indexes: by namespace for a
+// namespaced kind (a cluster-scoped kind's would hold every object under "", and reads
+// of such a kind never ask for a namespace), by the Backstage label, and the kind's own,
+// each reading the values the transform computed.
+func indexers(indexes map[string]indexFunc, namespaced bool) toolscache.Indexers {
+	out := toolscache.Indexers{}
+	if namespaced {
+		out[toolscache.NamespaceIndex] = toolscache.MetaNamespaceIndexFunc
+	}
 	for name, fn := range indexes {
 		out[name] = func(item any) ([]string, error) {
 			switch o := item.(type) {

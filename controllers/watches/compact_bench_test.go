@@ -49,7 +49,7 @@ func BenchmarkCacheMemory(b *testing.B) {
 					c := i / 5
 					raw[i] = fmt.Appendf(nil, managedResource, c, i%5, c, c, i%5, c, 1000+i, i, c)
 				}
-				store := toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, indexers(indexes))
+				store := toolscache.NewIndexer(toolscache.MetaNamespaceKeyFunc, indexers(indexes, false))
 				before := heapInUse()
 				for _, r := range raw {
 					obj, _, err := unstructured.UnstructuredJSONScheme.Decode(r, nil, nil)

@@ -131,7 +131,7 @@ func TestCompactIndexes(t *testing.T) {
 	indexes := kindIndexes(map[string]func(*unstructured.Unstructured) []string{"owner": owners, "broken": panics})
 	obj := apiDecode(t, []byte(`{"apiVersion":"v1","kind":"X","metadata":{"name":"a","namespace":"ns",
 		"labels":{"backstage.io/kubernetes-id":"shop","run-of":"nightly"}}}`))
-	idx := indexers(indexes)
+	idx := indexers(indexes, true)
 
 	out, _ := compactor(keepAll, indexes)(deepCopy(obj))
 	for _, form := range []any{out, obj} { // compact, and an object the transform left as it was

@@ -27,7 +27,7 @@ func withCache(t *testing.T, m *Manager, gvk schema.GroupVersionKind, clusterSco
 	t.Helper()
 	indexes := kindIndexes(own)
 	inf := toolscache.NewSharedIndexInformerWithOptions(&toolscache.ListWatch{}, newObject(gvk),
-		toolscache.SharedIndexInformerOptions{Indexers: indexers(indexes)})
+		toolscache.SharedIndexInformerOptions{Indexers: indexers(indexes, !clusterScoped)})
 	transform := compactor(keepAll, indexes)
 	for _, js := range objs {
 		item, _ := transform(apiDecode(t, []byte(js)))

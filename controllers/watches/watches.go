@@ -317,8 +317,9 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 		},
 	}
 	indexes := kindIndexes(k.Indexes)
+	clusterScoped := mapping.Scope.Name() == apimeta.RESTScopeNameRoot
 	inf := toolscache.NewSharedIndexInformerWithOptions(toolscache.ToListWatcherWithWatchListSemantics(lw, m.dynamic),
-		newObject(k.GVK), toolscache.SharedIndexInformerOptions{Indexers: indexers(indexes), ObjectDescription: k.GVK.String()})
+		newObject(k.GVK), toolscache.SharedIndexInformerOptions{Indexers: indexers(indexes, !clusterScoped), ObjectDescription: k.GVK.String()})
 	if err := inf.SetTransform(compactor(m.stripSource, indexes)); err != nil {
 		m.forget(k.GVK)
 		return fmt.Errorf("watching %s: %w", k.GVK, err)
@@ -330,7 +331,7 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 	cancel := func() { unlink(); cancelWatch() }
 	w := &watch{
 		kind: k, crd: crdName, informer: inf, cancel: cancel, stopped: wctx.Done(),
-		resource: mapping.Resource.GroupResource(), clusterScoped: mapping.Scope.Name() == apimeta.RESTScopeNameRoot,
+		resource: mapping.Resource.GroupResource(), clusterScoped: clusterScoped,
 		synced: make(chan struct{}), gaveUp: make(chan struct{}),
 	}
 	select {

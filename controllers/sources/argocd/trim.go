@@ -1,6 +1,10 @@
 package argocd
 
-import "k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+import (
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/entityhub/entityhub/controllers/sources"
+)
 
 // readStatus is what MapApplication and DeployedObjects read of an Application's status:
 // each field kept, with the keys kept inside it (nil: the field as it is).
@@ -12,15 +16,17 @@ var readStatus = map[string]map[string]bool{
 	"resources":      nil, // a list: see trimResources
 }
 
-// TrimApplication drops, from an Application as it enters the cache, the status fields
-// nothing reads: its sync history (up to ten past syncs, each with its sources), the
-// last sync operation and its per-object results, what the sync was compared to (the
-// whole source again, Helm values and all), the summary of images and URLs, the times,
-// and of status.resources — one entry per object it manages, most of them Deployments,
-// Services and the like — all but the group, kind, namespace and name of those that
-// could be sources, which relations read. A field of another shape than expected is
-// left as it is, for the mapper to report.
+// TrimApplication drops, from an Application as it enters the cache, all metadata but
+// what the cache keeps (see sources.KeepMetadata), and the status fields nothing reads:
+// its sync history (up to ten past syncs, each with its sources), the last sync
+// operation and its per-object results, what the sync was compared to (the whole source
+// again, Helm values and all), the summary of images and URLs, the times, and of
+// status.resources — one entry per object it manages, most of them Deployments, Services
+// and the like — all but the group, kind, namespace and name of those that could be
+// sources, which relations read. A field of another shape than expected is left as it
+// is, for the mapper to report.
 func TrimApplication(obj *unstructured.Unstructured) {
+	sources.KeepMetadata(obj)
 	status, ok := obj.Object["status"].(map[string]any)
 	if !ok {
 		return

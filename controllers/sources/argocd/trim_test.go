@@ -36,11 +36,19 @@ func TestTrimKeepsWhatIsRead(t *testing.T) {
 			t.Errorf("%s: history kept", f)
 		}
 		status["reconciledAt"] = "2026-01-03T00:10:00Z"
+		md := u.Object["metadata"].(map[string]any)
+		md["creationTimestamp"], md["generation"] = "2026-01-01T00:00:00Z", int64(4)
+		md["finalizers"] = []any{"resources-finalizer.argocd.argoproj.io"}
 		if sync, ok := status["sync"].(map[string]any); ok {
 			sync["comparedTo"] = map[string]any{"source": map[string]any{"repoURL": "https://git.example.com/x.git"}}
 		}
 		trimmed = u.DeepCopy()
 		TrimApplication(trimmed)
+		for _, k := range []string{"creationTimestamp", "generation", "finalizers"} {
+			if _, ok := trimmed.Object["metadata"].(map[string]any)[k]; ok {
+				t.Errorf("%s: metadata.%s kept", f, k)
+			}
+		}
 		kept := trimmed.Object["status"].(map[string]any)
 		for k, v := range kept {
 			if _, ok := readStatus[k]; !ok {

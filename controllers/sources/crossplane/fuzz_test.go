@@ -222,4 +222,9 @@ func checkRefsFuzz(t *testing.T, name string, fn func(*unstructured.Unstructured
 	if cached := fn(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpec(), familyKind(t).Annotations)}); !reflect.DeepEqual(cached, got) {
 		t.Errorf("%s(%v) reads spec beyond KeepSpec: %+v, cached %+v", name, obj, got, cached)
 	}
+	trimmed := &unstructured.Unstructured{Object: sourcetest.CopyValue(obj).(map[string]any)}
+	TrimResource(trimmed)
+	if after := fn(trimmed); !reflect.DeepEqual(after, got) {
+		t.Errorf("%s(%v) reads what TrimResource drops: %+v, trimmed %+v", name, obj, got, after)
+	}
 }

@@ -60,10 +60,18 @@ func TestTrimKeepsWhatIsRead(t *testing.T) {
 		if status, ok := u.Object["status"].(map[string]any); ok {
 			status["atProvider"] = map[string]any{"id": "external-id", "tags": map[string]any{"team": "payments"}}
 		}
+		md := u.Object["metadata"].(map[string]any)
+		md["creationTimestamp"] = "2026-01-01T00:00:00Z"
+		md["finalizers"] = []any{"finalizer.managedresource.crossplane.io"}
 		trimmed := u.DeepCopy()
 		TrimResource(trimmed)
 		if _, ok := trimmed.Object["status"].(map[string]any)["atProvider"]; ok {
 			t.Errorf("%s: atProvider kept", f)
+		}
+		for _, k := range []string{"creationTimestamp", "finalizers"} {
+			if _, ok := trimmed.Object["metadata"].(map[string]any)[k]; ok {
+				t.Errorf("%s: metadata.%s kept", f, k)
+			}
 		}
 		if got, want := MapResource(trimmed), MapResource(u); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: MapResource differs after trimming:\n%+v\n%+v", f, want, got)
