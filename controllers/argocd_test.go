@@ -149,27 +149,46 @@ status:
 		}
 	})
 
-	It("relates an entity to the entity of an object its Application deploys", func() {
+	It("relates an entity to the entity of an object its Application deploys to the hub", func() {
 		installWidgets()
 		ns := newNamespace(ctx)
 		createWidget(ctx, widget(ns, "payments-db", kubernetesID("payments-db"), metav1.ConditionTrue, ""))
-		Eventually(func(g Gomega) string {
-			return string(getEntity(ctx, catalogNamespace, "payments-db")(g).Status.Health)
-		}).WithTimeout(10 * time.Second).Should(Equal("Healthy"))
+		createWidget(ctx, widget(ns, "ledger-db", kubernetesID("ledger-db"), metav1.ConditionTrue, ""))
+		Eventually(func(g Gomega) {
+			g.Expect(getEntity(ctx, catalogNamespace, "payments-db")(g).Status.Health).To(Equal(catalogv1alpha1.HealthHealthy))
+			g.Expect(getEntity(ctx, catalogNamespace, "ledger-db")(g).Status.Health).To(Equal(catalogv1alpha1.HealthHealthy))
+		}).WithTimeout(10 * time.Second).Should(Succeed())
 
+		By("an Application deploying to another cluster: its objects are not the hub's")
 		app := &unstructured.Unstructured{}
 		app.SetGroupVersionKind(applicationGVK)
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: "argocd", Name: "payments-eu"}, app)).To(Succeed())
 		Expect(unstructured.SetNestedSlice(app.Object, []any{
-			map[string]any{"group": "apps", "version": "v1", "kind": "Deployment", "namespace": "payments", "name": "payments"},
-			map[string]any{"group": "example.entityhub.dev", "version": "v1", "kind": "Widget", "namespace": ns, "name": "payments-db"},
-			"a malformed entry",
+			map[string]any{"group": "example.entityhub.dev", "version": "v1", "kind": "Widget", "namespace": ns, "name": "ledger-db"},
 		}, "status", "resources")).To(Succeed())
 		Expect(k8sClient.Update(ctx, app)).To(Succeed())
 
-		Eventually(func(g Gomega) []string {
-			return getEntity(ctx, catalogNamespace, entity)(g).Status.Relations
-		}).WithTimeout(10 * time.Second).Should(Equal([]string{"component:default/payments-db"}))
+		By("an Application deploying to the hub, written after it")
+		Expect(k8sClient.Create(ctx, application(`
+metadata: {name: payments-hub, namespace: argocd, labels: {backstage.io/kubernetes-id: payments}}
+spec:
+  destination: {server: "https://kubernetes.default.svc", namespace: payments}
+status:
+  health: {status: Healthy}
+  sync: {status: Synced, revision: 9f4c2e1}
+  resources:
+  - {group: apps, version: v1, kind: Deployment, namespace: payments, name: payments}
+  - {group: example.entityhub.dev, version: v1, kind: Widget, namespace: `+ns+`, name: payments-db}
+  - a malformed entry
+`))).To(Succeed())
+
+		// The reconcile that sees the second Application sees the first one's change too
+		// (one watch, in order): only the hub's object relates.
+		Eventually(func(g Gomega) {
+			got := getEntity(ctx, catalogNamespace, entity)(g)
+			g.Expect(got.Status.SourceCount).To(BeEquivalentTo(3))
+			g.Expect(got.Status.Relations).To(Equal([]string{"component:default/payments-db"}))
+		}).WithTimeout(10 * time.Second).Should(Succeed())
 	})
 
 	It("relates an entity to one that comes, is relabelled for or renamed after its Application", func() {
@@ -178,7 +197,7 @@ status:
 		Expect(k8sClient.Create(ctx, application(`
 metadata: {name: storefront, namespace: argocd, labels: {backstage.io/kubernetes-id: storefront}}
 spec:
-  destination: {server: "https://prod-eu.example.com", namespace: storefront}
+  destination: {name: in-cluster, namespace: storefront}
 status:
   health: {status: Healthy}
   sync: {status: Synced}

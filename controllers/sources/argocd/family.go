@@ -43,15 +43,23 @@ func (f *Family) KindsFor(crd *apiextensionsv1.CustomResourceDefinition) []sourc
 	case KindApplication:
 		k := gvk(KindApplication)
 		namer := f.namer()
+		// What an Application deploys relates its entity to others only when it deploys
+		// to the hub: the objects of another cluster are not the hub's sources.
+		deploys := func(obj *unstructured.Unstructured) []sources.ObjectRef {
+			if !DeploysToHub(obj, namer) {
+				return nil
+			}
+			return DeployedObjects(obj)
+		}
 		k.Map = func(obj *unstructured.Unstructured) sources.Result {
 			res := MapApplication(obj, namer)
-			res.Deploys = DeployedObjects(obj)
+			res.Deploys = deploys(obj)
 			return res
 		}
 		k.KeepSpec = KeepSpecApplication()
 		k.Trim = TrimApplication
 		k.Indexes = map[string]func(*unstructured.Unstructured) []string{
-			sources.IndexDeploys: func(obj *unstructured.Unstructured) []string { return sources.DeployKeys(DeployedObjects(obj)) },
+			sources.IndexDeploys: func(obj *unstructured.Unstructured) []string { return sources.DeployKeys(deploys(obj)) },
 		}
 		return []sources.Kind{k}
 	case KindApplicationSet:

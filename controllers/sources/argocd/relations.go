@@ -1,6 +1,8 @@
 package argocd
 
 import (
+	"strings"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/entityhub/entityhub/controllers/sources"
@@ -46,4 +48,31 @@ func deployedObject(entry any) (sources.ObjectRef, bool) {
 	str := func(key string) string { s, _ := m[key].(string); return s }
 	ref := sources.ObjectRef{Group: str("group"), Kind: str("kind"), Namespace: str("namespace"), Name: str("name")}
 	return ref, ref.Kind != "" && ref.Name != "" && sources.CouldBeSource(ref.Group)
+}
+
+// DeploysToHub reports whether an Application deploys to the cluster Argo CD runs in —
+// the hub, whose objects are the sources entityhub reads. Only then can the objects it
+// manages be sources: an object of the same kind and name on the hub, when the
+// Application deploys to another cluster, is another object, and relating the two
+// entities would be false. The destination is resolved as MapApplication resolves it:
+// by name, else by server through Argo CD's cluster Secrets (which may rename the
+// in-cluster destination).
+func DeploysToHub(obj *unstructured.Unstructured, clusters ClusterNamer) bool {
+	if obj == nil {
+		return false
+	}
+	spec, _ := obj.Object["spec"].(map[string]any)
+	dest, _ := spec["destination"].(map[string]any)
+	name, _ := dest["name"].(string)
+	server, _ := dest["server"].(string)
+	if name == "" {
+		return strings.TrimRight(server, "/") == InClusterServer
+	}
+	hub := InClusterName
+	if clusters != nil {
+		if n := clusters(InClusterServer); n != "" {
+			hub = n
+		}
+	}
+	return name == hub
 }

@@ -61,3 +61,38 @@ func TestDeployedObjects(t *testing.T) {
 		})
 	}
 }
+
+func TestDeploysToHub(t *testing.T) {
+	app := func(dest map[string]any) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"destination": dest}}}
+	}
+	renamed := func(server string) string {
+		if server == InClusterServer {
+			return "hub"
+		}
+		return ""
+	}
+	for name, tc := range map[string]struct {
+		obj      *unstructured.Unstructured
+		clusters ClusterNamer
+		want     bool
+	}{
+		"the in-cluster server":                 {app(map[string]any{"server": "https://kubernetes.default.svc"}), nil, true},
+		"the in-cluster server, trailing slash": {app(map[string]any{"server": "https://kubernetes.default.svc/"}), nil, true},
+		"the in-cluster name":                   {app(map[string]any{"name": "in-cluster"}), nil, true},
+		"the in-cluster, renamed by its Secret": {app(map[string]any{"name": "hub"}), renamed, true},
+		"the old name once a Secret renamed it": {app(map[string]any{"name": "in-cluster"}), renamed, false},
+		"the name wins over the server":         {app(map[string]any{"name": "prod-eu", "server": "https://kubernetes.default.svc"}), nil, false},
+		"another cluster, by server":            {app(map[string]any{"server": "https://prod-eu.example.com"}), nil, false},
+		"another cluster, by name":              {app(map[string]any{"name": "prod-eu"}), renamed, false},
+		"no destination":                        {app(nil), nil, false},
+		"a destination of another shape":        {&unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"destination": "in-cluster"}}}, nil, false},
+		"no object":                             {nil, nil, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := DeploysToHub(tc.obj, tc.clusters); got != tc.want {
+				t.Errorf("DeploysToHub = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
