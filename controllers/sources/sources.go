@@ -96,6 +96,16 @@ func KeepAnnotations(obj *unstructured.Unstructured, keep []string) {
 	}
 }
 
+// KeepKeys removes from m every key keep does not hold: the one loop of the Trims that
+// cut a status, or each of its conditions, down to what a mapper reads.
+func KeepKeys(m map[string]any, keep map[string]bool) {
+	for k := range m {
+		if !keep[k] {
+			delete(m, k)
+		}
+	}
+}
+
 // KeepMetadata removes from obj's metadata, as it enters the cache, every field but
 // those the cache itself keeps (name, namespace, resourceVersion, labels, annotations)
 // and those named: a kind's Trim names what its functions read, such as generation or

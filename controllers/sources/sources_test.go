@@ -131,3 +131,12 @@ func TestKeepMetadata(t *testing.T) {
 		KeepMetadata(&unstructured.Unstructured{Object: obj})
 	}
 }
+
+func TestKeepKeys(t *testing.T) {
+	m := map[string]any{"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"}
+	KeepKeys(m, map[string]bool{"type": true, "status": true, "reason": true})
+	if want := map[string]any{"type": "Ready", "status": "True"}; !reflect.DeepEqual(m, want) {
+		t.Errorf("KeepKeys left %v, want %v", m, want)
+	}
+	KeepKeys(nil, nil) // a missing map is left alone
+}

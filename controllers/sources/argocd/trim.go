@@ -48,26 +48,21 @@ func TrimApplication(obj *unstructured.Unstructured) {
 			}
 		default:
 			if m, ok := v.(map[string]any); ok {
-				for k := range m {
-					if !keys[k] {
-						delete(m, k)
-					}
-				}
+				sources.KeepKeys(m, keys)
 			}
 		}
 	}
 }
+
+// conditionFields are the fields of a condition the mapper reads.
+var conditionFields = map[string]bool{"type": true, "status": true, "reason": true, "message": true}
 
 // trimConditions keeps, of each condition, what the mapper reads.
 func trimConditions(v any) {
 	list, _ := v.([]any)
 	for _, c := range list {
 		if m, ok := c.(map[string]any); ok {
-			for k := range m {
-				if k != "type" && k != "status" && k != "reason" && k != "message" {
-					delete(m, k)
-				}
-			}
+			sources.KeepKeys(m, conditionFields)
 		}
 	}
 }

@@ -37,11 +37,7 @@ func TrimResource(obj *unstructured.Unstructured) {
 	}
 	for _, c := range list {
 		if m, ok := c.(map[string]any); ok {
-			for k := range m {
-				if !conditionFields[k] {
-					delete(m, k)
-				}
-			}
+			sources.KeepKeys(m, conditionFields)
 		}
 	}
 }

@@ -1,6 +1,10 @@
 package workflows
 
-import "k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+import (
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/entityhub/entityhub/controllers/sources"
+)
 
 // finishedStatusKept are the status fields of a finished Workflow that MapWorkflow and
 // RunOf read. Completed Workflows pile up by the thousands, and their node graphs,
@@ -22,9 +26,5 @@ func TrimWorkflow(obj *unstructured.Unstructured) {
 	default:
 		return
 	}
-	for k := range status {
-		if !finishedStatusKept[k] {
-			delete(status, k)
-		}
-	}
+	sources.KeepKeys(status, finishedStatusKept)
 }
