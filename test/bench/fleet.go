@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 
@@ -196,11 +197,11 @@ func (f *fleet) createTree(ctx context.Context, dyn dynamic.Interface, entity, c
 			"resourceRefs": refs,
 		},
 	}}
-	created, err := f.createWithStatus(ctx, dyn.Resource(xrGVR), x)
+	created, err := f.createWithStatus(ctx, dyn.Resource(xrGVR), x, nil)
 	if err != nil {
 		return err
 	}
-	if _, err := f.createWithStatus(ctx, dyn.Resource(claimGVR).Namespace(sourcesNS), c); err != nil {
+	if _, err := f.createWithStatus(ctx, dyn.Resource(claimGVR).Namespace(sourcesNS), c, nil); err != nil {
 		return err
 	}
 	for _, mr := range mrs {
@@ -233,17 +234,16 @@ func (f *fleet) createTree(ctx context.Context, dyn dynamic.Interface, entity, c
 			"hostedZoneId": "Z29XKXDKYMONMX", "id": mr, "port": int64(5432), "resourceId": "db-ABCDEFGHIJKLMNOPQRSTUVWXY",
 			"status": "available", "storageType": "gp3", "latestRestorableTime": "2026-01-01T00:05:00Z",
 		}
-		if _, err := f.createWithStatus(ctx, dyn.Resource(instanceGVR), m, "atProvider", atProvider); err != nil {
+		if _, err := f.createWithStatus(ctx, dyn.Resource(instanceGVR), m, map[string]any{"atProvider": atProvider}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// createWithStatus creates obj and then writes a Ready, Synced status, with the fields
-// given as key, value pairs, through the status subresource, which ignores status on
-// create.
-func (f *fleet) createWithStatus(ctx context.Context, ri dynamic.ResourceInterface, obj *unstructured.Unstructured, fields ...any) (*unstructured.Unstructured, error) {
+// createWithStatus creates obj and then writes a Ready, Synced status, with the extra
+// status fields given, through the status subresource, which ignores status on create.
+func (f *fleet) createWithStatus(ctx context.Context, ri dynamic.ResourceInterface, obj *unstructured.Unstructured, extra map[string]any) (*unstructured.Unstructured, error) {
 	f.requests.Add(2)
 	created, err := ri.Create(ctx, obj, metav1.CreateOptions{})
 	if err != nil {
@@ -253,9 +253,7 @@ func (f *fleet) createWithStatus(ctx context.Context, ri dynamic.ResourceInterfa
 		map[string]any{"type": "Synced", "status": "True", "reason": "ReconcileSuccess", "lastTransitionTime": "2026-01-01T00:00:00Z"},
 		map[string]any{"type": "Ready", "status": "True", "reason": "Available", "lastTransitionTime": "2026-01-01T00:00:00Z"},
 	}}
-	for i := 0; i+1 < len(fields); i += 2 {
-		status[fields[i].(string)] = fields[i+1]
-	}
+	maps.Copy(status, extra)
 	created.Object["status"] = status
 	if _, err := ri.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 		return nil, fmt.Errorf("writing the status of %s %s: %w", obj.GetKind(), obj.GetName(), err)
