@@ -21,7 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
-	"github.com/entityhub/entityhub/controllers/health"
+	"github.com/entityhub/entityhub/controllers/entitystatus"
 	"github.com/entityhub/entityhub/controllers/metrics"
 	"github.com/entityhub/entityhub/controllers/watches"
 )
@@ -100,7 +100,7 @@ func (r *CatalogEntityReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		return ctrl.Result{}, err
 	}
 	current := r.ledger.current(entity)
-	next := health.Status(current, health.Input{
+	next := entitystatus.Status(current, entitystatus.Input{
 		Generation: entity.Generation,
 		Sources:    found.statuses,
 		Revisions:  found.revisions,
@@ -213,7 +213,7 @@ func (r *CatalogEntityReconciler) SetupWithManager(ctx context.Context, mgr ctrl
 				return
 			}
 			r.ledger.seen(e)
-			if old != nil && EntityRef(old) != EntityRef(e) {
+			if old != nil && old.BackstageRef() != e.BackstageRef() {
 				relate(e)
 			}
 		},

@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
-	"github.com/entityhub/entityhub/controllers/health"
+	"github.com/entityhub/entityhub/controllers/entitystatus"
 )
 
 // newNamespace creates a namespace of its own for one test, so tests never see each
@@ -58,7 +58,7 @@ var _ = Describe("CatalogEntity reconciler", func() {
 		Expect(got.Spec.CatalogNamespace).To(Equal("default"), "the CRD defaults spec.catalogNamespace")
 		Expect(got.Status.Health).To(Equal(catalogv1alpha1.HealthUnknown))
 		Expect(got.Status.Ready).To(Equal("0/0"))
-		Expect(got.Status.Message).To(Equal(health.MessageNoSources))
+		Expect(got.Status.Message).To(Equal(entitystatus.MessageNoSources))
 		Expect(got.Status.Sync).To(BeEmpty())
 		Expect(got.Status.SourceCount).To(BeZero())
 		for _, condType := range []string{catalogv1alpha1.ConditionReady, catalogv1alpha1.ConditionSynced} {
@@ -80,7 +80,7 @@ var _ = Describe("CatalogEntity reconciler", func() {
 		Expect(stale.Status.Health).To(Equal(catalogv1alpha1.HealthUnknown))
 		r := &CatalogEntityReconciler{Client: k8sClient, ledger: &statusLedger{}}
 		statusFrom := func(current catalogv1alpha1.CatalogEntityStatus, sources ...catalogv1alpha1.SourceStatus) catalogv1alpha1.CatalogEntityStatus {
-			return health.Status(current, health.Input{Generation: stale.Generation, Sources: sources, Now: metav1.Now()})
+			return entitystatus.Status(current, entitystatus.Input{Generation: stale.Generation, Sources: sources, Now: metav1.Now()})
 		}
 
 		By("writing Degraded from an up-to-date entity")
@@ -102,7 +102,7 @@ var _ = Describe("CatalogEntity reconciler", func() {
 		Expect(k8sClient.Get(ctx, key, got)).To(Succeed())
 		Expect(got.Status.Health).To(Equal(catalogv1alpha1.HealthUnknown), "the write went by the cache, which showed Unknown already")
 		Expect(got.Status.Sources).To(BeEmpty())
-		Expect(got.Status.Message).To(Equal(health.MessageNoSources))
+		Expect(got.Status.Message).To(Equal(entitystatus.MessageNoSources))
 
 		By("dropping what it remembers once the cache shows the write")
 		Expect(r.ledger.current(got)).To(Equal(got.Status))

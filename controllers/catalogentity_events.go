@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
-	"github.com/entityhub/entityhub/controllers/health"
+	"github.com/entityhub/entityhub/controllers/entitystatus"
 )
 
 // Event reasons on CatalogEntities.
@@ -52,7 +52,7 @@ func (r *CatalogEntityReconciler) recordHealthTransition(entity *catalogv1alpha1
 	if folded > 0 {
 		msg += fmt.Sprintf(" (after %d more health changes not recorded as events)", folded)
 	}
-	if health.Rank(next.Health) < health.Rank(before) {
+	if entitystatus.Rank(next.Health) < entitystatus.Rank(before) {
 		r.Recorder.Event(entity, corev1.EventTypeNormal, ReasonHealthImproved, msg)
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,7 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
-	"github.com/entityhub/entityhub/controllers/health"
+	"github.com/entityhub/entityhub/controllers/entitystatus"
 	"github.com/entityhub/entityhub/controllers/membership"
 	"github.com/entityhub/entityhub/controllers/sources"
 	"github.com/entityhub/entityhub/controllers/watches"
@@ -67,7 +66,7 @@ type collected struct {
 	lastRun   string
 	history   []catalogv1alpha1.RunStatus
 	// unresolved are the spec.sources entries that could not be read, and why.
-	unresolved []health.Unresolved
+	unresolved []entitystatus.Unresolved
 }
 
 // append adds an entry and returns its index.
@@ -147,7 +146,7 @@ func (c *collected) placeholder(at int, sel catalogv1alpha1.SourceSelector, h ca
 		Health:     h,
 		Message:    msg,
 	})
-	c.unresolved = append(c.unresolved, health.Unresolved{Reason: reason, Message: fmt.Sprintf("spec.sources[%d]: %s", at, msg)})
+	c.unresolved = append(c.unresolved, entitystatus.Unresolved{Reason: reason, Message: fmt.Sprintf("spec.sources[%d]: %s", at, msg)})
 }
 
 // collectSources reads every source of the entity from the cache: objects labelled
@@ -204,23 +203,10 @@ func (r *CatalogEntityReconciler) relations(ctx context.Context, entity *catalog
 		if err := r.Cache.List(ctx, &named, client.MatchingFields{entityNameIndex: other}, client.UnsafeDisableDeepCopy); err != nil || len(named.Items) == 0 {
 			continue
 		}
-		refs = append(refs, EntityRef(&named.Items[0]))
+		refs = append(refs, named.Items[0].BackstageRef())
 	}
 	sort.Strings(refs)
 	return refs
-}
-
-// EntityRef is the Backstage reference of an entity: <kind>:<namespace>/<name>.
-func EntityRef(e *catalogv1alpha1.CatalogEntity) string {
-	kind := strings.ToLower(string(e.Spec.Kind))
-	if kind == "" {
-		kind = strings.ToLower(string(catalogv1alpha1.KindComponent))
-	}
-	ns := e.Spec.CatalogNamespace
-	if ns == "" {
-		ns = "default"
-	}
-	return kind + ":" + ns + "/" + e.Name
 }
 
 // collectSelected reads what spec.sources[at] names or selects.

@@ -10,7 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
-	"github.com/entityhub/entityhub/controllers/health"
+	"github.com/entityhub/entityhub/controllers/entitystatus"
 	"github.com/entityhub/entityhub/controllers/membership"
 	"github.com/entityhub/entityhub/controllers/sources"
 	"github.com/entityhub/entityhub/controllers/watches"
@@ -43,7 +43,7 @@ func (t *tree) note(st catalogv1alpha1.SourceStatus, leaf bool) {
 	if st.Health == catalogv1alpha1.HealthHealthy {
 		return
 	}
-	if t.failing == nil || health.Rank(st.Health) > health.Rank(t.failing.Health) {
+	if t.failing == nil || entitystatus.Rank(st.Health) > entitystatus.Rank(t.failing.Health) {
 		t.failing = &st
 	}
 }

@@ -1,9 +1,9 @@
-// Package health turns the states of an entity's sources into the entity's status:
+// Package entitystatus turns the states of an entity's sources into the entity's status:
 // worst-of health and sync, the ready count, one message a person can act on, and the
 // Ready and Synced conditions. Everything here is a pure function of its inputs, so the
 // reconciler only wires it to the cluster and a status that did not change compares
 // equal and is not written.
-package health
+package entitystatus
 
 import (
 	"strings"
