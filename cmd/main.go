@@ -12,13 +12,9 @@ import (
 	"strings"
 	"time"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -26,13 +22,10 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
-	"github.com/entityhub/entityhub/controllers"
+	"github.com/entityhub/entityhub/controllers/catalogentity"
 	"github.com/entityhub/entityhub/controllers/catalogserver"
+	"github.com/entityhub/entityhub/controllers/setup"
 	"github.com/entityhub/entityhub/controllers/sources"
-	"github.com/entityhub/entityhub/controllers/sources/argocd"
-	"github.com/entityhub/entityhub/controllers/sources/crossplane"
-	"github.com/entityhub/entityhub/controllers/sources/kstatus"
-	"github.com/entityhub/entityhub/controllers/sources/workflows"
 )
 
 // defaultOwner owns entities that name no owner; the manager and `entityhub export` share
@@ -95,7 +88,7 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.defaultOwner, "default-owner", defaultOwner,
 		"Backstage owner (an entity reference such as group:default/platform-team) of entities "+
 			"discovered without a catalog.entityhub.dev/owner annotation.")
-	fs.DurationVar(&o.gracePeriod, "orphan-grace-period", controllers.DefaultGracePeriod,
+	fs.DurationVar(&o.gracePeriod, "orphan-grace-period", catalogentity.DefaultGracePeriod,
 		"How long an entity the manager created outlives its last source before it is deleted.")
 	fs.Var(&o.sourceKinds, "source-kind",
 		"Extra source kind, as <apiVersion>/<Kind> (e.g. tf.upbound.io/v1beta1/Workspace), read with kstatus; "+
@@ -216,16 +209,6 @@ func (o *options) extraKinds() ([]schema.GroupVersionKind, error) {
 	return gvks, nil
 }
 
-// newScheme returns the types the manager reads as typed objects. Third-party kinds
-// (Argo CD, Crossplane, Argo Workflows) are read as unstructured and need no scheme.
-func newScheme() *runtime.Scheme {
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(apiextensionsv1.AddToScheme(scheme))
-	utilruntime.Must(catalogv1alpha1.AddToScheme(scheme))
-	return scheme
-}
-
 func run(opts options) error {
 	log := ctrl.Log.WithName("setup")
 	cfg, err := ctrl.GetConfig()
@@ -250,24 +233,19 @@ func run(opts options) error {
 	if err != nil {
 		return err
 	}
-	clusterNames := argocd.NewClusterNames()
-	registry := sources.NewRegistry(&argocd.Family{Clusters: clusterNames}, crossplane.Family{}, workflows.Family{},
-		kstatus.Kinds(extra))
-
-	engine := controllers.NewEngine(controllers.EngineOptions{
+	engineOpts := setup.Options{
 		CatalogNamespace:        opts.catalogNamespace,
 		DefaultOwner:            opts.defaultOwner,
 		GracePeriod:             opts.gracePeriod,
 		MaxConcurrentReconciles: opts.concurrency,
 		ArgoCDNamespaces:        opts.argocdNamespaces,
-		ClusterNames:            clusterNames,
-		Registry:                registry,
+		ExtraKinds:              extra,
 		RegisterMetrics:         true,
-	})
+	}
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        newScheme(),
-		Cache:                         engine.CacheOptions(),
+		Scheme:                        setup.Scheme(),
+		Cache:                         setup.CacheOptions(engineOpts),
 		Metrics:                       metricsOpts,
 		HealthProbeBindAddress:        opts.probeAddr,
 		LeaderElection:                opts.leaderElect,
@@ -281,7 +259,8 @@ func run(opts options) error {
 	}
 
 	ctx := ctrl.SetupSignalHandler()
-	if err := engine.SetupWithManager(ctx, mgr); err != nil {
+	engine, err := setup.Setup(ctx, mgr, engineOpts)
+	if err != nil {
 		return err
 	}
 	if err := addCatalogServer(mgr, opts); err != nil {
@@ -295,7 +274,7 @@ func run(opts options) error {
 	}
 
 	log.Info("Starting manager", "catalogNamespace", opts.catalogNamespace, "defaultOwner", opts.defaultOwner,
-		"leaderElection", opts.leaderElect, "metrics", opts.metricsAddr, "sourceFamilies", registry.Families(),
+		"leaderElection", opts.leaderElect, "metrics", opts.metricsAddr, "sourceFamilies", engine.Registry.Families(),
 		"extraSourceKinds", opts.sourceKinds)
 	return mgr.Start(ctx)
 }

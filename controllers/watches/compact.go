@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -301,6 +302,33 @@ func cachedLabels(item any) labels.Labels {
 		return labels.Set(o.GetLabels())
 	}
 	return labels.Set(nil)
+}
+
+// cachedSkeleton returns the metadata of an item of an informer of kind gvk — its
+// apiVersion, kind, namespace, name and labels — without decoding its body.
+func cachedSkeleton(item any, gvk schema.GroupVersionKind) *unstructured.Unstructured {
+	if t, isTomb := item.(toolscache.DeletedFinalStateUnknown); isTomb {
+		item = t.Obj
+	}
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	switch o := item.(type) {
+	case *compact:
+		u.SetNamespace(o.namespace)
+		u.SetName(o.name)
+		if len(o.labels) > 0 {
+			l := make(map[string]string, len(o.labels)/2)
+			for i := 0; i+1 < len(o.labels); i += 2 {
+				l[o.labels[i]] = o.labels[i+1]
+			}
+			u.SetLabels(l)
+		}
+	case *unstructured.Unstructured:
+		u.SetNamespace(o.GetNamespace())
+		u.SetName(o.GetName())
+		u.SetLabels(o.GetLabels())
+	}
+	return u
 }
 
 // indexers returns the informer indexers of a kind with indexes: by namespace for a

@@ -32,7 +32,7 @@ const managedResource = `{"apiVersion":"rds.aws.upbound.io/v1beta1","kind":"Inst
 //	go test -run '^$' -bench CacheMemory ./controllers/watches
 func BenchmarkCacheMemory(b *testing.B) {
 	const n = 20000
-	m := New(Options{})
+	m := newManager(Options{})
 	m.remember(sources.Kind{GVK: mrGVK, KeepSpec: crossplane.KeepSpec(), Trim: crossplane.TrimResource})
 	indexes := kindIndexes(nil)
 	for _, tc := range []struct {

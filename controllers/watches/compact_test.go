@@ -252,7 +252,7 @@ func labelsOf(p pairs) map[string]string {
 }
 
 func TestStripSourceDropsUIDs(t *testing.T) {
-	m := New(Options{})
+	m := newManager(Options{})
 	obj := apiDecode(t, []byte(`{"apiVersion":"rds.aws.upbound.io/v1beta1","kind":"Instance","metadata":{"name":"a","uid":"1b0e",
 		"ownerReferences":[{"apiVersion":"x/v1","kind":"XR","name":"xr","uid":"0b0e","controller":true},"not a reference"]}}`))
 	out := m.stripSource(obj).(*unstructured.Unstructured)
@@ -266,7 +266,7 @@ func TestStripSourceDropsUIDs(t *testing.T) {
 // TestStripSourceKeepsTheAnnotationsRead: a watched kind keeps the annotations it
 // declares and ours; a kind forgotten keeps only ours.
 func TestStripSourceKeepsTheAnnotationsRead(t *testing.T) {
-	m := New(Options{})
+	m := newManager(Options{})
 	m.remember(sources.Kind{GVK: mrGVK, Annotations: []string{"crossplane.io/paused"}})
 	in := []byte(`{"apiVersion":"rds.aws.upbound.io/v1beta1","kind":"Instance","metadata":{"name":"a","annotations":{
 		"crossplane.io/paused":"true","crossplane.io/external-name":"db-1","catalog.entityhub.dev/owner":"group:default/payments"}}}`)

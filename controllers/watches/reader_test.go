@@ -74,7 +74,7 @@ func names(list *unstructured.UnstructuredList) []string {
 
 func TestReader(t *testing.T) {
 	ctx := context.Background()
-	m := New(Options{})
+	m := newManager(Options{})
 	byOwner := map[string]func(*unstructured.Unstructured) []string{
 		"owner": func(u *unstructured.Unstructured) []string {
 			if v := u.GetLabels()["owner"]; v != "" {

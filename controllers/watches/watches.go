@@ -1,7 +1,13 @@
-// Package watches starts and stops the watches of source kinds while the manager runs.
-// Source kinds are not known in advance — Crossplane providers add CRDs at any time —
-// so a watch starts when a kind's CRD becomes Established and stops, informer and all,
-// when the CRD goes. Every watch feeds the one CatalogEntity controller's queue.
+// Package watches keeps the watches of source kinds while the manager runs. Source
+// kinds are not known in advance — Crossplane providers add CRDs at any time — so a
+// watch starts when a kind's CRD becomes Established (package sourcekind asks for it)
+// and stops, informer and all, when the CRD goes.
+//
+// The package holds the informers and what reads them; it enqueues nothing itself. For
+// each watched kind, Source gives a controller an event source, to which the controller
+// hands its own queue and a handler of its choosing (the CatalogEntity controller's maps
+// a source event to the entities it concerns): data flows one way, from an informer
+// through the handler into the controller's queue.
 //
 // The informers are the package's own, not the manager cache's: their cache keeps each
 // object compact (see compact), which the manager cache cannot, since its readers hand
@@ -10,6 +16,7 @@ package watches
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -17,16 +24,12 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	apiwatch "k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	toolscache "k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/util/workqueue"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/entityhub/entityhub/controllers/cachetransform"
 	"github.com/entityhub/entityhub/controllers/sources"
@@ -42,26 +45,14 @@ const KubernetesIDIndex = "entityhub.kubernetes-id"
 // hold every entity back.
 const syncTimeout = time.Minute
 
-// MapFunc returns the entities an event on a source concerns. For an update it gets the
-// object before and after, so that a source moved from entity A to B updates both.
-type MapFunc func(ctx context.Context, gvk schema.GroupVersionKind, objs ...*unstructured.Unstructured) []reconcile.Request
-
 // Manager starts and stops watches of source kinds, keyed by GroupVersionKind.
 type Manager struct {
 	dynamic dynamic.Interface
 	mapper  apimeta.RESTMapper
 	strip   toolscache.TransformFunc
 	// life ends when the manager stops (see Start), and with it every informer.
-	life     context.Context
-	endLife  context.CancelFunc
-	mapFn    MapFunc
-	listedFn func(labels.Labels) []reconcile.Request
-	allFn    func(ctx context.Context) []reconcile.Request
-	onEvent  func(reconcile.Request)
-	onStart  func(context.Context, sources.Kind)
-	queue    workqueue.TypedRateLimitingInterface[reconcile.Request]
-	ready    chan struct{}
-	readyOne sync.Once
+	life    context.Context
+	endLife context.CancelFunc
 	// primed is closed once the watches of every source CRD that existed at start are
 	// set up; until then no kind is known to be missing, so no status may be computed.
 	primed    chan struct{}
@@ -93,7 +84,9 @@ type watch struct {
 	clusterScoped bool
 	// atStart: the watch was started before Prime, with the manager.
 	atStart bool
-	reg     toolscache.ResourceEventHandlerRegistration
+	// feeds are the handlers of the controllers fed by Source, removed when the watch
+	// stops.
+	feeds   []toolscache.ResourceEventHandlerRegistration
 	cancel  context.CancelFunc
 	synced  chan struct{}   // closed once the informer has listed the kind
 	gaveUp  chan struct{}   // closed when it did not within syncTimeout
@@ -106,39 +99,25 @@ type Options struct {
 	Dynamic dynamic.Interface
 	// Mapper finds the resource of a kind.
 	Mapper apimeta.RESTMapper
-	// Map turns a source event into entity requests.
-	Map MapFunc
-	// Listed, when set, is asked instead of Map for the objects that the first list of a
-	// kind watched from the start brings, with their labels. Every entity is reconciled
-	// once those lists are in, so it need only name the entities that do not exist yet
-	// (those discovered from the Backstage label); not asking Map spares decoding every
-	// object and walking every part up to its root while the manager starts.
-	Listed func(labels.Labels) []reconcile.Request
-	// All lists every entity, for when a kind appears or goes.
-	All func(ctx context.Context) []reconcile.Request
-	// OnEvent, when set, is told of every request an event enqueues (event-to-status
-	// latency is measured from here).
-	OnEvent func(reconcile.Request)
-	// OnStart, when set, is called after a kind's watch started, for what a family needs
-	// besides (Argo CD's cluster Secrets).
-	OnStart func(ctx context.Context, kind sources.Kind)
 }
 
 // New returns a Manager with no watches.
-func New(opts Options) *Manager {
+func New(opts Options) (*Manager, error) {
+	if opts.Dynamic == nil || opts.Mapper == nil {
+		return nil, errors.New("watches: a dynamic client and a REST mapper are required")
+	}
+	return newManager(opts), nil
+}
+
+// newManager returns a Manager without checking opts, for tests that start no watch.
+func newManager(opts Options) *Manager {
 	m := &Manager{
-		dynamic:  opts.Dynamic,
-		mapper:   opts.Mapper,
-		mapFn:    opts.Map,
-		listedFn: opts.Listed,
-		allFn:    opts.All,
-		onEvent:  opts.OnEvent,
-		onStart:  opts.OnStart,
-		ready:    make(chan struct{}),
-		primed:   make(chan struct{}),
-		watches:  map[schema.GroupVersionKind]*watch{},
-		byGK:     map[schema.GroupKind]*watch{},
-		byCRD:    map[string][]schema.GroupVersionKind{},
+		dynamic: opts.Dynamic,
+		mapper:  opts.Mapper,
+		primed:  make(chan struct{}),
+		watches: map[schema.GroupVersionKind]*watch{},
+		byGK:    map[schema.GroupKind]*watch{},
+		byCRD:   map[string][]schema.GroupVersionKind{},
 	}
 	m.strip = cachetransform.New(m.KeepSpec)
 	m.life, m.endLife = context.WithCancel(context.Background())
@@ -159,18 +138,6 @@ func (m *Manager) Start(ctx context.Context) error {
 // before it leads must still stop what it started.
 func (m *Manager) NeedLeaderElection() bool { return false }
 
-// Source is the source to register with the CatalogEntity controller: it hands the
-// controller's queue to the watches, which fill it from then on.
-func (m *Manager) Source() source.Source {
-	return source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
-		m.readyOne.Do(func() {
-			m.queue = q
-			close(m.ready)
-		})
-		return nil
-	})
-}
-
 // Prime says that the watches of every source CRD present at start are set up. Until it
 // is called, WaitForSync waits: a manager that just started, or just became leader,
 // would otherwise publish every entity without the sources of kinds not yet watched.
@@ -178,28 +145,19 @@ func (m *Manager) Prime() {
 	m.primedOne.Do(func() { close(m.primed) })
 }
 
-// enqueue adds reqs to the controller's queue, waiting for the controller to start.
-func (m *Manager) enqueue(ctx context.Context, reqs []reconcile.Request) {
-	if len(reqs) == 0 {
-		return
-	}
-	select {
-	case <-m.ready:
-	case <-ctx.Done():
-		return
-	}
-	for _, r := range reqs {
-		if m.onEvent != nil {
-			m.onEvent(r)
-		}
-		m.queue.Add(r)
-	}
+// Change is what Ensure or StopCRD did: the kinds whose watches started, for the caller
+// to feed to its controller (see Source), and those that stopped, whose sources are
+// gone from every entity.
+type Change struct {
+	Started []sources.Kind
+	Stopped []schema.GroupVersionKind
 }
 
 // Ensure makes the watched kinds of CRD crdName exactly kinds: it starts a watch for each
 // kind not yet watched and stops those of the CRD that are no longer listed. Calling it
-// again with the same kinds does nothing.
-func (m *Manager) Ensure(ctx context.Context, crdName string, kinds []sources.Kind) error {
+// again with the same kinds does nothing. The Change it returns holds what it did, also
+// when some kind could not be started (the error says which).
+func (m *Manager) Ensure(ctx context.Context, crdName string, kinds []sources.Kind) (Change, error) {
 	m.mu.Lock()
 	var started []sources.Kind
 	var stopped []schema.GroupVersionKind
@@ -238,25 +196,20 @@ func (m *Manager) Ensure(ctx context.Context, crdName string, kinds []sources.Ki
 	log := logf.FromContext(ctx)
 	for _, k := range started {
 		log.Info("Watching source kind", "kind", k.GVK.String(), "family", k.Family, "crd", crdName)
-		if m.onStart != nil {
-			m.onStart(ctx, k)
-		}
 	}
 	for _, gvk := range stopped {
 		log.Info("Stopped watching source kind", "kind", gvk.String(), "crd", crdName)
 	}
-	if len(stopped) > 0 {
-		m.EnqueueAll(ctx)
-	}
+	change := Change{Started: started, Stopped: stopped}
 	if len(errs) > 0 {
-		return fmt.Errorf("starting watches for %s: %v", crdName, errs)
+		return change, fmt.Errorf("starting watches for %s: %w", crdName, errors.Join(errs...))
 	}
-	return nil
+	return change, nil
 }
 
-// StopCRD stops every watch of CRD crdName and has every entity recomputed without its
-// sources. It does nothing when the CRD had no watches.
-func (m *Manager) StopCRD(ctx context.Context, crdName string) {
+// StopCRD stops every watch of CRD crdName and returns the kinds it stopped; none when
+// the CRD had no watches.
+func (m *Manager) StopCRD(ctx context.Context, crdName string) []schema.GroupVersionKind {
 	m.mu.Lock()
 	gvks := m.byCRD[crdName]
 	for _, gvk := range gvks {
@@ -264,30 +217,10 @@ func (m *Manager) StopCRD(ctx context.Context, crdName string) {
 	}
 	delete(m.byCRD, crdName)
 	m.mu.Unlock()
-	if len(gvks) == 0 {
-		return
-	}
 	for _, gvk := range gvks {
 		logf.FromContext(ctx).Info("Stopped watching source kind", "kind", gvk.String(), "crd", crdName)
 	}
-	m.EnqueueAll(ctx)
-}
-
-// Offer adds reqs to the controller's queue if the controller runs, and otherwise drops
-// them without waiting: a manager that does not lead has nothing to recompute, and one
-// that starts leading recomputes every entity.
-func (m *Manager) Offer(ctx context.Context, reqs []reconcile.Request) {
-	select {
-	case <-m.ready:
-		m.enqueue(ctx, reqs)
-	default:
-	}
-}
-
-// EnqueueAll has every entity recomputed, for changes that may touch any of them: a kind
-// that went, a cluster that was renamed.
-func (m *Manager) EnqueueAll(ctx context.Context) {
-	m.enqueue(ctx, m.allFn(ctx))
+	return gvks
 }
 
 func newObject(gvk schema.GroupVersionKind) *unstructured.Unstructured {
@@ -297,7 +230,7 @@ func newObject(gvk schema.GroupVersionKind) *unstructured.Unstructured {
 }
 
 // startLocked starts an informer of the kind, indexed by its Backstage label and the
-// kind's own indexes, and feeds its events to the controller.
+// kind's own indexes; Source feeds its events to a controller.
 func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kind) error {
 	mapping, err := m.mapper.RESTMapping(k.GVK.GroupKind(), k.GVK.Version)
 	if err != nil {
@@ -339,13 +272,6 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 	default:
 		w.atStart = true
 	}
-	reg, err := inf.AddEventHandler(m.handler(wctx, k.GVK, w.atStart))
-	if err != nil {
-		cancel()
-		m.forget(k.GVK)
-		return fmt.Errorf("watching %s: %w", k.GVK, err)
-	}
-	w.reg = reg
 	m.watches[k.GVK] = w
 	m.byGK[k.GVK.GroupKind()] = w
 	go inf.RunWithContext(wctx)
@@ -390,7 +316,7 @@ func dropUIDs(u *unstructured.Unstructured) {
 func (w *watch) waitForSync(ctx context.Context) {
 	tctx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
-	if toolscache.WaitForCacheSync(tctx.Done(), w.reg.HasSynced) {
+	if toolscache.WaitForCacheSync(tctx.Done(), w.informer.HasSynced) {
 		close(w.synced)
 		return
 	}
@@ -408,7 +334,10 @@ func (m *Manager) stopLocked(ctx context.Context, gvk schema.GroupVersionKind) {
 	if !ok {
 		return
 	}
-	_ = w.informer.RemoveEventHandler(w.reg)
+	for _, reg := range w.feeds {
+		_ = w.informer.RemoveEventHandler(reg)
+	}
+	w.feeds = nil
 	w.cancel() // stops the informer
 	delete(m.watches, gvk)
 	// A kind may be watched at two versions (both named with --source-kind); the other
@@ -421,42 +350,4 @@ func (m *Manager) stopLocked(ctx context.Context, gvk schema.GroupVersionKind) {
 		}
 	}
 	m.forget(gvk)
-}
-
-// handler maps the informer's events to entity requests.
-func (m *Manager) handler(ctx context.Context, gvk schema.GroupVersionKind, atStart bool) toolscache.ResourceEventHandler {
-	asU := func(obj any) *unstructured.Unstructured {
-		u, _, err := cachedObject(obj)
-		if err != nil {
-			logf.FromContext(ctx).Error(err, "Reading a cached source", "kind", gvk.String())
-		}
-		return u
-	}
-	return toolscache.ResourceEventHandlerDetailedFuncs{
-		AddFunc: func(obj any, isInInitialList bool) {
-			if isInInitialList && atStart && m.listedFn != nil {
-				m.enqueue(ctx, m.listedFn(cachedLabels(obj)))
-				return
-			}
-			if u := asU(obj); u != nil {
-				m.enqueue(ctx, m.mapFn(ctx, gvk, u))
-			}
-		},
-		UpdateFunc: func(oldObj, newObj any) {
-			_, oldRV := cachedMeta(oldObj)
-			if _, newRV := cachedMeta(newObj); oldRV == newRV {
-				return // a resync: nothing changed
-			}
-			oldU, newU := asU(oldObj), asU(newObj)
-			if oldU == nil || newU == nil {
-				return
-			}
-			m.enqueue(ctx, m.mapFn(ctx, gvk, oldU, newU))
-		},
-		DeleteFunc: func(obj any) {
-			if u := asU(obj); u != nil {
-				m.enqueue(ctx, m.mapFn(ctx, gvk, u))
-			}
-		},
-	}
 }

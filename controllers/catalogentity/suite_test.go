@@ -1,4 +1,4 @@
-package controllers
+package catalogentity_test
 
 import (
 	"context"
@@ -11,12 +11,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -26,12 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
-	"github.com/entityhub/entityhub/controllers/sources"
-	"github.com/entityhub/entityhub/controllers/sources/argocd"
-	"github.com/entityhub/entityhub/controllers/sources/crossplane"
-	"github.com/entityhub/entityhub/controllers/sources/kstatus"
-	"github.com/entityhub/entityhub/controllers/sources/workflows"
+	"github.com/entityhub/entityhub/controllers/setup"
 	"github.com/entityhub/entityhub/test/testenv"
 )
 
@@ -42,7 +33,7 @@ var (
 	k8sClient client.Client
 	testEnv   *envtest.Environment
 	cancel    context.CancelFunc
-	engine    *Engine
+	engine    *setup.Engine
 )
 
 const (
@@ -72,36 +63,30 @@ var _ = BeforeSuite(func() {
 	cfg, err = testEnv.Start()
 	Expect(err).NotTo(HaveOccurred())
 
-	scheme := newTestScheme()
+	scheme := setup.Scheme()
 	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
 	Expect(err).NotTo(HaveOccurred())
 
-	clusterNames := argocd.NewClusterNames()
-	engine = NewEngine(EngineOptions{
+	opts := setup.Options{
 		CatalogNamespace:        catalogNamespace,
 		DefaultOwner:            "group:default/platform-team",
 		GracePeriod:             gracePeriod,
 		MaxConcurrentReconciles: 2,
 		ArgoCDNamespaces:        []string{"argocd"},
-		ClusterNames:            clusterNames,
-		Registry: sources.NewRegistry(
-			&argocd.Family{Clusters: clusterNames},
-			crossplane.Family{},
-			workflows.Family{},
-			kstatus.Kinds([]schema.GroupVersionKind{widgetGVK}),
-		),
-		RegisterMetrics: true,
-	})
+		ExtraKinds:              []schema.GroupVersionKind{widgetGVK},
+		RegisterMetrics:         true,
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   engine.CacheOptions(),
+		Cache:   setup.CacheOptions(opts),
 	})
 	Expect(err).NotTo(HaveOccurred())
 
 	var ctx context.Context
 	ctx, cancel = context.WithCancel(context.Background())
-	Expect(engine.SetupWithManager(ctx, mgr)).To(Succeed())
+	engine, err = setup.Setup(ctx, mgr, opts)
+	Expect(err).NotTo(HaveOccurred())
 	Expect(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: catalogNamespace}})).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
@@ -152,11 +137,3 @@ func (b *logBuffer) ErrorsSince(mark int) []string {
 }
 
 var managerLog = &logBuffer{}
-
-func newTestScheme() *runtime.Scheme {
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(apiextensionsv1.AddToScheme(scheme))
-	utilruntime.Must(catalogv1alpha1.AddToScheme(scheme))
-	return scheme
-}

@@ -1,4 +1,4 @@
-package controllers
+package catalogentity
 
 import (
 	"context"
@@ -30,25 +30,25 @@ const maxCreationMembers = 50
 // createIfDiscovered creates the entity key names when sources carry its name in their
 // backstage.io/kubernetes-id label and no entity of that name exists yet, here or in
 // any other namespace (a hand-written one elsewhere takes those sources).
-func (r *CatalogEntityReconciler) createIfDiscovered(ctx context.Context, key types.NamespacedName) error {
-	if key.Namespace != r.CatalogNamespace || !catalogv1alpha1.IsEntityName(key.Name) {
+func (r *Reconciler) createIfDiscovered(ctx context.Context, key types.NamespacedName) error {
+	if key.Namespace != r.catalogNamespace || !catalogv1alpha1.IsEntityName(key.Name) {
 		return nil
 	}
 	var named catalogv1alpha1.CatalogEntityList
-	if err := r.Cache.List(ctx, &named, client.MatchingFields{entityNameIndex: key.Name}, client.UnsafeDisableDeepCopy); err != nil {
+	if err := r.cache.List(ctx, &named, client.MatchingFields{entityNameIndex: key.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return err
 	}
 	if len(named.Items) > 0 {
 		return nil
 	}
-	if !r.Watches.WaitForSync(ctx) {
+	if !r.watches.WaitForSync(ctx) {
 		return ctx.Err()
 	}
 	members, err := r.labelledMembers(ctx, key.Name)
 	if err != nil || len(members) == 0 {
 		return err
 	}
-	spec, ignored := membership.NewEntitySpec(members, r.DefaultOwner)
+	spec, ignored := membership.NewEntitySpec(members, r.defaultOwner)
 	entity := &catalogv1alpha1.CatalogEntity{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      key.Name,
@@ -60,7 +60,7 @@ func (r *CatalogEntityReconciler) createIfDiscovered(ctx context.Context, key ty
 		},
 		Spec: spec,
 	}
-	if err := r.Create(ctx, entity, FieldOwner); err != nil {
+	if err := r.client.Create(ctx, entity, FieldOwner); err != nil {
 		if apierrors.IsAlreadyExists(err) {
 			return nil
 		}
@@ -68,20 +68,20 @@ func (r *CatalogEntityReconciler) createIfDiscovered(ctx context.Context, key ty
 		return fmt.Errorf("creating discovered entity: %w", err)
 	}
 	logf.FromContext(ctx).Info("Created entity for discovered sources", "kind", spec.Kind, "sources", len(members))
-	r.Recorder.Eventf(entity, corev1.EventTypeNormal, ReasonDiscovered,
+	r.recorder.Eventf(entity, corev1.EventTypeNormal, ReasonDiscovered,
 		"Created for %d source(s) labelled %s=%s", len(members), catalogv1alpha1.KubernetesIDLabel, key.Name)
 	if len(ignored) > 0 {
-		r.Recorder.Eventf(entity, corev1.EventTypeWarning, ReasonInvalidAnnotation,
+		r.recorder.Eventf(entity, corev1.EventTypeWarning, ReasonInvalidAnnotation,
 			"Ignored invalid annotations: %s", strings.Join(ignored, "; "))
 	}
 	return nil
 }
 
 // labelledMembers returns up to maxCreationMembers sources labelled with name.
-func (r *CatalogEntityReconciler) labelledMembers(ctx context.Context, name string) ([]membership.Member, error) {
+func (r *Reconciler) labelledMembers(ctx context.Context, name string) ([]membership.Member, error) {
 	var members []membership.Member
-	for _, kind := range r.Watches.Kinds() {
-		if state, _ := r.Watches.StateOf(kind.GVK); state != watches.Synced {
+	for _, kind := range r.watches.Kinds() {
+		if state, _ := r.watches.StateOf(kind.GVK); state != watches.Synced {
 			continue
 		}
 		list, err := r.listKind(ctx, kind.GVK, client.MatchingFields{watches.KubernetesIDIndex: name})
@@ -108,7 +108,7 @@ func (r *CatalogEntityReconciler) labelledMembers(ctx context.Context, name stri
 // it for the grace period. The time its sources went is kept in an annotation, so that
 // a restart of the manager does not restart the grace period. Entities that people or
 // GitOps wrote are never deleted.
-func (r *CatalogEntityReconciler) deleteIfOrphaned(ctx context.Context, entity *catalogv1alpha1.CatalogEntity, objects int) (ctrl.Result, error) {
+func (r *Reconciler) deleteIfOrphaned(ctx context.Context, entity *catalogv1alpha1.CatalogEntity, objects int) (ctrl.Result, error) {
 	if entity.Labels[catalogv1alpha1.ManagedByLabel] != catalogv1alpha1.ManagedByValue {
 		return ctrl.Result{}, nil
 	}
@@ -126,13 +126,13 @@ func (r *CatalogEntityReconciler) deleteIfOrphaned(ctx context.Context, entity *
 		if err := r.patchMetadata(ctx, entity, "annotations", map[string]any{OrphanedSinceAnnotation: stamp}); err != nil {
 			return ctrl.Result{}, err
 		}
-		return ctrl.Result{RequeueAfter: r.GracePeriod}, nil
+		return ctrl.Result{RequeueAfter: r.gracePeriod}, nil
 	}
-	if left := r.GracePeriod - now.Sub(at); left > 0 {
+	if left := r.gracePeriod - now.Sub(at); left > 0 {
 		return ctrl.Result{RequeueAfter: left}, nil
 	}
 	uid := entity.UID
-	err = r.Delete(ctx, entity, client.Preconditions{UID: &uid})
+	err = r.client.Delete(ctx, entity, client.Preconditions{UID: &uid})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return ctrl.Result{}, fmt.Errorf("deleting orphaned entity: %w", err)
 	}

@@ -1,4 +1,4 @@
-package controllers
+package catalogentity_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/catalogentity"
 	"github.com/entityhub/entityhub/controllers/entitystatus"
 )
 
@@ -78,24 +79,24 @@ var _ = Describe("CatalogEntity reconciler", func() {
 		// change, its own status writes give it nothing more to do with this entity.
 		stale := settled(ctx, key)
 		Expect(stale.Status.Health).To(Equal(catalogv1alpha1.HealthUnknown))
-		r := &CatalogEntityReconciler{Client: k8sClient, ledger: &statusLedger{}}
+		r := catalogentity.NewForStatusWrites(k8sClient, nil)
 		statusFrom := func(current catalogv1alpha1.CatalogEntityStatus, sources ...catalogv1alpha1.SourceStatus) catalogv1alpha1.CatalogEntityStatus {
 			return entitystatus.Status(current, entitystatus.Input{Generation: stale.Generation, Sources: sources, Now: metav1.Now()})
 		}
 
 		By("writing Degraded from an up-to-date entity")
 		fresh := stale.DeepCopy()
-		current := r.ledger.current(fresh)
+		current := r.CurrentStatus(fresh)
 		degraded := catalogv1alpha1.SourceStatus{ID: "example.entityhub.dev/Widget/" + ns + "/w", APIVersion: "example.entityhub.dev/v1",
 			Kind: "Widget", Namespace: ns, Name: "w", Health: catalogv1alpha1.HealthDegraded, Message: "broken"}
-		wrote, err := r.patchStatus(ctx, fresh, current, statusFrom(current, degraded))
+		wrote, err := r.PatchStatus(ctx, fresh, current, statusFrom(current, degraded))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(wrote).To(BeTrue())
 
 		By("going back to no sources from the entity as the cache still has it, before that write")
 		lagging := stale.DeepCopy()
-		current = r.ledger.current(lagging)
-		_, err = r.patchStatus(ctx, lagging, current, statusFrom(current))
+		current = r.CurrentStatus(lagging)
+		_, err = r.PatchStatus(ctx, lagging, current, statusFrom(current))
 		Expect(err).NotTo(HaveOccurred())
 
 		got := &catalogv1alpha1.CatalogEntity{}
@@ -105,22 +106,22 @@ var _ = Describe("CatalogEntity reconciler", func() {
 		Expect(got.Status.Message).To(Equal(entitystatus.MessageNoSources))
 
 		By("dropping what it remembers once the cache shows the write")
-		Expect(r.ledger.current(got)).To(Equal(got.Status))
-		r.ledger.seen(got)
-		Expect(r.ledger.holds(key)).To(BeFalse())
+		Expect(r.CurrentStatus(got)).To(Equal(got.Status))
+		r.SeenByCache(got)
+		Expect(r.LedgerHolds(key)).To(BeFalse())
 
 		By("forgetting at once a write its cache showed before the answer to it came")
 		// Reading the API server itself is a cache that never lags.
-		r = &CatalogEntityReconciler{Client: k8sClient, Cache: k8sClient, ledger: &statusLedger{}}
+		r = catalogentity.NewForStatusWrites(k8sClient, k8sClient)
 		latest := got.DeepCopy()
-		current = r.ledger.current(latest)
-		wrote, err = r.patchStatus(ctx, latest, current, statusFrom(current, degraded))
+		current = r.CurrentStatus(latest)
+		wrote, err = r.PatchStatus(ctx, latest, current, statusFrom(current, degraded))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(wrote).To(BeTrue())
-		Expect(r.ledger.holds(key)).To(BeFalse())
+		Expect(r.LedgerHolds(key)).To(BeFalse())
 
 		By("the running manager's ledger forgetting its own write of this entity, from its cache")
-		Eventually(func() bool { return engine.Entities.ledger.holds(key) }).
+		Eventually(func() bool { return engine.Entities.LedgerHolds(key) }).
 			WithTimeout(10 * time.Second).Should(BeFalse())
 	})
 
@@ -182,8 +183,7 @@ var _ = Describe("CatalogEntity reconciler", func() {
 		})
 		// A different clock shows that timestamps are carried over, not re-stamped.
 		later := func() time.Time { return time.Now().Add(time.Hour) }
-		r := *engine.Entities
-		r.Client, r.Now = counting, later
+		r := engine.Entities.With(counting, nil, later)
 		for range 3 {
 			_, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key})
 			Expect(err).NotTo(HaveOccurred())
@@ -197,11 +197,3 @@ var _ = Describe("CatalogEntity reconciler", func() {
 		}).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Equal(settledVersion))
 	})
 })
-
-// holds reports whether the ledger remembers a write to the entity key.
-func (l *statusLedger) holds(key client.ObjectKey) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	_, ok := l.written[key]
-	return ok
-}

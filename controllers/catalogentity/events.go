@@ -1,4 +1,4 @@
-package controllers
+package catalogentity
 
 import (
 	"fmt"
@@ -40,8 +40,8 @@ const (
 // it got better, Warning when worse. The first status of an entity is no transition.
 // Transitions beyond the entity's event budget are counted, and the next event that is
 // recorded says how many it stands for; the status always tells the current health.
-func (r *CatalogEntityReconciler) recordHealthTransition(entity *catalogv1alpha1.CatalogEntity, before catalogv1alpha1.Health, next catalogv1alpha1.CatalogEntityStatus) {
-	if r.Recorder == nil || before == "" || before == next.Health {
+func (r *Reconciler) recordHealthTransition(entity *catalogv1alpha1.CatalogEntity, before catalogv1alpha1.Health, next catalogv1alpha1.CatalogEntityStatus) {
+	if r.recorder == nil || before == "" || before == next.Health {
 		return
 	}
 	ok, folded := r.events.allow(client.ObjectKeyFromObject(entity), r.now())
@@ -53,10 +53,10 @@ func (r *CatalogEntityReconciler) recordHealthTransition(entity *catalogv1alpha1
 		msg += fmt.Sprintf(" (after %d more health changes not recorded as events)", folded)
 	}
 	if entitystatus.Rank(next.Health) < entitystatus.Rank(before) {
-		r.Recorder.Event(entity, corev1.EventTypeNormal, ReasonHealthImproved, msg)
+		r.recorder.Event(entity, corev1.EventTypeNormal, ReasonHealthImproved, msg)
 		return
 	}
-	r.Recorder.Event(entity, corev1.EventTypeWarning, ReasonHealthWorsened, msg)
+	r.recorder.Event(entity, corev1.EventTypeWarning, ReasonHealthWorsened, msg)
 }
 
 // eventLimiter keeps the health-event budget of each entity; nil allows every event.

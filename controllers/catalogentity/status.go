@@ -1,4 +1,4 @@
-package controllers
+package catalogentity
 
 import (
 	"context"
@@ -103,14 +103,14 @@ func (l *statusLedger) forget(key types.NamespacedName) {
 // what changed against current, with no resourceVersion precondition: the manager is
 // the only writer of status, and a patch made against the server's status cannot undo
 // someone else's change to spec or metadata. It reports whether it wrote.
-func (r *CatalogEntityReconciler) patchStatus(ctx context.Context, entity *catalogv1alpha1.CatalogEntity, current, next catalogv1alpha1.CatalogEntityStatus) (bool, error) {
+func (r *Reconciler) patchStatus(ctx context.Context, entity *catalogv1alpha1.CatalogEntity, current, next catalogv1alpha1.CatalogEntityStatus) (bool, error) {
 	if equality.Semantic.DeepEqual(current, next) {
 		return false, nil
 	}
 	base := entity.DeepCopy()
 	base.Status = current
 	entity.Status = next
-	if err := r.Status().Patch(ctx, entity, client.MergeFrom(base), FieldOwner); err != nil {
+	if err := r.client.Status().Patch(ctx, entity, client.MergeFrom(base), FieldOwner); err != nil {
 		r.ledger.forget(client.ObjectKeyFromObject(entity))
 		metrics.StatusWrites.WithLabelValues("error").Inc()
 		return false, fmt.Errorf("writing status: %w", err)
@@ -123,9 +123,9 @@ func (r *CatalogEntityReconciler) patchStatus(ctx context.Context, entity *catal
 	// again, and the entry would keep a copy of the status until the next write.
 	// Read without a copy: seen only compares, and a deep copy of an entity of many
 	// sources would be the largest allocation of the write.
-	if r.Cache != nil {
+	if r.cache != nil {
 		var cached catalogv1alpha1.CatalogEntity
-		if err := r.Cache.Get(ctx, client.ObjectKeyFromObject(entity), &cached, client.UnsafeDisableDeepCopy); err == nil {
+		if err := r.cache.Get(ctx, client.ObjectKeyFromObject(entity), &cached, client.UnsafeDisableDeepCopy); err == nil {
 			r.ledger.seen(&cached)
 		}
 	}

@@ -1,4 +1,4 @@
-package controllers
+package catalogentity_test
 
 import (
 	"context"
@@ -103,7 +103,7 @@ spec: {entrypoint: main, templates: [{name: main, container: {image: golang:1.26
 	It("keeps no node graph of finished runs in the cache", func() {
 		cached := &unstructured.Unstructured{}
 		cached.SetGroupVersionKind(workflowGVK)
-		Expect(engine.Entities.Cache.Get(ctx, client.ObjectKey{Namespace: ns, Name: "ci-payments-1"}, cached)).To(Succeed())
+		Expect(engine.Sources.Get(ctx, client.ObjectKey{Namespace: ns, Name: "ci-payments-1"}, cached)).To(Succeed())
 		status, _, _ := unstructured.NestedMap(cached.Object, "status")
 		Expect(status).To(HaveKeyWithValue("phase", "Failed"))
 		Expect(status).NotTo(HaveKey("nodes"))

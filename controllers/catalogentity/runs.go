@@ -1,4 +1,4 @@
-package controllers
+package catalogentity
 
 import (
 	"context"
@@ -38,12 +38,12 @@ func (c *collected) holdRun(kind sources.Kind, obj *unstructured.Unstructured) {
 }
 
 // collectRuns holds the runs obj started (a CronWorkflow's or WorkflowTemplate's).
-func (r *CatalogEntityReconciler) collectRuns(ctx context.Context, c *collected, kind sources.Kind, obj *unstructured.Unstructured) error {
-	runKind, ok := r.Watches.KindFor(kind.Runs.RunKind)
+func (r *Reconciler) collectRuns(ctx context.Context, c *collected, kind sources.Kind, obj *unstructured.Unstructured) error {
+	runKind, ok := r.watches.KindFor(kind.Runs.RunKind)
 	if !ok || runKind.RunOf == nil {
 		return nil
 	}
-	if state, _ := r.Watches.StateOf(runKind.GVK); state != watches.Synced {
+	if state, _ := r.watches.StateOf(runKind.GVK); state != watches.Synced {
 		return nil
 	}
 	list, err := r.listKind(ctx, runKind.GVK, client.InNamespace(obj.GetNamespace()),

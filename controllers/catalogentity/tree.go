@@ -1,4 +1,4 @@
-package controllers
+package catalogentity
 
 import (
 	"context"
@@ -53,7 +53,7 @@ func (t *tree) note(st catalogv1alpha1.SourceStatus, leaf bool) {
 // through the cache: the cost is the size of the tree, whatever else the cluster holds.
 // The root's own entry then reports "<ready>/<total>" of its tree and names the first
 // failing part, as `crossplane beta trace` would point at it.
-func (r *CatalogEntityReconciler) addTree(ctx context.Context, c *collected, kind sources.Kind, root *unstructured.Unstructured, rootIndex int) error {
+func (r *Reconciler) addTree(ctx context.Context, c *collected, kind sources.Kind, root *unstructured.Unstructured, rootIndex int) error {
 	t := &tree{}
 	if err := r.walk(ctx, c, kind, root, 1, t); err != nil {
 		return err
@@ -82,7 +82,7 @@ func (r *CatalogEntityReconciler) addTree(ctx context.Context, c *collected, kin
 }
 
 // walk visits the parts of obj, depth first in reference order.
-func (r *CatalogEntityReconciler) walk(ctx context.Context, c *collected, kind sources.Kind, obj *unstructured.Unstructured, depth int, t *tree) error {
+func (r *Reconciler) walk(ctx context.Context, c *collected, kind sources.Kind, obj *unstructured.Unstructured, depth int, t *tree) error {
 	if kind.Children == nil || depth > maxTreeDepth {
 		return nil
 	}
@@ -90,11 +90,11 @@ func (r *CatalogEntityReconciler) walk(ctx context.Context, c *collected, kind s
 		if len(c.index) >= maxTreeNodes {
 			return nil
 		}
-		partKind, ok := r.Watches.KindFor(schema.GroupKind{Group: ref.Group, Kind: ref.Kind})
+		partKind, ok := r.watches.KindFor(schema.GroupKind{Group: ref.Group, Kind: ref.Kind})
 		if !ok {
 			continue // not a kind entityhub reads: nothing true to say about it
 		}
-		if state, _ := r.Watches.StateOf(partKind.GVK); state != watches.Synced {
+		if state, _ := r.watches.StateOf(partKind.GVK); state != watches.Synced {
 			continue
 		}
 		id := membership.SourceID(partKind.GVK, ref.Namespace, ref.Name)
@@ -105,7 +105,7 @@ func (r *CatalogEntityReconciler) walk(ctx context.Context, c *collected, kind s
 		}
 		part := &unstructured.Unstructured{}
 		part.SetGroupVersionKind(partKind.GVK)
-		err := r.Cache.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, part)
+		err := r.cache.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, part)
 		switch {
 		case apierrors.IsNotFound(err):
 			t.note(c.statuses[c.append(catalogv1alpha1.SourceStatus{
@@ -129,13 +129,13 @@ func (r *CatalogEntityReconciler) walk(ctx context.Context, c *collected, kind s
 }
 
 // ancestors returns what obj is part of, up to its root, read from the cache.
-func (r *CatalogEntityReconciler) ancestors(ctx context.Context, kind sources.Kind, obj *unstructured.Unstructured) []ancestor {
+func (r *Reconciler) ancestors(ctx context.Context, kind sources.Kind, obj *unstructured.Unstructured) []ancestor {
 	var out []ancestor
 	seen := map[string]bool{}
 	for depth := 0; depth < maxTreeDepth && kind.Parents != nil; depth++ {
 		var next *ancestor
 		for _, ref := range kind.Parents(obj) {
-			pk, ok := r.Watches.KindFor(schema.GroupKind{Group: ref.Group, Kind: ref.Kind})
+			pk, ok := r.watches.KindFor(schema.GroupKind{Group: ref.Group, Kind: ref.Kind})
 			if !ok {
 				continue
 			}
@@ -146,7 +146,7 @@ func (r *CatalogEntityReconciler) ancestors(ctx context.Context, kind sources.Ki
 			seen[id] = true
 			parent := &unstructured.Unstructured{}
 			parent.SetGroupVersionKind(pk.GVK)
-			if err := r.Cache.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, parent); err != nil {
+			if err := r.cache.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, parent); err != nil {
 				continue
 			}
 			out = append(out, ancestor{kind: pk, obj: parent})

@@ -1,4 +1,4 @@
-package controllers
+package catalogentity_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/catalogentity"
 )
 
 // parallel runs fn for i in [0, n) on workers goroutines.
@@ -63,7 +64,7 @@ var _ = Describe("Faults and load", func() {
 			got := getEntity(ctx, catalogNamespace, name)(g)
 			g.Expect(got.Status.Ready).To(Equal("0/1"))
 			g.Expect(got.Status.Message).To(ContainSubstring("restoring from backup"))
-			g.Expect(got.Annotations).NotTo(HaveKey(OrphanedSinceAnnotation))
+			g.Expect(got.Annotations).NotTo(HaveKey(catalogentity.OrphanedSinceAnnotation))
 		}).WithTimeout(15 * time.Second).Should(Succeed())
 	})
 

@@ -1,4 +1,4 @@
-package controllers
+package catalogentity_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/catalogentity"
 	"github.com/entityhub/entityhub/controllers/watches"
 	"github.com/entityhub/entityhub/test/testenv"
 )
@@ -199,14 +200,14 @@ var _ = Describe("Entities and their sources", func() {
 		Eventually(func(g Gomega) {
 			got := getEntity(ctx, catalogNamespace, alpha)(g)
 			g.Expect(got.Status.Ready).To(Equal("0/0"))
-			g.Expect(got.Annotations).To(HaveKey(OrphanedSinceAnnotation))
+			g.Expect(got.Annotations).To(HaveKey(catalogentity.OrphanedSinceAnnotation))
 		}).WithTimeout(10 * time.Second).Should(Succeed())
 
 		By("deleting A once its sources have been gone for the grace period")
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Namespace: catalogNamespace, Name: alpha}, &catalogv1alpha1.CatalogEntity{}))
 		}).WithTimeout(gracePeriod + 10*time.Second).Should(BeTrue())
-		Expect(getEntity(ctx, catalogNamespace, beta)(Default).Annotations).NotTo(HaveKey(OrphanedSinceAnnotation))
+		Expect(getEntity(ctx, catalogNamespace, beta)(Default).Annotations).NotTo(HaveKey(catalogentity.OrphanedSinceAnnotation))
 	})
 
 	It("keeps a hand-written entity whose sources are gone", func() {
@@ -225,7 +226,7 @@ var _ = Describe("Entities and their sources", func() {
 		}).WithTimeout(10 * time.Second).Should(Equal("0/0"))
 		Consistently(func(g Gomega) {
 			got := getEntity(ctx, ns, "handmade")(g)
-			g.Expect(got.Annotations).NotTo(HaveKey(OrphanedSinceAnnotation))
+			g.Expect(got.Annotations).NotTo(HaveKey(catalogentity.OrphanedSinceAnnotation))
 		}).WithTimeout(gracePeriod + time.Second).Should(Succeed())
 	})
 
@@ -336,8 +337,8 @@ var _ = Describe("Entities and their sources", func() {
 
 		Eventually(func() map[string]int { return entityEvents(ctx, catalogNamespace, name) }).
 			WithTimeout(5 * time.Second).Should(And(
-			HaveKeyWithValue(ReasonHealthWorsened, 1),
-			HaveKeyWithValue(ReasonHealthImproved, 1),
+			HaveKeyWithValue(catalogentity.ReasonHealthWorsened, 1),
+			HaveKeyWithValue(catalogentity.ReasonHealthImproved, 1),
 		))
 
 		By("staying quiet")
@@ -346,8 +347,8 @@ var _ = Describe("Entities and their sources", func() {
 			return getEntity(ctx, catalogNamespace, name)(g).ResourceVersion
 		}).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Equal(settledVersion))
 		Expect(entityEvents(ctx, catalogNamespace, name)).To(And(
-			HaveKeyWithValue(ReasonHealthWorsened, 1),
-			HaveKeyWithValue(ReasonHealthImproved, 1),
+			HaveKeyWithValue(catalogentity.ReasonHealthWorsened, 1),
+			HaveKeyWithValue(catalogentity.ReasonHealthImproved, 1),
 		))
 		Expect(strings.Count(getEntity(ctx, catalogNamespace, name)(Default).Status.Message, "Healthy")).To(Equal(1))
 	})

@@ -1,4 +1,4 @@
-package controllers
+package catalogentity_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/catalogentity"
 	"github.com/entityhub/entityhub/controllers/watches"
 	"github.com/entityhub/entityhub/test/testenv"
 )
@@ -117,9 +118,9 @@ status:
 			g.Expect(ready.Reason).To(Equal("Degraded"))
 		}).WithTimeout(10 * time.Second).Should(Succeed())
 		Eventually(func() map[string]int { return entityEvents(ctx, catalogNamespace, entity) }).
-			WithTimeout(5 * time.Second).Should(HaveKeyWithValue(ReasonHealthWorsened, 1))
+			WithTimeout(5 * time.Second).Should(HaveKeyWithValue(catalogentity.ReasonHealthWorsened, 1))
 		Consistently(func() map[string]int { return entityEvents(ctx, catalogNamespace, entity) }).
-			WithTimeout(2 * time.Second).Should(HaveKeyWithValue(ReasonHealthWorsened, 1))
+			WithTimeout(2 * time.Second).Should(HaveKeyWithValue(catalogentity.ReasonHealthWorsened, 1))
 	})
 
 	It("follows a cluster Secret's name", func() {
@@ -135,13 +136,13 @@ status:
 	It("keeps only the destination of an Application's spec, and no cluster credentials, in the cache", func() {
 		cached := &unstructured.Unstructured{}
 		cached.SetGroupVersionKind(applicationGVK)
-		Expect(engine.Entities.Cache.Get(ctx, client.ObjectKey{Namespace: "argocd", Name: "payments-eu"}, cached)).To(Succeed())
+		Expect(engine.Sources.Get(ctx, client.ObjectKey{Namespace: "argocd", Name: "payments-eu"}, cached)).To(Succeed())
 		spec, _, _ := unstructured.NestedMap(cached.Object, "spec")
 		Expect(spec).To(HaveKey("destination"))
 		Expect(spec).NotTo(HaveKey("source"))
 
 		var secrets corev1.SecretList
-		Expect(engine.Entities.Cache.List(ctx, &secrets, client.InNamespace("argocd"))).To(Succeed())
+		Expect(engine.Sources.List(ctx, &secrets, client.InNamespace("argocd"))).To(Succeed())
 		Expect(secrets.Items).NotTo(BeEmpty())
 		for _, s := range secrets.Items {
 			Expect(s.Data).To(HaveKey("server"))

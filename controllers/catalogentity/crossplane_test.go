@@ -1,4 +1,4 @@
-package controllers
+package catalogentity_test
 
 import (
 	"context"
@@ -204,9 +204,8 @@ status:%s`, xr, owner, conditions("True", "Available", "True", "ReconcileSuccess
 	})
 
 	It("reads a tree in proportion to its size, not to the managed resources in the cluster", func() {
-		counting := &countingReader{Reader: engine.Entities.Cache}
-		r := *engine.Entities
-		r.Cache = counting
+		counting := &countingReader{Reader: engine.Sources}
+		r := engine.Entities.With(nil, counting, nil)
 		reconcileOnce := func() int64 {
 			counting.objects.Store(0)
 			_, err := r.Reconcile(ctx, reconcileRequest(catalogNamespace, entity))
@@ -225,7 +224,7 @@ status:%s`, ns, i, conditions("True", "Available", "True", "ReconcileSuccess", "
 		Eventually(func(g Gomega) int {
 			list := &unstructured.UnstructuredList{}
 			list.SetGroupVersionKind(instanceGVK.GroupVersion().WithKind("InstanceList"))
-			g.Expect(engine.Entities.Cache.List(ctx, list)).To(Succeed())
+			g.Expect(engine.Sources.List(ctx, list)).To(Succeed())
 			return len(list.Items)
 		}).WithTimeout(20 * time.Second).Should(BeNumerically(">=", 302))
 
@@ -272,7 +271,7 @@ status:%s`, ns, conditions("False", "Creating", "True", "ReconcileSuccess", ""))
 		}).WithTimeout(10 * time.Second).Should(Equal("Suspended"))
 		cached := &unstructured.Unstructured{}
 		cached.SetGroupVersionKind(instanceV2GVK)
-		Expect(engine.Entities.Cache.Get(ctx, client.ObjectKey{Namespace: ns, Name: "orders-db-main"}, cached)).To(Succeed())
+		Expect(engine.Sources.Get(ctx, client.ObjectKey{Namespace: ns, Name: "orders-db-main"}, cached)).To(Succeed())
 		Expect(cached.GetAnnotations()).To(Equal(map[string]string{"crossplane.io/paused": "true"}))
 	})
 

@@ -1,4 +1,8 @@
-package controllers
+// Package argoclusters names Argo CD's destination clusters from its cluster Secrets:
+// it watches the Secrets labelled argocd.argoproj.io/secret-type=cluster in the Argo CD
+// namespaces, keeping only their name and server, and feeds the lookup the Argo CD
+// mapper reads (argocd.ClusterNames).
+package argoclusters
 
 import (
 	"context"
@@ -12,24 +16,32 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/entityhub/entityhub/controllers/sources/argocd"
-	"github.com/entityhub/entityhub/controllers/watches"
 )
 
 // +kubebuilder:rbac:groups="",namespace=argocd,resources=secrets,verbs=get;list;watch
 
-// clusterSecrets feeds Argo CD's cluster names from its cluster Secrets. It starts only
-// once Applications are watched, so a hub without Argo CD never asks for Secrets, and it
-// reads only Secrets labelled argocd.argoproj.io/secret-type=cluster in the Argo CD
-// namespaces (the cache is restricted to them), keeping only their name and server.
-type clusterSecrets struct {
-	cache   cache.Cache
-	names   *argocd.ClusterNames
-	watches *watches.Manager
-	once    sync.Once
+// Watcher feeds Argo CD's cluster names from its cluster Secrets. It starts only once
+// Applications are watched (it is a sourcekind.Starter for the Argo CD family), so a hub
+// without Argo CD never asks for Secrets, and it reads only Secrets labelled
+// argocd.argoproj.io/secret-type=cluster in the Argo CD namespaces (the cache is
+// restricted to them, see CacheConfig), keeping only their name and server.
+type Watcher struct {
+	cache  cache.Cache
+	names  *argocd.ClusterNames
+	resync func()
+	once   sync.Once
 }
 
-// clusterSecretsCache restricts the cache's Secrets to Argo CD's cluster Secrets.
-func clusterSecretsCache(namespaces []string) cache.ByObject {
+// NewWatcher returns a Watcher that reads Secrets from c (made with CacheConfig), keeps
+// names up to date, and calls resync when a cluster's name changed, since any entity
+// may show it.
+func NewWatcher(c cache.Cache, names *argocd.ClusterNames, resync func()) *Watcher {
+	return &Watcher{cache: c, names: names, resync: resync}
+}
+
+// CacheConfig restricts the manager cache's Secrets to Argo CD's cluster Secrets in
+// namespaces, stripped of their credentials.
+func CacheConfig(namespaces []string) cache.ByObject {
 	byNS := map[string]cache.Config{}
 	for _, ns := range namespaces {
 		byNS[ns] = cache.Config{}
@@ -41,8 +53,8 @@ func clusterSecretsCache(namespaces []string) cache.ByObject {
 	}
 }
 
-// start begins watching cluster Secrets, once; a renamed cluster recomputes every entity.
-func (c *clusterSecrets) start(ctx context.Context) {
+// Start begins watching cluster Secrets, once; a renamed cluster recomputes every entity.
+func (c *Watcher) Start(ctx context.Context) {
 	c.once.Do(func() {
 		log := logf.FromContext(ctx)
 		inf, err := c.cache.GetInformer(ctx, &corev1.Secret{}, cache.BlockUntilSynced(false))
@@ -52,7 +64,7 @@ func (c *clusterSecrets) start(ctx context.Context) {
 		}
 		changed := func(did bool) {
 			if did {
-				c.watches.EnqueueAll(ctx)
+				c.resync()
 			}
 		}
 		_, err = inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{

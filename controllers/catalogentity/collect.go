@@ -1,0 +1,211 @@
+package catalogentity
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/entitystatus"
+	"github.com/entityhub/entityhub/controllers/membership"
+	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/watches"
+)
+
+// collected is what an entity's sources say.
+type collected struct {
+	statuses  []catalogv1alpha1.SourceStatus
+	revisions []string
+	perKind   map[string]int // sources per <group>/<Kind>, for metrics
+	objects   int            // source objects that exist, for clean-up of auto-created entities
+	deploys   []sources.ObjectRef
+	relations []string
+	index     map[string]int  // entry of each source id, so that nothing is read twice
+	leaf      map[string]bool // whether a tree part is a composed resource, not a composite
+	runs      []runCandidate  // runs, of which only the newest of each group is a source
+	heldRuns  map[string]bool
+	lastRun   string
+	history   []catalogv1alpha1.RunStatus
+	// unresolved are the spec.sources entries that could not be read, and why.
+	unresolved []entitystatus.Unresolved
+}
+
+// append adds an entry and returns its index.
+func (c *collected) append(st catalogv1alpha1.SourceStatus) int {
+	c.statuses = append(c.statuses, st)
+	c.index[st.ID] = len(c.statuses) - 1
+	return len(c.statuses) - 1
+}
+
+// addRoot adds a member of the entity, and what it is made of; one already added (a
+// part of an earlier member's tree, or selected twice) is not read again.
+func (r *Reconciler) addRoot(ctx context.Context, c *collected, kind sources.Kind, obj *unstructured.Unstructured) error {
+	if _, ok := c.index[membership.SourceID(kind.GVK, obj.GetNamespace(), obj.GetName())]; ok {
+		return nil
+	}
+	if kind.RunOf != nil {
+		c.holdRun(kind, obj)
+		return nil
+	}
+	if kind.Runs != nil {
+		if err := r.collectRuns(ctx, c, kind, obj); err != nil {
+			return err
+		}
+	}
+	if kind.Carrier {
+		c.objects++ // it has no status to show, but it is there: the entity is not orphaned
+		return nil
+	}
+	i := c.add(kind, obj)
+	if kind.Children == nil {
+		return nil
+	}
+	c.leaf[c.statuses[i].ID] = len(kind.Children(obj)) == 0
+	return r.addTree(ctx, c, kind, obj, i)
+}
+
+// add records obj as a source and returns the index of its entry.
+func (c *collected) add(kind sources.Kind, obj *unstructured.Unstructured) int {
+	res := sources.SafeMap(kind.Map, obj)
+	i := c.append(catalogv1alpha1.SourceStatus{
+		ID:         membership.SourceID(kind.GVK, obj.GetNamespace(), obj.GetName()),
+		APIVersion: obj.GetAPIVersion(),
+		Kind:       obj.GetKind(),
+		Namespace:  obj.GetNamespace(),
+		Name:       obj.GetName(),
+		Cluster:    res.Cluster,
+		Health:     res.Health,
+		Sync:       res.Sync,
+		Phase:      res.Phase,
+		Message:    res.Message,
+	})
+	if res.Revision != "" {
+		c.revisions = append(c.revisions, res.Revision)
+	}
+	c.deploys = append(c.deploys, res.Deploys...)
+	c.perKind[membership.GroupKindKey(kind.GVK.GroupKind())]++
+	c.objects++
+	return i
+}
+
+// placeholder reports a spec.sources entry that cannot be read as one source entry.
+func (c *collected) placeholder(at int, sel catalogv1alpha1.SourceSelector, h catalogv1alpha1.Health, reason, msg string) {
+	gv, _ := schema.ParseGroupVersion(sel.APIVersion)
+	name := sel.Name
+	if name == "" {
+		name = "selector:" + metav1.FormatLabelSelector(sel.Selector)
+	}
+	if len(name) > 253 {
+		name = name[:253]
+	}
+	c.append(catalogv1alpha1.SourceStatus{
+		ID:         membership.SourceID(gv.WithKind(sel.Kind), sel.Namespace, name),
+		APIVersion: sel.APIVersion,
+		Kind:       sel.Kind,
+		Namespace:  sel.Namespace,
+		Name:       name,
+		Health:     h,
+		Message:    msg,
+	})
+	c.unresolved = append(c.unresolved, entitystatus.Unresolved{Reason: reason, Message: fmt.Sprintf("spec.sources[%d]: %s", at, msg)})
+}
+
+// collectSources reads every source of the entity from the cache: objects labelled
+// with its name, of every watched kind, and what its spec.sources select.
+func (r *Reconciler) collectSources(ctx context.Context, entity *catalogv1alpha1.CatalogEntity) (*collected, error) {
+	c := &collected{perKind: map[string]int{}, index: map[string]int{}, leaf: map[string]bool{}, heldRuns: map[string]bool{}}
+	for _, kind := range r.watches.Kinds() {
+		if state, _ := r.watches.StateOf(kind.GVK); state != watches.Synced {
+			continue
+		}
+		list, err := r.listKind(ctx, kind.GVK, client.MatchingFields{watches.KubernetesIDIndex: entity.Name})
+		if err != nil {
+			return nil, err
+		}
+		for i := range list.Items {
+			if err := r.addRoot(ctx, c, kind, &list.Items[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for i, sel := range entity.Spec.Sources {
+		if err := r.collectSelected(ctx, c, i, sel); err != nil {
+			return nil, err
+		}
+	}
+	c.lastRun, c.history = c.finishRuns()
+	sort.Strings(c.revisions)
+	c.relations = r.relations(ctx, entity, c.deploys)
+	return c, nil
+}
+
+// collectSelected reads what spec.sources[at] names or selects.
+func (r *Reconciler) collectSelected(ctx context.Context, c *collected, at int, sel catalogv1alpha1.SourceSelector) error {
+	gk, err := membership.SelectorGroupKind(sel)
+	if err != nil {
+		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonInvalidAPIVersion, fmt.Sprintf("invalid apiVersion %q: %v", sel.APIVersion, err))
+		return nil
+	}
+	kind, ok := r.watches.KindFor(gk)
+	if !ok {
+		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonKindNotWatched, fmt.Sprintf(
+			"%s is not watched: its CRD is not installed, or it is not a source kind (see --source-kind)", gk.String()))
+		return nil
+	}
+	if state, _ := r.watches.StateOf(kind.GVK); state == watches.Unavailable {
+		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonKindNotListable, fmt.Sprintf(
+			"cannot list %s: is the manager allowed to list and watch it?", gk.String()))
+		return nil
+	}
+	if sel.Name != "" {
+		obj := &unstructured.Unstructured{}
+		obj.SetGroupVersionKind(kind.GVK)
+		err := r.cache.Get(ctx, types.NamespacedName{Namespace: sel.Namespace, Name: sel.Name}, obj)
+		switch {
+		case apierrors.IsNotFound(err):
+			c.placeholder(at, sel, catalogv1alpha1.HealthMissing, catalogv1alpha1.ReasonSourceNotFound, "not found")
+		case err != nil:
+			return fmt.Errorf("reading %s %s: %w", gk, sel.Name, err)
+		default:
+			return r.addRoot(ctx, c, kind, obj)
+		}
+		return nil
+	}
+	selector, err := membership.LabelSelector(sel)
+	if err != nil {
+		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonInvalidSelector, fmt.Sprintf("invalid selector: %v", err))
+		return nil
+	}
+	opts := []client.ListOption{client.MatchingLabelsSelector{Selector: selector}}
+	if sel.Namespace != "" {
+		opts = append(opts, client.InNamespace(sel.Namespace))
+	}
+	list, err := r.listKind(ctx, kind.GVK, opts...)
+	if err != nil {
+		return err
+	}
+	for i := range list.Items {
+		if err := r.addRoot(ctx, c, kind, &list.Items[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listKind lists objects of a watched kind from the cache. The cache's objects are read,
+// never changed, so they are not copied.
+func (r *Reconciler) listKind(ctx context.Context, gvk schema.GroupVersionKind, opts ...client.ListOption) (*unstructured.UnstructuredList, error) {
+	list := &unstructured.UnstructuredList{}
+	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	if err := r.cache.List(ctx, list, append(opts, client.UnsafeDisableDeepCopy)...); err != nil {
+		return nil, fmt.Errorf("listing %s: %w", gvk.Kind, err)
+	}
+	return list, nil
+}

@@ -1,0 +1,39 @@
+package catalogentity
+
+import (
+	"context"
+	"fmt"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/membership"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Indexes of CatalogEntities, so that an event on a source finds the entities it
+// concerns without listing them all.
+const (
+	// entityNameIndex: an entity by its name, which is what the Backstage label names.
+	entityNameIndex = "entityhub.name"
+	// entitySourceKindIndex: an entity by each <group>/<Kind> its spec.sources name.
+	entitySourceKindIndex = "entityhub.source-kind"
+)
+
+func indexEntities(ctx context.Context, indexer client.FieldIndexer) error {
+	if err := indexer.IndexField(ctx, &catalogv1alpha1.CatalogEntity{}, entityNameIndex, func(o client.Object) []string {
+		return []string{o.GetName()}
+	}); err != nil {
+		return fmt.Errorf("indexing entities by name: %w", err)
+	}
+	if err := indexer.IndexField(ctx, &catalogv1alpha1.CatalogEntity{}, entitySourceKindIndex, func(o client.Object) []string {
+		var keys []string
+		for _, s := range o.(*catalogv1alpha1.CatalogEntity).Spec.Sources {
+			if gk, err := membership.SelectorGroupKind(s); err == nil {
+				keys = append(keys, membership.GroupKindKey(gk))
+			}
+		}
+		return keys
+	}); err != nil {
+		return fmt.Errorf("indexing entities by source kind: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,331 @@
+// Package catalogentity holds the CatalogEntity reconciler: it keeps each entity's
+// status true to its sources, creates the entities that sources name in their Backstage
+// label, and deletes those it created once their sources are gone.
+//
+// Data flows one way. A source event reaches the controller's queue through the handler
+// of this package (handler.go: which entities an event concerns); Reconcile then collects
+// the entity's sources from the watches' cache (collect.go, with tree.go for Crossplane
+// trees, runs.go for Workflow runs and relations.go for what they deploy), computes the
+// status with the pure functions of package entitystatus, and writes it only when it
+// changed (status.go), with an event on a health transition (events.go). lifecycle.go
+// creates discovered entities and deletes orphaned ones.
+package catalogentity
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/entitystatus"
+	"github.com/entityhub/entityhub/controllers/metrics"
+	"github.com/entityhub/entityhub/controllers/watches"
+)
+
+// FieldOwner is the field manager entityhub writes with, so that `kubectl get
+// --show-managed-fields` and server-side apply tell its writes from a person's.
+const FieldOwner = client.FieldOwner("entityhub")
+
+// DefaultGracePeriod is how long an auto-created entity outlives its last source.
+const DefaultGracePeriod = 10 * time.Minute
+
+// DefaultMaxConcurrentReconciles is how many entities are reconciled at once unless
+// Options say otherwise.
+const DefaultMaxConcurrentReconciles = 4
+
+// Options are the Reconciler's collaborators and settings; New checks them once.
+type Options struct {
+	// Client writes entities and their status; it reads typed objects from the cache.
+	Client client.Client
+	// Reader reads source objects (watched as unstructured objects, see
+	// watches.Manager.Reader) and entities.
+	Reader client.Reader
+	// Watches are the running watches of source kinds: which kinds exist and whether
+	// they can be read.
+	Watches *watches.Manager
+	// Recorder emits events on health transitions and discoveries.
+	Recorder record.EventRecorder
+	// CatalogNamespace is where auto-created entities live.
+	CatalogNamespace string
+	// DefaultOwner owns auto-created entities without an owner annotation.
+	DefaultOwner string
+	// GracePeriod is how long an auto-created entity outlives its last source
+	// (DefaultGracePeriod when zero).
+	GracePeriod time.Duration
+	// MaxConcurrentReconciles is the number of entities reconciled at once
+	// (DefaultMaxConcurrentReconciles when zero).
+	MaxConcurrentReconciles int
+	// Entities feeds the entity and source gauges; optional.
+	Entities *metrics.Entities
+	// Clock measures event-to-status latency; optional.
+	Clock *metrics.EventClock
+	// Now returns the time that stamps transitions; tests pin it. Defaults to time.Now.
+	Now func() time.Time
+}
+
+// Reconciler keeps each CatalogEntity labelled for Backstage and its status true to its
+// sources; it creates an entity for every backstage.io/kubernetes-id seen on a source,
+// and deletes such an entity once its sources have been gone for the grace period. It
+// writes only metadata and status of entities people wrote, never spec.
+type Reconciler struct {
+	client           client.Client
+	cache            client.Reader
+	watches          *watches.Manager
+	recorder         record.EventRecorder
+	catalogNamespace string
+	defaultOwner     string
+	gracePeriod      time.Duration
+	workers          int
+	entities         *metrics.Entities
+	clock            *metrics.EventClock
+	now              func() time.Time
+
+	// ledger and events are pointers, so that a copy of the reconciler (as tests make)
+	// shares them.
+	ledger *statusLedger
+	events *eventLimiter
+	// resync holds one pending request to recompute every entity (see Resync).
+	resync chan struct{}
+}
+
+// New returns a Reconciler, or an error naming what opts lack.
+func New(opts Options) (*Reconciler, error) {
+	var missing []string
+	if opts.Client == nil {
+		missing = append(missing, "Client")
+	}
+	if opts.Reader == nil {
+		missing = append(missing, "Reader")
+	}
+	if opts.Watches == nil {
+		missing = append(missing, "Watches")
+	}
+	if opts.Recorder == nil {
+		missing = append(missing, "Recorder")
+	}
+	if !catalogv1alpha1.IsEntityName(opts.CatalogNamespace) {
+		missing = append(missing, "CatalogNamespace")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("catalogentity: options lack %s", strings.Join(missing, ", "))
+	}
+	r := &Reconciler{
+		client:           opts.Client,
+		cache:            opts.Reader,
+		watches:          opts.Watches,
+		recorder:         opts.Recorder,
+		catalogNamespace: opts.CatalogNamespace,
+		defaultOwner:     opts.DefaultOwner,
+		gracePeriod:      cmp.Or(opts.GracePeriod, DefaultGracePeriod),
+		workers:          cmp.Or(opts.MaxConcurrentReconciles, DefaultMaxConcurrentReconciles),
+		entities:         opts.Entities,
+		clock:            opts.Clock,
+		now:              opts.Now,
+		ledger:           &statusLedger{},
+		events:           &eventLimiter{},
+		resync:           make(chan struct{}, 1),
+	}
+	return r, nil
+}
+
+// +kubebuilder:rbac:groups=catalog.entityhub.dev,resources=catalogentities,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=catalog.entityhub.dev,resources=catalogentities/status,verbs=get;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
+// Reconcile brings one entity up to date: create or delete it when it is auto-created,
+// label it for Backstage, read its sources and write its status when it changed.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	entity := &catalogv1alpha1.CatalogEntity{}
+	if err := r.client.Get(ctx, req.NamespacedName, entity); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, err
+		}
+		r.forget(req.NamespacedName)
+		return ctrl.Result{}, r.createIfDiscovered(ctx, req.NamespacedName)
+	}
+	if !entity.DeletionTimestamp.IsZero() {
+		r.forget(req.NamespacedName)
+		return ctrl.Result{}, nil
+	}
+	if err := r.ensureKubernetesID(ctx, entity); err != nil {
+		metrics.ReconcileErrors.WithLabelValues("label").Inc()
+		return ctrl.Result{}, err
+	}
+	// Never compute status from a half-listed kind: it would show sources as gone.
+	if !r.watches.WaitForSync(ctx) {
+		return ctrl.Result{}, ctx.Err()
+	}
+	found, err := r.collectSources(ctx, entity)
+	if err != nil {
+		metrics.ReconcileErrors.WithLabelValues("sources").Inc()
+		return ctrl.Result{}, err
+	}
+	current := r.ledger.current(entity)
+	next := entitystatus.Status(current, entitystatus.Input{
+		Generation: entity.Generation,
+		Sources:    found.statuses,
+		Revisions:  found.revisions,
+		Relations:  found.relations,
+		LastRun:    found.lastRun,
+		Runs:       found.history,
+		Unresolved: found.unresolved,
+		Now:        metav1.NewTime(r.now()),
+	})
+	before := current.Health
+	wrote, err := r.patchStatus(ctx, entity, current, next)
+	if r.clock != nil {
+		r.clock.Handled(req.NamespacedName, wrote, r.now())
+	}
+	if err != nil {
+		metrics.ReconcileErrors.WithLabelValues("status").Inc()
+		return ctrl.Result{}, err
+	}
+	r.recordHealthTransition(entity, before, next)
+	if r.entities != nil {
+		r.entities.Set(req.NamespacedName, string(next.Health), found.perKind)
+	}
+	return r.deleteIfOrphaned(ctx, entity, found.objects)
+}
+
+// ensureKubernetesID labels the entity backstage.io/kubernetes-id=<name>, the label the
+// Backstage Kubernetes plugin selects on, and puts it back when someone changes it. It
+// patches only that label, so GitOps tools that own the rest of the object see no drift.
+func (r *Reconciler) ensureKubernetesID(ctx context.Context, entity *catalogv1alpha1.CatalogEntity) error {
+	if entity.Labels[catalogv1alpha1.KubernetesIDLabel] == entity.Name {
+		return nil
+	}
+	if err := r.patchMetadata(ctx, entity, "labels", map[string]any{catalogv1alpha1.KubernetesIDLabel: entity.Name}); err != nil {
+		return fmt.Errorf("labelling %s for Backstage: %w", catalogv1alpha1.KubernetesIDLabel, err)
+	}
+	logf.FromContext(ctx).V(1).Info("Labelled entity for Backstage", "label", catalogv1alpha1.KubernetesIDLabel)
+	return nil
+}
+
+// patchMetadata merge-patches metadata.<field> (labels or annotations) with values; a
+// nil value removes the key.
+func (r *Reconciler) patchMetadata(ctx context.Context, entity *catalogv1alpha1.CatalogEntity, field string, values map[string]any) error {
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{field: values}})
+	if err != nil {
+		return err
+	}
+	return r.client.Patch(ctx, entity, client.RawPatch(types.MergePatchType, patch), FieldOwner)
+}
+
+// forget drops what the reconciler keeps of an entity that is gone.
+func (r *Reconciler) forget(key types.NamespacedName) {
+	r.ledger.forget(key)
+	r.events.forget(key)
+	if r.entities != nil {
+		r.entities.Forget(key)
+	}
+	if r.clock != nil {
+		r.clock.Handled(key, false, r.now())
+	}
+}
+
+// SetupWithManager registers the entity indexes and the controller with mgr, and
+// returns the controller, to which sourcekind hands a source per watched kind (see
+// SourceHandler). The controller owns its queue; everything that feeds it is a source:
+//   - CatalogEntities themselves, when their spec, labels or annotations change (its own
+//     status writes need no reconcile: status is computed from sources, and a write is
+//     an event like any other, which would double the work under load);
+//   - every version of an entity, status writes included, for the status ledger, and
+//     for the entities whose relations name an entity that comes, goes or is renamed;
+//   - Resync, for changes that may touch any entity;
+//   - the source kinds, added as they are watched.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) (controller.Controller, error) {
+	if err := indexEntities(ctx, mgr.GetFieldIndexer()); err != nil {
+		return nil, err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&catalogv1alpha1.CatalogEntity{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{},
+		))).
+		Watches(&catalogv1alpha1.CatalogEntity{}, r.entityHandler()).
+		WatchesRawSource(source.Func(r.startResync)).
+		Named("catalogentity").
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.workers}).
+		Build(r)
+}
+
+// Resync has every entity recomputed, for changes that may touch any of them: a source
+// kind that went, an Argo CD cluster renamed. Requests made before the controller runs,
+// or while one is pending, fold into one.
+func (r *Reconciler) Resync() {
+	select {
+	case r.resync <- struct{}{}:
+	default:
+	}
+}
+
+// startResync is the source behind Resync: it enqueues every entity once per request,
+// until ctx ends.
+func (r *Reconciler) startResync(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-r.resync:
+				for _, req := range r.allEntities(ctx) {
+					q.Add(req)
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// entityHandler keeps the status ledger told of every version of an entity the cache
+// receives (status writes included, which the For predicates leave out), and has the
+// entities whose relations may name an entity recomputed when it comes, goes or is named
+// anew. Those that exist at start are all computed after the cache is in.
+func (r *Reconciler) entityHandler() handler.TypedEventHandler[client.Object, reconcile.Request] {
+	related := func(ctx context.Context, e client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		for _, req := range r.relatedTo(ctx, e.GetName()) {
+			q.Add(req)
+		}
+	}
+	return handler.TypedFuncs[client.Object, reconcile.Request]{
+		CreateFunc: func(ctx context.Context, e event.TypedCreateEvent[client.Object], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			if !e.IsInInitialList {
+				related(ctx, e.Object, q)
+			}
+		},
+		UpdateFunc: func(ctx context.Context, e event.TypedUpdateEvent[client.Object], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			entity, ok := e.ObjectNew.(*catalogv1alpha1.CatalogEntity)
+			if !ok {
+				return
+			}
+			r.ledger.seen(entity)
+			if old, ok := e.ObjectOld.(*catalogv1alpha1.CatalogEntity); ok && old.BackstageRef() != entity.BackstageRef() {
+				related(ctx, entity, q)
+			}
+		},
+		DeleteFunc: func(ctx context.Context, e event.TypedDeleteEvent[client.Object], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			related(ctx, e.Object, q)
+		},
+	}
+}

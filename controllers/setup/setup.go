@@ -1,0 +1,168 @@
+// Package setup wires entityhub's manager: the caches, the watches of source kinds, the
+// CatalogEntity controller and the CRD controller that feeds it, and the metrics. The
+// command, the envtest suites, the demo and the bench all start the manager through it,
+// so that what is tested is what runs.
+package setup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/dynamic"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/argoclusters"
+	"github.com/entityhub/entityhub/controllers/cachetransform"
+	"github.com/entityhub/entityhub/controllers/catalogentity"
+	"github.com/entityhub/entityhub/controllers/metrics"
+	"github.com/entityhub/entityhub/controllers/sourcekind"
+	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/argocd"
+	"github.com/entityhub/entityhub/controllers/sources/crossplane"
+	"github.com/entityhub/entityhub/controllers/sources/kstatus"
+	"github.com/entityhub/entityhub/controllers/sources/workflows"
+	"github.com/entityhub/entityhub/controllers/watches"
+)
+
+// Options are the manager's settings that the engine uses, one per flag of cmd.
+type Options struct {
+	// CatalogNamespace is where auto-created entities live.
+	CatalogNamespace string
+	// DefaultOwner owns auto-created entities without an owner annotation.
+	DefaultOwner string
+	// GracePeriod is how long an auto-created entity outlives its last source.
+	GracePeriod time.Duration
+	// MaxConcurrentReconciles is the number of entities reconciled at once.
+	MaxConcurrentReconciles int
+	// ArgoCDNamespaces are where Argo CD keeps its cluster Secrets; none reads no Secret.
+	ArgoCDNamespaces []string
+	// ExtraKinds are source kinds read with kstatus (--source-kind).
+	ExtraKinds []schema.GroupVersionKind
+	// RegisterMetrics adds the engine's metrics to the manager's registry; once per
+	// process.
+	RegisterMetrics bool
+}
+
+// Engine is what Setup wired: entityhub's two controllers — one following CRDs, one
+// keeping entities — and the watches of source kinds between them.
+type Engine struct {
+	// Watches are the running watches of source kinds.
+	Watches *watches.Manager
+	// Entities is the CatalogEntity reconciler.
+	Entities *catalogentity.Reconciler
+	// Sources reads source objects from the watches' compact caches and every other
+	// object from the manager's cache.
+	Sources client.Reader
+	// Registry decides which CRDs define source kinds.
+	Registry *sources.Registry
+}
+
+// Scheme returns the types the manager reads as typed objects. Third-party kinds (Argo
+// CD, Crossplane, Argo Workflows) are read as unstructured and need no scheme.
+func Scheme() *runtime.Scheme {
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(apiextensionsv1.AddToScheme(scheme))
+	utilruntime.Must(catalogv1alpha1.AddToScheme(scheme))
+	return scheme
+}
+
+// CacheOptions returns the manager cache options the engine relies on: cached objects
+// keep only what is read (memory follows use, not the size of sources), CRDs are cached
+// without their schemas, and Secrets only as Argo CD's cluster Secrets. Source kinds are
+// not in the manager's cache: the watches keep them, compact (see package watches).
+func CacheOptions(opts Options) cache.Options {
+	byObject := map[client.Object]cache.ByObject{
+		&apiextensionsv1.CustomResourceDefinition{}: {Transform: sourcekind.StripCRD},
+		&catalogv1alpha1.CatalogEntity{}:            {Transform: cachetransform.Entity()},
+	}
+	if len(opts.ArgoCDNamespaces) > 0 {
+		byObject[&corev1.Secret{}] = argoclusters.CacheConfig(opts.ArgoCDNamespaces)
+	}
+	return cache.Options{
+		DefaultTransform: cachetransform.New(nil),
+		ByObject:         byObject,
+	}
+}
+
+// Setup creates the watches and registers both controllers with mgr, whose cache must
+// have been made with CacheOptions(opts).
+func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Engine, error) {
+	if mgr == nil {
+		return nil, errors.New("setup: no manager")
+	}
+	// The dynamic client picks its own serializer; the manager's is for typed objects.
+	cfg := rest.CopyConfig(mgr.GetConfig())
+	cfg.NegotiatedSerializer = nil
+	dyn, err := dynamic.NewForConfigAndClient(cfg, mgr.GetHTTPClient())
+	if err != nil {
+		return nil, fmt.Errorf("making a dynamic client: %w", err)
+	}
+	w, err := watches.New(watches.Options{Dynamic: dyn, Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(w); err != nil {
+		return nil, fmt.Errorf("adding the watches to the manager: %w", err)
+	}
+	clusterNames := argocd.NewClusterNames()
+	e := &Engine{
+		Watches: w,
+		Sources: w.Reader(mgr.GetCache()),
+		Registry: sources.NewRegistry(&argocd.Family{Clusters: clusterNames}, crossplane.Family{}, workflows.Family{},
+			kstatus.Kinds(opts.ExtraKinds)),
+	}
+	entities := metrics.NewEntities(w.Count)
+	if opts.RegisterMetrics {
+		metrics.Register(entities)
+	}
+	e.Entities, err = catalogentity.New(catalogentity.Options{
+		Client:                  mgr.GetClient(),
+		Reader:                  e.Sources,
+		Watches:                 w,
+		Recorder:                mgr.GetEventRecorderFor("entityhub"),
+		CatalogNamespace:        opts.CatalogNamespace,
+		DefaultOwner:            opts.DefaultOwner,
+		GracePeriod:             opts.GracePeriod,
+		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
+		Entities:                entities,
+		Clock:                   metrics.NewEventClock(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	entityController, err := e.Entities.SetupWithManager(ctx, mgr)
+	if err != nil {
+		return nil, fmt.Errorf("setting up the CatalogEntity controller: %w", err)
+	}
+	starters := map[string]sourcekind.Starter{}
+	if len(opts.ArgoCDNamespaces) > 0 {
+		starters[argocd.FamilyName] = argoclusters.NewWatcher(mgr.GetCache(), clusterNames, e.Entities.Resync)
+	}
+	kinds, err := sourcekind.New(sourcekind.Options{
+		Client:   mgr.GetClient(),
+		Registry: e.Registry,
+		Watches:  w,
+		Feed:     sourcekind.Feed{Controller: entityController, Handler: e.Entities.SourceHandler(), Resync: e.Entities.Resync},
+		Starters: starters,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := kinds.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the source kind controller: %w", err)
+	}
+	return e, nil
+}
