@@ -105,7 +105,12 @@ func entityEvents(ctx context.Context, ns, name string) map[string]int {
 	out := map[string]int{}
 	for _, e := range list.Items {
 		if e.InvolvedObject.Kind == "CatalogEntity" && e.InvolvedObject.Name == name {
-			out[e.Reason] += int(e.Count)
+			// Events of the events.k8s.io API count repeats in their series.
+			n := max(int(e.Count), 1)
+			if e.Series != nil {
+				n = int(e.Series.Count)
+			}
+			out[e.Reason] += n
 		}
 	}
 	return out

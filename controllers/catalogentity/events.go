@@ -27,6 +27,15 @@ const (
 	ReasonInvalidAnnotation = "InvalidAnnotation"
 )
 
+// Event actions: what the manager did when it recorded an event (events.k8s.io/v1
+// requires one).
+const (
+	// ActionCreate: the manager created the entity.
+	ActionCreate = "Create"
+	// ActionReconcile: the manager recomputed the entity's status.
+	ActionReconcile = "Reconcile"
+)
+
 // Health events of one entity: a burst of healthEventBurst, then one per
 // healthEventEvery. A flapping source (a rollout that goes Progressing and back on every
 // sync, a probe that fails now and then) would otherwise make an Event per change: noise
@@ -53,10 +62,10 @@ func (r *Reconciler) recordHealthTransition(entity *catalogv1alpha1.CatalogEntit
 		msg += fmt.Sprintf(" (after %d more health changes not recorded as events)", folded)
 	}
 	if entitystatus.Rank(next.Health) < entitystatus.Rank(before) {
-		r.recorder.Event(entity, corev1.EventTypeNormal, ReasonHealthImproved, msg)
+		r.recorder.Eventf(entity, nil, corev1.EventTypeNormal, ReasonHealthImproved, ActionReconcile, "%s", msg)
 		return
 	}
-	r.recorder.Event(entity, corev1.EventTypeWarning, ReasonHealthWorsened, msg)
+	r.recorder.Eventf(entity, nil, corev1.EventTypeWarning, ReasonHealthWorsened, ActionReconcile, "%s", msg)
 }
 
 // eventLimiter keeps the health-event budget of each entity; nil allows every event.

@@ -68,10 +68,10 @@ func (r *Reconciler) createIfDiscovered(ctx context.Context, key types.Namespace
 		return fmt.Errorf("creating discovered entity: %w", err)
 	}
 	logf.FromContext(ctx).Info("Created entity for discovered sources", "kind", spec.Kind, "sources", len(members))
-	r.recorder.Eventf(entity, corev1.EventTypeNormal, ReasonDiscovered,
+	r.recorder.Eventf(entity, nil, corev1.EventTypeNormal, ReasonDiscovered, ActionCreate,
 		"Created for %d source(s) labelled %s=%s", len(members), catalogv1alpha1.KubernetesIDLabel, key.Name)
 	if len(ignored) > 0 {
-		r.recorder.Eventf(entity, corev1.EventTypeWarning, ReasonInvalidAnnotation,
+		r.recorder.Eventf(entity, nil, corev1.EventTypeWarning, ReasonInvalidAnnotation, ActionCreate,
 			"Ignored invalid annotations: %s", strings.Join(ignored, "; "))
 	}
 	return nil

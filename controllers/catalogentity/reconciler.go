@@ -21,8 +21,9 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -38,6 +39,7 @@ import (
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/entitystatus"
 	"github.com/entityhub/entityhub/controllers/metrics"
+	"github.com/entityhub/entityhub/controllers/sources"
 	"github.com/entityhub/entityhub/controllers/watches"
 )
 
@@ -52,6 +54,22 @@ const DefaultGracePeriod = 10 * time.Minute
 // Options say otherwise.
 const DefaultMaxConcurrentReconciles = 4
 
+// Watches is what the reconciler asks of the watches of source kinds
+// (*watches.Manager): which kinds are watched, whether each can be read yet, and which
+// objects of a kind carry an index value, without decoding them.
+type Watches interface {
+	// Kinds returns the watched kinds, sorted.
+	Kinds() []sources.Kind
+	// KindFor returns the watched kind of a group and kind, at whatever version.
+	KindFor(gk schema.GroupKind) (sources.Kind, bool)
+	// StateOf returns whether a watched kind can be read yet.
+	StateOf(gvk schema.GroupVersionKind) (watches.State, bool)
+	// WaitForSync blocks until every watched kind has been listed or given up on.
+	WaitForSync(ctx context.Context) bool
+	// Names returns the objects of a kind whose index holds value.
+	Names(gvk schema.GroupVersionKind, index, value string) ([]types.NamespacedName, error)
+}
+
 // Options are the Reconciler's collaborators and settings; New checks them once.
 type Options struct {
 	// Client writes entities and their status; it reads typed objects from the cache.
@@ -61,9 +79,9 @@ type Options struct {
 	Reader client.Reader
 	// Watches are the running watches of source kinds: which kinds exist and whether
 	// they can be read.
-	Watches *watches.Manager
+	Watches Watches
 	// Recorder emits events on health transitions and discoveries.
-	Recorder record.EventRecorder
+	Recorder events.EventRecorder
 	// CatalogNamespace is where auto-created entities live.
 	CatalogNamespace string
 	// DefaultOwner owns auto-created entities without an owner annotation.
@@ -89,8 +107,8 @@ type Options struct {
 type Reconciler struct {
 	client           client.Client
 	cache            client.Reader
-	watches          *watches.Manager
-	recorder         record.EventRecorder
+	watches          Watches
+	recorder         events.EventRecorder
 	catalogNamespace string
 	defaultOwner     string
 	gracePeriod      time.Duration
@@ -152,7 +170,7 @@ func New(opts Options) (*Reconciler, error) {
 
 // +kubebuilder:rbac:groups=catalog.entityhub.dev,resources=catalogentities,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=catalog.entityhub.dev,resources=catalogentities/status,verbs=get;patch
-// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one entity up to date: create or delete it when it is auto-created,
 // label it for Backstage, read its sources and write its status when it changed.

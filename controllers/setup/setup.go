@@ -132,7 +132,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Engine, error)
 		Client:                  mgr.GetClient(),
 		Reader:                  e.Sources,
 		Watches:                 w,
-		Recorder:                mgr.GetEventRecorderFor("entityhub"),
+		Recorder:                mgr.GetEventRecorder("entityhub"),
 		CatalogNamespace:        opts.CatalogNamespace,
 		DefaultOwner:            opts.DefaultOwner,
 		GracePeriod:             opts.GracePeriod,

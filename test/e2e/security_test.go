@@ -57,7 +57,7 @@ var _ = Describe("Least privilege and hardening", Ordered, func() {
 		Entry("create CatalogEntities", "create", "catalog.entityhub.dev", "catalogentities", "", "entityhub-system"),
 		Entry("delete CatalogEntities", "delete", "catalog.entityhub.dev", "catalogentities", "", "entityhub-system"),
 		Entry("patch their status", "patch", "catalog.entityhub.dev", "catalogentities", "status", "team-a"),
-		Entry("record events", "create", "", "events", "", "team-a"),
+		Entry("record events", "create", "events.k8s.io", "events", "", "team-a"),
 		Entry("list Argo CD cluster Secrets, in Argo CD's namespace", "list", "", "secrets", "", "argocd"),
 		Entry("hold its leader election Lease", "update", "coordination.k8s.io", "leases", "", "entityhub-system"),
 		Entry("review tokens for the catalog endpoint", "create", "authentication.k8s.io", "tokenreviews", "", ""),
