@@ -55,7 +55,7 @@ var _ = Describe("Argo CD Applications", Ordered, func() {
 		}})
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func() watches.State {
-			s, _ := engine.Watches.StateOf(applicationGVK)
+			s, _, _ := engine.Watches.StateOf(applicationGVK)
 			return s
 		}).WithTimeout(15 * time.Second).Should(Equal(watches.Synced))
 

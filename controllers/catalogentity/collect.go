@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,6 +36,9 @@ type collected struct {
 	history   []catalogv1alpha1.RunStatus
 	// unresolved are the spec.sources entries that could not be read, and why.
 	unresolved []entitystatus.Unresolved
+	// carried counts the sources kept from the last status because their kind cannot be
+	// read now: while there are any, the entity is not orphaned.
+	carried int
 }
 
 // append adds an entry and returns its index.
@@ -122,8 +126,8 @@ func (c *collected) placeholder(at int, sel catalogv1alpha1.SourceSelector, h ca
 func (r *Reconciler) collectSources(ctx context.Context, entity *catalogv1alpha1.CatalogEntity) (*collected, error) {
 	c := &collected{perKind: map[string]int{}, index: map[string]int{}, leaf: map[string]bool{}, heldRuns: map[string]bool{}}
 	for _, kind := range r.watches.Kinds() {
-		if state, _ := r.watches.StateOf(kind.GVK); state != watches.Synced {
-			continue
+		if !r.readable(kind.GVK) {
+			continue // its sources are carried from the last status below
 		}
 		list, err := r.listKind(ctx, kind.GVK, client.MatchingFields{watches.KubernetesIDIndex: entity.Name})
 		if err != nil {
@@ -141,6 +145,7 @@ func (r *Reconciler) collectSources(ctx context.Context, entity *catalogv1alpha1
 		}
 	}
 	c.lastRun, c.history = c.finishRuns()
+	r.carryUnreadable(c, entity.Status.Sources)
 	sort.Strings(c.revisions)
 	c.relations = r.relations(ctx, entity, c.deploys)
 	return c, nil
@@ -159,9 +164,8 @@ func (r *Reconciler) collectSelected(ctx context.Context, c *collected, at int, 
 			"%s is not watched: its CRD is not installed, or it is not a source kind (see --source-kind)", gk.String()))
 		return nil
 	}
-	if state, _ := r.watches.StateOf(kind.GVK); state == watches.Unavailable {
-		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonKindNotListable, fmt.Sprintf(
-			"cannot list %s: is the manager allowed to list and watch it?", gk.String()))
+	if state, why, _ := r.watches.StateOf(kind.GVK); state == watches.Unavailable {
+		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonKindNotListable, why)
 		return nil
 	}
 	if sel.Name != "" {
@@ -208,4 +212,60 @@ func (r *Reconciler) listKind(ctx context.Context, gvk schema.GroupVersionKind, 
 		return nil, fmt.Errorf("listing %s: %w", gvk.Kind, err)
 	}
 	return list, nil
+}
+
+// readable reports whether objects of a watched kind can be read now: Synced, or Syncing
+// after the start (a kind that came later is read as its objects arrive, each an event).
+func (r *Reconciler) readable(gvk schema.GroupVersionKind) bool {
+	state, _, ok := r.watches.StateOf(gvk)
+	return ok && state != watches.Unavailable
+}
+
+// carryUnreadable keeps, from the entity's last status, each source of a kind that is
+// watched but cannot be read now, as Unknown saying why and what was last known: a kind
+// whose list is late or whose watch fails must not make its sources silently vanish
+// (nor the entity look orphaned), and the cache's copy of them is not current.
+func (r *Reconciler) carryUnreadable(c *collected, last []catalogv1alpha1.SourceStatus) {
+	for _, prev := range last {
+		if _, ok := c.index[prev.ID]; ok {
+			continue
+		}
+		gv, err := schema.ParseGroupVersion(prev.APIVersion)
+		if err != nil {
+			continue
+		}
+		kind, ok := r.watches.KindFor(gv.WithKind(prev.Kind).GroupKind())
+		if !ok {
+			continue // not watched any more: its CRD is gone, and its sources with it
+		}
+		state, why, _ := r.watches.StateOf(kind.GVK)
+		if state != watches.Unavailable {
+			continue
+		}
+		c.append(carried(prev, why))
+		c.carried++
+	}
+}
+
+// lastKnownSep separates why a source is Unknown from what was last known of it.
+const lastKnownSep = "; last known: "
+
+// carried is prev, a source of a kind that cannot be read now, as Unknown: why, then
+// what was last known of it, kept from the first time it was carried.
+func carried(prev catalogv1alpha1.SourceStatus, why string) catalogv1alpha1.SourceStatus {
+	known := string(prev.Health)
+	if prev.Health == catalogv1alpha1.HealthUnknown {
+		if _, after, ok := strings.Cut(prev.Message, lastKnownSep); ok {
+			known = after
+		}
+	} else if prev.Sync != "" {
+		known += ", " + string(prev.Sync)
+	}
+	st := prev
+	st.Health = catalogv1alpha1.HealthUnknown
+	if st.Sync != "" {
+		st.Sync = catalogv1alpha1.SyncUnknown
+	}
+	st.Message = why + lastKnownSep + known
+	return st
 }

@@ -132,7 +132,7 @@ var _ = Describe("Crossplane claims, composites and managed resources", Ordered,
 		Expect(err).NotTo(HaveOccurred())
 		for _, gvk := range []schema.GroupVersionKind{instanceGVK, subnetGroupGVK, instanceV2GVK, xpgGVK, claimGVK, xdbGVK} {
 			Eventually(func() watches.State {
-				s, _ := engine.Watches.StateOf(gvk)
+				s, _, _ := engine.Watches.StateOf(gvk)
 				return s
 			}).WithTimeout(15*time.Second).Should(Equal(watches.Synced), gvk.String())
 		}

@@ -32,7 +32,7 @@ func installWidgets() {
 	_, err := envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: []string{widgetCRDPath}})
 	Expect(err).NotTo(HaveOccurred())
 	Eventually(func() watches.State {
-		s, _ := engine.Watches.StateOf(widgetGVK)
+		s, _, _ := engine.Watches.StateOf(widgetGVK)
 		return s
 	}).WithTimeout(15 * time.Second).Should(Equal(watches.Synced))
 }
@@ -161,7 +161,7 @@ var _ = Describe("Source kinds that come and go", Ordered, func() {
 			g.Expect(got.Status.SourceCount).To(BeEquivalentTo(1), "only the listed, now unwatched, source is left")
 			g.Expect(got.Status.Sources[0].Message).To(ContainSubstring("is not watched"))
 		}).WithTimeout(15 * time.Second).Should(Succeed())
-		_, watched := engine.Watches.StateOf(widgetGVK)
+		_, _, watched := engine.Watches.StateOf(widgetGVK)
 		Expect(watched).To(BeFalse())
 		for _, k := range engine.Watches.Kinds() {
 			Expect(k.GVK).NotTo(Equal(widgetGVK))

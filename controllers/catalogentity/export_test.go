@@ -31,7 +31,7 @@ func (r *Reconciler) With(c client.Client, reader client.Reader, now func() time
 // NewForStatusWrites returns a reconciler that only writes status, through c, and reads
 // its entities back through reader when not nil, with a ledger of its own.
 func NewForStatusWrites(c client.Client, reader client.Reader) *Reconciler {
-	return &Reconciler{client: c, cache: reader, ledger: &statusLedger{}, events: &eventLimiter{}, now: time.Now}
+	return &Reconciler{client: c, cache: reader, ledger: &statusLedger{}, events: &eventLimiter{}, now: time.Now, waiting: &waitList{}}
 }
 
 // CurrentStatus is the entity's status as the server has it, as far as r knows.

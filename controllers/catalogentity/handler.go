@@ -19,7 +19,8 @@ import (
 
 // SourceHandler returns what the controller does with an event on a source object:
 // enqueue the entities the event concerns (see mapSource), noting when it saw each for
-// the event-to-status latency metric.
+// the event-to-status latency metric; and when a kind's readability changes, every
+// entity.
 func (r *Reconciler) SourceHandler() watches.Handler {
 	add := func(q workqueue.TypedRateLimitingInterface[reconcile.Request], reqs []reconcile.Request) {
 		now := r.now()
@@ -44,6 +45,11 @@ func (r *Reconciler) SourceHandler() watches.Handler {
 		},
 		DeleteFunc: func(ctx context.Context, e event.TypedDeleteEvent[*unstructured.Unstructured], q queue) {
 			add(q, r.mapSource(ctx, e.Object.GroupVersionKind(), e.Object))
+		},
+		// The kind's state changed (watches.Manager.Source): its list came late, its
+		// watch failed or recovered. Any entity may have sources of it, by label.
+		GenericFunc: func(context.Context, event.TypedGenericEvent[*unstructured.Unstructured], queue) {
+			r.Resync()
 		},
 	}
 }

@@ -41,8 +41,8 @@ func (r *Reconciler) createIfDiscovered(ctx context.Context, key types.Namespace
 	if len(named.Items) > 0 {
 		return nil
 	}
-	if !r.watches.WaitForSync(ctx) {
-		return ctx.Err()
+	if !r.started(key) {
+		return nil
 	}
 	members, err := r.labelledMembers(ctx, key.Name)
 	if err != nil || len(members) == 0 {
@@ -81,7 +81,7 @@ func (r *Reconciler) createIfDiscovered(ctx context.Context, key types.Namespace
 func (r *Reconciler) labelledMembers(ctx context.Context, name string) ([]membership.Member, error) {
 	var members []membership.Member
 	for _, kind := range r.watches.Kinds() {
-		if state, _ := r.watches.StateOf(kind.GVK); state != watches.Synced {
+		if !r.readable(kind.GVK) {
 			continue
 		}
 		list, err := r.listKind(ctx, kind.GVK, client.MatchingFields{watches.KubernetesIDIndex: name})

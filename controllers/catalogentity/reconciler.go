@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -62,10 +63,11 @@ type Watches interface {
 	Kinds() []sources.Kind
 	// KindFor returns the watched kind of a group and kind, at whatever version.
 	KindFor(gk schema.GroupKind) (sources.Kind, bool)
-	// StateOf returns whether a watched kind can be read yet.
-	StateOf(gvk schema.GroupVersionKind) (watches.State, bool)
-	// WaitForSync blocks until every watched kind has been listed or given up on.
-	WaitForSync(ctx context.Context) bool
+	// StateOf returns whether a watched kind can be read now and, if not, why.
+	StateOf(gvk schema.GroupVersionKind) (state watches.State, why string, ok bool)
+	// Started is closed once the kinds watched from the start have been listed, or
+	// have taken too long.
+	Started() <-chan struct{}
 	// Names returns the objects of a kind whose index holds value.
 	Names(gvk schema.GroupVersionKind, index, value string) ([]types.NamespacedName, error)
 }
@@ -123,6 +125,16 @@ type Reconciler struct {
 	events *eventLimiter
 	// resync holds one pending request to recompute every entity (see Resync).
 	resync chan struct{}
+	// waiting holds the entities asked for before the watches started, to be
+	// reconciled once they have (see started).
+	waiting *waitList
+}
+
+// waitList is the entities asked for before the watches started; nil keys once they
+// have.
+type waitList struct {
+	mu   sync.Mutex
+	keys map[types.NamespacedName]bool
 }
 
 // New returns a Reconciler, or an error naming what opts lack.
@@ -164,6 +176,7 @@ func New(opts Options) (*Reconciler, error) {
 		ledger:           &statusLedger{},
 		events:           &eventLimiter{},
 		resync:           make(chan struct{}, 1),
+		waiting:          &waitList{keys: map[types.NamespacedName]bool{}},
 	}
 	return r, nil
 }
@@ -191,9 +204,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		metrics.ReconcileErrors.WithLabelValues("label").Inc()
 		return ctrl.Result{}, err
 	}
-	// Never compute status from a half-listed kind: it would show sources as gone.
-	if !r.watches.WaitForSync(ctx) {
-		return ctrl.Result{}, ctx.Err()
+	// Never compute status from half-listed kinds: it would show sources as gone.
+	if !r.started(req.NamespacedName) {
+		return ctrl.Result{}, nil
 	}
 	found, err := r.collectSources(ctx, entity)
 	if err != nil {
@@ -224,7 +237,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if r.entities != nil {
 		r.entities.Set(req.NamespacedName, string(next.Health), found.perKind)
 	}
-	return r.deleteIfOrphaned(ctx, entity, found.objects)
+	return r.deleteIfOrphaned(ctx, entity, found.objects+found.carried)
 }
 
 // ensureKubernetesID labels the entity backstage.io/kubernetes-id=<name>, the label the
@@ -298,10 +311,40 @@ func (r *Reconciler) Resync() {
 	}
 }
 
-// startResync is the source behind Resync: it enqueues every entity once per request,
-// until ctx ends.
+// started reports whether the watches have started (see watches.Manager.Started); until
+// they have, it keeps key for the resync source to enqueue then, so that no worker waits
+// and no request is lost.
+func (r *Reconciler) started(key types.NamespacedName) bool {
+	select {
+	case <-r.watches.Started():
+		return true
+	default:
+	}
+	r.waiting.mu.Lock()
+	defer r.waiting.mu.Unlock()
+	if r.waiting.keys == nil {
+		return true // the watches started, and the waiting were enqueued
+	}
+	r.waiting.keys[key] = true
+	return false
+}
+
+// startResync is the source behind Resync: once the watches have started it enqueues
+// every entity asked for before, then every entity once per Resync, until ctx ends.
 func (r *Reconciler) startResync(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
 	go func() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.watches.Started():
+		}
+		r.waiting.mu.Lock()
+		waiting := r.waiting.keys
+		r.waiting.keys = nil
+		r.waiting.mu.Unlock()
+		for key := range waiting {
+			q.Add(reconcile.Request{NamespacedName: key})
+		}
 		for {
 			select {
 			case <-ctx.Done():

@@ -52,7 +52,7 @@ func (r *Reconciler) relations(ctx context.Context, entity *catalogv1alpha1.Cata
 func (r *Reconciler) relatedTo(ctx context.Context, name string) []reconcile.Request {
 	m := &requestSet{seen: map[types.NamespacedName]bool{}}
 	for _, kind := range r.watches.Kinds() {
-		if state, _ := r.watches.StateOf(kind.GVK); state != watches.Synced {
+		if !r.readable(kind.GVK) {
 			continue
 		}
 		labelled, err := r.watches.Names(kind.GVK, watches.KubernetesIDIndex, name)
@@ -75,7 +75,7 @@ func (r *Reconciler) deployersOf(ctx context.Context, gvk schema.GroupVersionKin
 		if _, ok := kind.Indexes[sources.IndexDeploys]; !ok {
 			continue
 		}
-		if state, _ := r.watches.StateOf(kind.GVK); state != watches.Synced {
+		if !r.readable(kind.GVK) {
 			continue
 		}
 		list, err := r.listKind(ctx, kind.GVK, client.MatchingFields{sources.IndexDeploys: key})

@@ -11,7 +11,6 @@ import (
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/membership"
 	"github.com/entityhub/entityhub/controllers/sources"
-	"github.com/entityhub/entityhub/controllers/watches"
 )
 
 // runCandidate is a run of the entity, held back until all its runs are known: only the
@@ -43,7 +42,7 @@ func (r *Reconciler) collectRuns(ctx context.Context, c *collected, kind sources
 	if !ok || runKind.RunOf == nil {
 		return nil
 	}
-	if state, _ := r.watches.StateOf(runKind.GVK); state != watches.Synced {
+	if !r.readable(runKind.GVK) {
 		return nil
 	}
 	list, err := r.listKind(ctx, runKind.GVK, client.InNamespace(obj.GetNamespace()),

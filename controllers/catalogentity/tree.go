@@ -13,7 +13,6 @@ import (
 	"github.com/entityhub/entityhub/controllers/entitystatus"
 	"github.com/entityhub/entityhub/controllers/membership"
 	"github.com/entityhub/entityhub/controllers/sources"
-	"github.com/entityhub/entityhub/controllers/watches"
 )
 
 // Bounds on following trees, so that a cycle or a runaway composition cannot make one
@@ -94,7 +93,7 @@ func (r *Reconciler) walk(ctx context.Context, c *collected, kind sources.Kind, 
 		if !ok {
 			continue // not a kind entityhub reads: nothing true to say about it
 		}
-		if state, _ := r.watches.StateOf(partKind.GVK); state != watches.Synced {
+		if !r.readable(partKind.GVK) {
 			continue
 		}
 		id := membership.SourceID(partKind.GVK, ref.Namespace, ref.Name)

@@ -66,7 +66,7 @@ var _ = Describe("Argo Workflows runs and schedules", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 		for _, gvk := range []schema.GroupVersionKind{workflowGVK, cronWorkflowGVK, templateGVK} {
 			Eventually(func() watches.State {
-				s, _ := engine.Watches.StateOf(gvk)
+				s, _, _ := engine.Watches.StateOf(gvk)
 				return s
 			}).WithTimeout(15*time.Second).Should(Equal(watches.Synced), gvk.String())
 		}

@@ -50,6 +50,10 @@ type Options struct {
 	ArgoCDNamespaces []string
 	// ExtraKinds are source kinds read with kstatus (--source-kind).
 	ExtraKinds []schema.GroupVersionKind
+	// KindSyncTimeout and KindErrorGrace are how long a source kind's first list, and a
+	// failure of its watch, may last before its sources show Unknown; zero means the
+	// watches' defaults. Tests shorten them.
+	KindSyncTimeout, KindErrorGrace time.Duration
 	// RegisterMetrics adds the engine's metrics to the manager's registry; once per
 	// process.
 	RegisterMetrics bool
@@ -110,7 +114,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Engine, error)
 	if err != nil {
 		return nil, fmt.Errorf("making a dynamic client: %w", err)
 	}
-	w, err := watches.New(watches.Options{Dynamic: dyn, Mapper: mgr.GetRESTMapper()})
+	w, err := watches.New(watches.Options{
+		Dynamic: dyn, Mapper: mgr.GetRESTMapper(), SyncTimeout: opts.KindSyncTimeout, ErrorGrace: opts.KindErrorGrace,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,11 @@ type Handler = handler.TypedEventHandler[*unstructured.Unstructured, reconcile.R
 // once those lists are in, so such an event need only name entities that do not exist
 // yet; decoding tens of thousands of objects for that would double the cold start's work.
 //
+// When the kind's State changes (see StateOf) — its first list came late, its watch
+// failed or works again — h gets a generic event whose object is the kind with no name:
+// the entities that read the kind must be computed again, since no object event comes
+// for what did not change.
+//
 // The source stops delivering when the kind's watch stops.
 func (m *Manager) Source(gvk schema.GroupVersionKind, h Handler) (source.TypedSource[reconcile.Request], error) {
 	if h == nil {
@@ -71,8 +76,25 @@ func (s *kindSource) Start(ctx context.Context, q workqueue.TypedRateLimitingInt
 		}
 		return fmt.Errorf("feeding %s: %w", s.gvk, err)
 	}
-	w.feeds = append(w.feeds, reg)
+	w.feeds = append(w.feeds, feed{reg: reg, stateChanged: func() {
+		s.handler.Generic(ctx, event.TypedGenericEvent[*unstructured.Unstructured]{Object: kindMarker(s.gvk)}, q)
+	}})
 	return nil
+}
+
+// feed is a controller a watch feeds.
+type feed struct {
+	reg toolscache.ResourceEventHandlerRegistration
+	// stateChanged tells the controller the kind's State changed.
+	stateChanged func()
+}
+
+// kindMarker is the object of the generic event that says a kind's State changed: the
+// kind, with no name.
+func kindMarker(gvk schema.GroupVersionKind) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	return u
 }
 
 // funcs turns the informer's notifications into the handler's typed events.

@@ -1,7 +1,6 @@
 package watches
 
 import (
-	"context"
 	"sort"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -32,46 +31,44 @@ func (m *Manager) KindFor(gk schema.GroupKind) (sources.Kind, bool) {
 	return sources.Kind{}, false
 }
 
-// State is whether a watched kind can be read yet.
+// State is whether a watched kind can be read now.
 type State int
 
 // The states of a watched kind.
 const (
-	// Syncing: the informer is still listing; reading it now would see part of it.
+	// Syncing: the informer is still listing, within syncTimeout; reading it now would
+	// see part of it.
 	Syncing State = iota
-	// Synced: the cache holds every object of the kind.
+	// Synced: the cache holds every object of the kind, and its watch works.
 	Synced
-	// Unavailable: it did not sync in time, most often for want of RBAC.
+	// Unavailable: its first list is late, or its watch has failed for a while (RBAC
+	// revoked, CRD storage broken); the cache holds what was last known, if anything.
+	// It becomes Synced by itself when the list or the watch works again.
 	Unavailable
 )
 
-// StateOf returns the state of a watched kind; ok is false when it is not watched.
-func (m *Manager) StateOf(gvk schema.GroupVersionKind) (State, bool) {
+// StateOf returns the state of a watched kind and, unless Synced, why, as a sentence
+// for status messages; ok is false when the kind is not watched.
+func (m *Manager) StateOf(gvk schema.GroupVersionKind) (state State, why string, ok bool) {
 	m.mu.RLock()
 	w, ok := m.watches[gvk]
 	m.mu.RUnlock()
 	if !ok {
-		return Syncing, false
+		return Syncing, "", false
 	}
-	select {
-	case <-w.synced:
-		return Synced, true
-	case <-w.gaveUp:
-		return Unavailable, true
-	default:
-		return Syncing, true
-	}
+	state, why = w.state()
+	return state, why, true
 }
 
-// WaitForSync blocks until the watches are primed (see Prime) and every watched kind
-// has synced or been given up on, so that an entity's status is never computed from a
-// half-listed kind, or without a kind whose watch is not started yet.
-func (m *Manager) WaitForSync(ctx context.Context) bool {
-	select {
-	case <-m.primed:
-	case <-ctx.Done():
-		return false
-	}
+// Started is closed once the watches are primed (see Prime) and every kind watched from
+// the start has been listed, or has taken longer than syncTimeout: from then on an
+// entity's status can be computed without showing as gone what is only not listed yet.
+// Kinds that come later are read as their objects arrive, each of which is an event.
+func (m *Manager) Started() <-chan struct{} { return m.started }
+
+// settle closes started once the kinds watched from the start have settled.
+func (m *Manager) settle() {
+	<-m.primed
 	m.mu.RLock()
 	pending := make([]*watch, 0, len(m.watches))
 	for _, w := range m.watches {
@@ -80,14 +77,25 @@ func (m *Manager) WaitForSync(ctx context.Context) bool {
 	m.mu.RUnlock()
 	for _, w := range pending {
 		select {
-		case <-w.synced:
-		case <-w.gaveUp:
+		case <-w.settled:
 		case <-w.stopped:
-		case <-ctx.Done():
-			return false
 		}
 	}
-	return true
+	close(m.started)
+}
+
+// changed tells the controllers a kind's watch feeds that its state changed.
+func (m *Manager) changed(gvk schema.GroupVersionKind) {
+	m.mu.RLock()
+	w, ok := m.watches[gvk]
+	var feeds []feed
+	if ok {
+		feeds = append(feeds, w.feeds...)
+	}
+	m.mu.RUnlock()
+	for _, f := range feeds {
+		f.stateChanged()
+	}
 }
 
 // Count returns the number of watched kinds per family, for metrics.

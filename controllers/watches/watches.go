@@ -15,6 +15,7 @@
 package watches
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,22 +41,21 @@ import (
 // scanning every object of a kind.
 const KubernetesIDIndex = "entityhub.kubernetes-id"
 
-// syncTimeout is how long a new watch may take to list its kind before entities stop
-// waiting for it; a kind that cannot be listed (most often for want of RBAC) must not
-// hold every entity back.
-const syncTimeout = time.Minute
-
 // Manager starts and stops watches of source kinds, keyed by GroupVersionKind.
 type Manager struct {
 	dynamic dynamic.Interface
 	mapper  apimeta.RESTMapper
-	strip   toolscache.TransformFunc
+	// syncTimeout and errorGrace are how long a kind may take (see Options).
+	syncTimeout, errorGrace time.Duration
+	strip                   toolscache.TransformFunc
 	// life ends when the manager stops (see Start), and with it every informer.
 	life    context.Context
 	endLife context.CancelFunc
 	// primed is closed once the watches of every source CRD that existed at start are
 	// set up; until then no kind is known to be missing, so no status may be computed.
-	primed    chan struct{}
+	primed chan struct{}
+	// started is closed once the kinds watched from the start have settled (Started).
+	started   chan struct{}
 	primedOne sync.Once
 
 	// keep holds each watched kind's KeepSpec, apart from mu, because the cache transform
@@ -84,12 +84,16 @@ type watch struct {
 	clusterScoped bool
 	// atStart: the watch was started before Prime, with the manager.
 	atStart bool
-	// feeds are the handlers of the controllers fed by Source, removed when the watch
+	// feeds are the controllers fed by Source; their handlers are removed when the watch
 	// stops.
-	feeds   []toolscache.ResourceEventHandlerRegistration
-	cancel  context.CancelFunc
-	synced  chan struct{}   // closed once the informer has listed the kind
-	gaveUp  chan struct{}   // closed when it did not within syncTimeout
+	feeds  []feed
+	cancel context.CancelFunc
+	// syncTimeout and errorGrace are the Manager's (see Options).
+	syncTimeout, errorGrace time.Duration
+	// read is whether the kind can be read now; settled is closed once the first list is
+	// in or late (see Started).
+	read    readability
+	settled chan struct{}
 	stopped <-chan struct{} // closed when the watch is stopped
 }
 
@@ -99,6 +103,12 @@ type Options struct {
 	Dynamic dynamic.Interface
 	// Mapper finds the resource of a kind.
 	Mapper apimeta.RESTMapper
+	// SyncTimeout is how long a kind's first list may take before the kind counts as
+	// unreadable (DefaultSyncTimeout when zero).
+	SyncTimeout time.Duration
+	// ErrorGrace is how long a kind's watch may fail before the kind counts as
+	// unreadable (DefaultErrorGrace when zero).
+	ErrorGrace time.Duration
 }
 
 // New returns a Manager with no watches.
@@ -112,12 +122,15 @@ func New(opts Options) (*Manager, error) {
 // newManager returns a Manager without checking opts, for tests that start no watch.
 func newManager(opts Options) *Manager {
 	m := &Manager{
-		dynamic: opts.Dynamic,
-		mapper:  opts.Mapper,
-		primed:  make(chan struct{}),
-		watches: map[schema.GroupVersionKind]*watch{},
-		byGK:    map[schema.GroupKind]*watch{},
-		byCRD:   map[string][]schema.GroupVersionKind{},
+		dynamic:     opts.Dynamic,
+		mapper:      opts.Mapper,
+		syncTimeout: cmp.Or(opts.SyncTimeout, DefaultSyncTimeout),
+		errorGrace:  cmp.Or(opts.ErrorGrace, DefaultErrorGrace),
+		primed:      make(chan struct{}),
+		started:     make(chan struct{}),
+		watches:     map[schema.GroupVersionKind]*watch{},
+		byGK:        map[schema.GroupKind]*watch{},
+		byCRD:       map[string][]schema.GroupVersionKind{},
 	}
 	m.strip = cachetransform.New(m.KeepSpec)
 	m.life, m.endLife = context.WithCancel(context.Background())
@@ -139,10 +152,14 @@ func (m *Manager) Start(ctx context.Context) error {
 func (m *Manager) NeedLeaderElection() bool { return false }
 
 // Prime says that the watches of every source CRD present at start are set up. Until it
-// is called, WaitForSync waits: a manager that just started, or just became leader,
-// would otherwise publish every entity without the sources of kinds not yet watched.
+// is called and their first lists are in, Started stays open: a manager that just
+// started, or just became leader, would otherwise publish every entity without the
+// sources of kinds not yet watched or listed.
 func (m *Manager) Prime() {
-	m.primedOne.Do(func() { close(m.primed) })
+	m.primedOne.Do(func() {
+		close(m.primed)
+		go m.settle()
+	})
 }
 
 // Change is what Ensure or StopCRD did: the kinds whose watches started, for the caller
@@ -265,7 +282,15 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 	w := &watch{
 		kind: k, crd: crdName, informer: inf, cancel: cancel, stopped: wctx.Done(),
 		resource: mapping.Resource.GroupResource(), clusterScoped: clusterScoped,
-		synced: make(chan struct{}), gaveUp: make(chan struct{}),
+		settled: make(chan struct{}), syncTimeout: m.syncTimeout, errorGrace: m.errorGrace,
+	}
+	changed := func() { m.changed(k.GVK) }
+	if err := inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *toolscache.Reflector, err error) {
+		w.watchFailed(ctx, r, err, changed)
+	}); err != nil {
+		cancel()
+		m.forget(k.GVK)
+		return fmt.Errorf("watching %s: %w", k.GVK, err)
 	}
 	select {
 	case <-m.primed:
@@ -275,7 +300,7 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 	m.watches[k.GVK] = w
 	m.byGK[k.GVK.GroupKind()] = w
 	go inf.RunWithContext(wctx)
-	go w.waitForSync(wctx)
+	go w.waitForSync(wctx, changed)
 	return nil
 }
 
@@ -312,21 +337,6 @@ func dropUIDs(u *unstructured.Unstructured) {
 	}
 }
 
-// waitForSync closes synced once the kind is listed, or gaveUp after syncTimeout.
-func (w *watch) waitForSync(ctx context.Context) {
-	tctx, cancel := context.WithTimeout(ctx, syncTimeout)
-	defer cancel()
-	if toolscache.WaitForCacheSync(tctx.Done(), w.informer.HasSynced) {
-		close(w.synced)
-		return
-	}
-	if ctx.Err() == nil {
-		logf.FromContext(ctx).Error(nil, "Source kind did not sync; is the manager allowed to list and watch it?",
-			"kind", w.kind.GVK.String(), "after", syncTimeout)
-		close(w.gaveUp)
-	}
-}
-
 // stopLocked removes the watch's handler and informer, so that a kind whose CRD is gone
 // leaves no reflector retrying a list that can only fail.
 func (m *Manager) stopLocked(ctx context.Context, gvk schema.GroupVersionKind) {
@@ -334,8 +344,8 @@ func (m *Manager) stopLocked(ctx context.Context, gvk schema.GroupVersionKind) {
 	if !ok {
 		return
 	}
-	for _, reg := range w.feeds {
-		_ = w.informer.RemoveEventHandler(reg)
+	for _, f := range w.feeds {
+		_ = w.informer.RemoveEventHandler(f.reg)
 	}
 	w.feeds = nil
 	w.cancel() // stops the informer

@@ -1,0 +1,139 @@
+package testenv
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+)
+
+// Proxy stands between a manager and the test API server and fails requests on purpose:
+// a resource the manager may no longer read (RBAC revoked), and with it the watches
+// already open on it. Everything else passes through unchanged, watches streamed.
+type Proxy struct {
+	server *http.Server
+	mu     sync.Mutex
+	faults map[string]int
+	// streams are the requests in flight, with the function that ends each.
+	streams map[*http.Request]context.CancelFunc
+}
+
+// StartProxy starts a Proxy in front of the API server of upstream and returns it with
+// a config that reaches the API server through it, as the same user.
+func StartProxy(upstream *rest.Config) (*Proxy, *rest.Config, error) {
+	target, err := url.Parse(upstream.Host)
+	if err != nil {
+		return nil, nil, err
+	}
+	transport, err := rest.TransportFor(upstream)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &Proxy{faults: map[string]int{}, streams: map[*http.Request]context.CancelFunc{}}
+	forward := &httputil.ReverseProxy{
+		Rewrite:       func(r *httputil.ProxyRequest) { r.SetURL(target) },
+		Transport:     transport,
+		FlushInterval: -1, // watches are streams
+	}
+	p.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if code, ok := p.faultFor(r.URL.Path); ok {
+			writeStatus(w, code, r.URL.Path)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		r = r.WithContext(ctx)
+		p.mu.Lock()
+		p.streams[r] = cancel
+		p.mu.Unlock()
+		defer func() {
+			p.mu.Lock()
+			delete(p.streams, r)
+			p.mu.Unlock()
+			cancel()
+		}()
+		forward.ServeHTTP(w, r)
+	})}
+	go func() { _ = p.server.Serve(l) }()
+	cfg := rest.CopyConfig(upstream)
+	cfg.Host = "http://" + l.Addr().String()
+	// The proxy authenticates upstream; the manager speaks to it in plain HTTP.
+	cfg.TLSClientConfig = rest.TLSClientConfig{}
+	cfg.BearerToken, cfg.BearerTokenFile, cfg.Username, cfg.Password = "", "", "", ""
+	cfg.Impersonate = rest.ImpersonationConfig{}
+	return p, cfg, nil
+}
+
+// Fail answers every request whose path contains part with code (and a Status the
+// client decodes, such as Forbidden for 403) until the returned function is called, and
+// ends the requests in flight that match, so that open watches fail too.
+func (p *Proxy) Fail(part string, code int) (restore func()) {
+	p.mu.Lock()
+	p.faults[part] = code
+	for r, cancel := range p.streams {
+		if strings.Contains(r.URL.Path, part) {
+			cancel()
+		}
+	}
+	p.mu.Unlock()
+	return func() {
+		p.mu.Lock()
+		delete(p.faults, part)
+		p.mu.Unlock()
+	}
+}
+
+// Stop closes the proxy and every request in flight.
+func (p *Proxy) Stop() error {
+	err := p.server.Close()
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func (p *Proxy) faultFor(path string) (int, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for part, code := range p.faults {
+		if strings.Contains(path, part) {
+			return code, true
+		}
+	}
+	return 0, false
+}
+
+// writeStatus answers as the API server does when it refuses a request.
+func writeStatus(w http.ResponseWriter, code int, path string) {
+	reason := metav1.StatusReasonUnknown
+	switch code {
+	case http.StatusForbidden:
+		reason = metav1.StatusReasonForbidden
+	case http.StatusNotFound:
+		reason = metav1.StatusReasonNotFound
+	case http.StatusInternalServerError:
+		reason = metav1.StatusReasonInternalError
+	}
+	status := metav1.Status{
+		TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
+		Status:   metav1.StatusFailure,
+		Message:  fmt.Sprintf("%s is refused by the test proxy", path),
+		Reason:   reason,
+		Code:     int32(code),
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(status)
+}
