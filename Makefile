@@ -9,6 +9,8 @@ CONTROLLER_TOOLS_VERSION ?= v0.23.0
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 KUSTOMIZE_VERSION ?= v5.8.3
 KUSTOMIZE ?= $(LOCALBIN)/kustomize-$(KUSTOMIZE_VERSION)
+GOLANGCI_LINT_VERSION ?= v2.15.0
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 # kubectl for install/deploy: the one on PATH, else the one built with the test control plane.
 KUBECTL ?= $(shell command -v kubectl 2>/dev/null || echo "$$(hack/setup-envtest.sh)/kubectl")
 
@@ -46,8 +48,17 @@ fmt: ## Run gofmt on the code.
 vet: ## Run go vet.
 	go vet ./...
 
+.PHONY: lint
+lint: golangci-lint ## Run golangci-lint; .golangci.yml says what it checks and why.
+	$(GOLANGCI_LINT) config verify
+	$(GOLANGCI_LINT) run ./...
+
+.PHONY: lint-fix
+lint-fix: golangci-lint ## Run golangci-lint and apply the fixes it knows (formatting, imports, some findings).
+	$(GOLANGCI_LINT) run --fix ./...
+
 .PHONY: verify
-verify: manifests generate fmt vet ## Fail when generated files, formatting or go.mod are out of date.
+verify: manifests generate fmt vet lint ## Fail on lint findings, or when generated files, formatting or go.mod are out of date.
 	go mod tidy -diff
 	@if [ -n "$$(git status --porcelain -- api config controllers cmd go.mod go.sum)" ]; then \
 		echo "Generated or formatted files changed; commit the result of 'make manifests generate fmt':"; \
@@ -130,6 +141,11 @@ $(CONTROLLER_GEN): | $(LOCALBIN)
 kustomize: $(KUSTOMIZE) ## Install kustomize into bin/.
 $(KUSTOMIZE): | $(LOCALBIN)
 	$(call go-install-tool,$(KUSTOMIZE),sigs.k8s.io/kustomize/kustomize/v5,$(KUSTOMIZE_VERSION))
+
+.PHONY: golangci-lint
+golangci-lint: $(GOLANGCI_LINT) ## Install golangci-lint into bin/ (built from source, so it knows the local Go).
+$(GOLANGCI_LINT): | $(LOCALBIN)
+	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
 
 $(LOCALBIN):
 	mkdir -p $(LOCALBIN)

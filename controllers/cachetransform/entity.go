@@ -81,9 +81,9 @@ const (
 // shared is the Strings of the manager's cache.
 var shared = NewStrings(maxInterned)
 
-// NewStrings returns a Strings that keeps up to max strings.
-func NewStrings(max int) *Strings {
-	return &Strings{seen: map[string]string{}, max: max}
+// NewStrings returns a Strings that keeps up to limit strings.
+func NewStrings(limit int) *Strings {
+	return &Strings{seen: map[string]string{}, max: limit}
 }
 
 // Intern returns the copy of s that t keeps, keeping s when t has none and room for it.

@@ -94,9 +94,7 @@ func stripTyped(o metav1.Object) {
 // which would cost allocations on every event just to find out there is nothing to do.
 func stripUnstructured(u *unstructured.Unstructured, keepSpec func(schema.GroupVersionKind) ([][]string, bool)) {
 	if md, ok := u.Object["metadata"].(map[string]any); ok {
-		if _, ok := md["managedFields"]; ok {
-			delete(md, "managedFields")
-		}
+		delete(md, "managedFields")
 		if a, ok := md["annotations"].(map[string]any); ok {
 			if _, ok := a[lastApplied]; ok {
 				delete(a, lastApplied)

@@ -68,6 +68,34 @@ func jsonSize(b *testing.B, u *unstructured.Unstructured) int {
 // a spec with inline values, three managers' managedFields, the last-applied copy kubectl
 // leaves, and a status listing the resources it deployed.
 func benchApplication() *unstructured.Unstructured {
+	spec := benchApplicationSpec()
+	applied, _ := json.Marshal(map[string]any{
+		"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+		"metadata": map[string]any{"name": "payments-api", "namespace": "argocd"},
+		"spec":     spec,
+	})
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"metadata": map[string]any{
+			"name": "payments-api", "namespace": "argocd",
+			"uid": "6f1c1f9e-3a4b-4c5d-8e9f-0a1b2c3d4e5f", "resourceVersion": "123456789", "generation": int64(42),
+			"labels":     map[string]any{"team": "payments", "env": "prod"},
+			"finalizers": []any{"resources-finalizer.argocd.argoproj.io"},
+			"annotations": map[string]any{
+				lastApplied: string(applied),
+				"notifications.argoproj.io/subscribe.on-sync-failed.slack": "payments-alerts",
+			},
+			"managedFields": benchApplicationManagedFields(),
+		},
+		"spec":   spec,
+		"status": benchApplicationStatus(),
+	}}
+	u.SetGroupVersionKind(applicationGVK)
+	return u
+}
+
+// benchApplicationSpec is the spec of benchApplication: a Helm source with a dozen
+// parameters and inline values, automated sync with retries.
+func benchApplicationSpec() map[string]any {
 	params := make([]any, 0, 12)
 	for i := range 12 {
 		params = append(params, map[string]any{"name": fmt.Sprintf("replicaCount.component%d", i), "value": fmt.Sprint(i + 1)})
@@ -76,7 +104,7 @@ func benchApplication() *unstructured.Unstructured {
 	for i := range 24 {
 		fmt.Fprintf(&values, "component%d:\n  image: registry.example.com/team/component%d:1.%d.0\n", i, i, i)
 	}
-	spec := map[string]any{
+	return map[string]any{
 		"project": "payments",
 		"source": map[string]any{
 			"repoURL":        "https://git.example.com/platform/charts.git",
@@ -102,12 +130,28 @@ func benchApplication() *unstructured.Unstructured {
 			map[string]any{"group": "apps", "kind": "Deployment", "jsonPointers": []any{"/spec/replicas"}},
 		},
 	}
-	applied, _ := json.Marshal(map[string]any{
-		"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
-		"metadata": map[string]any{"name": "payments-api", "namespace": "argocd"},
-		"spec":     spec,
-	})
+}
 
+// benchApplicationManagedFields is what kubectl, the Argo CD server and its application
+// controller leave in benchApplication's managedFields.
+func benchApplicationManagedFields() []any {
+	return []any{
+		managedFieldsEntry("kubectl-client-side-apply", "Update", map[string]any{
+			"f:metadata": map[string]any{"f:annotations": map[string]any{".": map[string]any{}, "f:kubectl.kubernetes.io/last-applied-configuration": map[string]any{}}},
+			"f:spec":     map[string]any{".": map[string]any{}, "f:destination": map[string]any{}, "f:project": map[string]any{}, "f:source": map[string]any{}, "f:syncPolicy": map[string]any{}},
+		}),
+		managedFieldsEntry("argocd-server", "Update", map[string]any{
+			"f:spec": map[string]any{"f:source": map[string]any{"f:helm": map[string]any{"f:parameters": map[string]any{}, "f:values": map[string]any{}}}},
+		}),
+		managedFieldsEntry("argocd-application-controller", "Update", map[string]any{
+			"f:status": map[string]any{".": map[string]any{}, "f:health": map[string]any{}, "f:history": map[string]any{}, "f:operationState": map[string]any{}, "f:reconciledAt": map[string]any{}, "f:resources": map[string]any{}, "f:sourceType": map[string]any{}, "f:summary": map[string]any{}, "f:sync": map[string]any{}},
+		}),
+	}
+}
+
+// benchApplicationStatus is the status of benchApplication: synced and healthy, with
+// the fourteen Deployments it deployed and its last three syncs.
+func benchApplicationStatus() map[string]any {
 	resources := make([]any, 0, 14)
 	for i := range 14 {
 		resources = append(resources, map[string]any{
@@ -124,47 +168,18 @@ func benchApplication() *unstructured.Unstructured {
 			"source":     map[string]any{"repoURL": "https://git.example.com/platform/charts.git", "path": "charts/payments-api"},
 		})
 	}
-	managedFields := []any{
-		managedFieldsEntry("kubectl-client-side-apply", "Update", map[string]any{
-			"f:metadata": map[string]any{"f:annotations": map[string]any{".": map[string]any{}, "f:kubectl.kubernetes.io/last-applied-configuration": map[string]any{}}},
-			"f:spec":     map[string]any{".": map[string]any{}, "f:destination": map[string]any{}, "f:project": map[string]any{}, "f:source": map[string]any{}, "f:syncPolicy": map[string]any{}},
-		}),
-		managedFieldsEntry("argocd-server", "Update", map[string]any{
-			"f:spec": map[string]any{"f:source": map[string]any{"f:helm": map[string]any{"f:parameters": map[string]any{}, "f:values": map[string]any{}}}},
-		}),
-		managedFieldsEntry("argocd-application-controller", "Update", map[string]any{
-			"f:status": map[string]any{".": map[string]any{}, "f:health": map[string]any{}, "f:history": map[string]any{}, "f:operationState": map[string]any{}, "f:reconciledAt": map[string]any{}, "f:resources": map[string]any{}, "f:sourceType": map[string]any{}, "f:summary": map[string]any{}, "f:sync": map[string]any{}},
-		}),
+	return map[string]any{
+		"sync":   map[string]any{"status": "Synced", "revision": "9f8e7d6c5b4a39281702"},
+		"health": map[string]any{"status": "Healthy"},
+		"operationState": map[string]any{
+			"phase": "Succeeded", "message": "successfully synced (all tasks run)",
+			"startedAt": "2024-06-12T10:12:00Z", "finishedAt": "2024-06-12T10:12:31Z",
+		},
+		"resources":    resources,
+		"history":      history,
+		"reconciledAt": "2024-06-12T10:20:00Z",
+		"sourceType":   "Helm",
 	}
-
-	u := &unstructured.Unstructured{Object: map[string]any{
-		"metadata": map[string]any{
-			"name": "payments-api", "namespace": "argocd",
-			"uid": "6f1c1f9e-3a4b-4c5d-8e9f-0a1b2c3d4e5f", "resourceVersion": "123456789", "generation": int64(42),
-			"labels":     map[string]any{"team": "payments", "env": "prod"},
-			"finalizers": []any{"resources-finalizer.argocd.argoproj.io"},
-			"annotations": map[string]any{
-				lastApplied: string(applied),
-				"notifications.argoproj.io/subscribe.on-sync-failed.slack": "payments-alerts",
-			},
-			"managedFields": managedFields,
-		},
-		"spec": spec,
-		"status": map[string]any{
-			"sync":   map[string]any{"status": "Synced", "revision": "9f8e7d6c5b4a39281702"},
-			"health": map[string]any{"status": "Healthy"},
-			"operationState": map[string]any{
-				"phase": "Succeeded", "message": "successfully synced (all tasks run)",
-				"startedAt": "2024-06-12T10:12:00Z", "finishedAt": "2024-06-12T10:12:31Z",
-			},
-			"resources":    resources,
-			"history":      history,
-			"reconciledAt": "2024-06-12T10:20:00Z",
-			"sourceType":   "Helm",
-		},
-	}}
-	u.SetGroupVersionKind(applicationGVK)
-	return u
 }
 
 func managedFieldsEntry(manager, operation string, fields map[string]any) map[string]any {

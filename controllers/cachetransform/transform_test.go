@@ -54,7 +54,7 @@ func managedFields() []metav1.ManagedFieldsEntry {
 		Operation:  metav1.ManagedFieldsOperationUpdate,
 		APIVersion: "v1",
 		FieldsType: "FieldsV1",
-		FieldsV1:   &metav1.FieldsV1{Raw: []byte(`{"f:data":{"f:key":{}}}`)},
+		FieldsV1:   metav1.NewFieldsV1(`{"f:data":{"f:key":{}}}`),
 	}}
 }
 

@@ -23,6 +23,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/test/testenv"
@@ -41,50 +42,95 @@ func main() {
 
 func say(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
 
+// run is the demo from start to Ctrl-C; each step is a function below, in order.
 func run(managerBin string, once bool) (err error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	root := testenv.RepoRoot()
 	dir, err := os.MkdirTemp("", "entityhub-demo-")
 	if err != nil {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
 
-	say("Starting a local control plane (kube-apiserver and etcd)")
-	// Argo CD's, Crossplane's and Argo Workflows' CRDs, as the test fixtures keep them.
-	crds, err := testenv.ThirdPartyCRDs()
+	env, cfg, err := startControlPlane()
 	if err != nil {
 		return err
-	}
-	env, err := testenv.New(crds...)
-	if err != nil {
-		return err
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		return fmt.Errorf("starting the control plane: %w", err)
 	}
 	defer func() {
 		say("Stopping the control plane")
 		err = errors.Join(err, env.Stop())
 	}()
-
 	kubeconfig, err := testenv.WriteKubeconfig(env, dir)
 	if err != nil {
 		return err
 	}
-	kubectlBin, err := testenv.Kubectl()
+	kubectl, err := newKubectl(ctx, kubeconfig)
 	if err != nil {
 		return err
 	}
-	kubectl := func(args ...string) error {
+
+	if err := applySamples(kubectl); err != nil {
+		return err
+	}
+	mgr, addrs, err := startManager(managerBin, kubeconfig, dir)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		say("Stopping the manager")
+		err = errors.Join(err, mgr.Stop(30*time.Second))
+	}()
+	if err := waitForStatus(ctx, cfg, mgr); err != nil {
+		printLog(mgr.LogPath)
+		return err
+	}
+	if err := show(ctx, kubectl, kubeconfig, mgr, addrs); err != nil {
+		return err
+	}
+
+	if once {
+		return nil
+	}
+	return waitForEnd(ctx, mgr)
+}
+
+// kubectl runs kubectl with the demo's kubeconfig, from the repository root, its output
+// on the demo's.
+type kubectl func(args ...string) error
+
+// newKubectl finds kubectl and returns how to run it against the demo's control plane.
+func newKubectl(ctx context.Context, kubeconfig string) (kubectl, error) {
+	root := testenv.RepoRoot()
+	kubectlBin, err := testenv.Kubectl()
+	if err != nil {
+		return nil, err
+	}
+	return func(args ...string) error {
 		cmd := exec.CommandContext(ctx, kubectlBin, append([]string{"--kubeconfig", kubeconfig}, args...)...)
 		cmd.Dir, cmd.Stdout, cmd.Stderr = root, os.Stdout, os.Stderr
 		return cmd.Run()
-	}
+	}, nil
+}
 
+// startControlPlane starts kube-apiserver and etcd with the third-party CRDs.
+func startControlPlane() (*envtest.Environment, *rest.Config, error) {
+	say("Starting a local control plane (kube-apiserver and etcd)")
+	// Argo CD's, Crossplane's and Argo Workflows' CRDs, as the test fixtures keep them.
+	env, err := testenv.NewWithThirdPartyCRDs()
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, nil, fmt.Errorf("starting the control plane: %w", err)
+	}
+	return env, cfg, nil
+}
+
+// applySamples applies the sample entities and the sources Argo CD, Crossplane and
+// Argo Workflows would leave on a hub.
+func applySamples(kubectl kubectl) error {
 	say("Applying config/samples (entities) and config/samples/sources (what Argo CD would leave on a hub)")
 	if err := kubectl("create", "namespace", "entityhub-system"); err != nil {
 		return err
@@ -96,40 +142,34 @@ func run(managerBin string, once bool) (err error) {
 	}
 	// Crossplane's kinds have a status subresource: their status is written apart,
 	// as Crossplane's controllers would.
-	if err := kubectl("apply", "--server-side", "--field-manager=demo", "--subresource=status",
-		"-f", "config/samples/sources/crossplane.yaml"); err != nil {
-		return err
-	}
+	return kubectl("apply", "--server-side", "--field-manager=demo", "--subresource=status",
+		"-f", "config/samples/sources/crossplane.yaml")
+}
 
+// addresses are where the manager serves.
+type addresses struct {
+	metrics, probe, catalog string
+}
+
+// startManager starts the manager binary on free ports, its log in dir.
+func startManager(managerBin, kubeconfig, dir string) (*testenv.Manager, addresses, error) {
 	say("Starting the manager (%s)", managerBin)
-	metricsAddr, err := testenv.FreePort()
-	if err != nil {
-		return err
-	}
-	probeAddr, err := testenv.FreePort()
-	if err != nil {
-		return err
-	}
-	catalogAddr, err := testenv.FreePort()
-	if err != nil {
-		return err
+	var a addresses
+	for _, addr := range []*string{&a.metrics, &a.probe, &a.catalog} {
+		var err error
+		if *addr, err = testenv.FreePort(); err != nil {
+			return nil, a, err
+		}
 	}
 	mgr, err := testenv.StartManager(managerBin, kubeconfig, filepath.Join(dir, "manager.log"),
-		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address="+probeAddr,
-		"--catalog-bind-address="+catalogAddr)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		say("Stopping the manager")
-		err = errors.Join(err, mgr.Stop(30*time.Second))
-	}()
+		"--metrics-bind-address="+a.metrics, "--metrics-secure=false", "--health-probe-bind-address="+a.probe,
+		"--catalog-bind-address="+a.catalog)
+	return mgr, a, err
+}
 
-	if err := waitForStatus(ctx, cfg, mgr); err != nil {
-		printLog(mgr.LogPath)
-		return err
-	}
-
+// show prints the entities as kubectl lists them, one descriptor of the catalog
+// endpoint, and how to look further.
+func show(ctx context.Context, kubectl kubectl, kubeconfig string, mgr *testenv.Manager, a addresses) error {
 	fmt.Println()
 	if err := kubectl("get", "catalogentities", "-A"); err != nil {
 		return err
@@ -138,7 +178,7 @@ func run(managerBin string, once bool) (err error) {
 	if err := kubectl("get", "catalogentities", "-A", "-o", "wide"); err != nil {
 		return err
 	}
-	catalogURL := "http://" + catalogAddr + "/entities"
+	catalogURL := "http://" + a.catalog + "/entities"
 	sample, err := catalogSample(ctx, catalogURL, "payments-db")
 	if err != nil {
 		return err
@@ -156,11 +196,12 @@ The control plane keeps running until Ctrl-C. In another terminal:
 Catalog:      %s   (a Backstage url location; ?kind=Component, ?namespace=default)
 Manager log:  %s
 Metrics:      http://%s/metrics
-`, kubeconfig, catalogURL, mgr.LogPath, metricsAddr)
+`, kubeconfig, catalogURL, mgr.LogPath, a.metrics)
+	return nil
+}
 
-	if once {
-		return nil
-	}
+// waitForEnd keeps the demo up until Ctrl-C, or until the manager exits.
+func waitForEnd(ctx context.Context, mgr *testenv.Manager) error {
 	select {
 	case <-ctx.Done():
 		fmt.Println()

@@ -77,47 +77,23 @@ func buildFleet(ctx context.Context, dyn dynamic.Interface, kube kubernetes.Inte
 		}
 	}
 
-	var mu sync.Mutex
-	count := func(entity string, n int32) {
-		mu.Lock()
-		f.expected[entity] += n
-		mu.Unlock()
+	p := startPool(workers)
+	f.submitRelayConfigMaps(ctx, p, kube)
+	f.submitApplications(ctx, p, dyn)
+	f.submitWorkflows(ctx, p, dyn)
+	f.submitClaims(ctx, p, dyn)
+	if err := p.wait(); err != nil {
+		return nil, err
 	}
+	return f, ctx.Err()
+}
 
-	jobs := make(chan func() error)
-	errs := make(chan error, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for job := range jobs {
-				if err := job(); err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
-				}
-			}
-		}()
-	}
-	submit := func(job func() error) bool {
-		select {
-		case jobs <- job:
-			return true
-		case err := <-errs:
-			errs <- err
-			return false
-		case <-ctx.Done():
-			return false
-		}
-	}
-
-	// The relay writes one ConfigMap per entity; they exist up front so that its write
-	// is a patch, as an entity's status write is an update of an existing object.
+// submitRelayConfigMaps creates the relay's ConfigMap of each entity. The relay writes
+// one per entity; they exist up front so that its write is a patch, as an entity's
+// status write is an update of an existing object.
+func (f *fleet) submitRelayConfigMaps(ctx context.Context, p *pool, kube kubernetes.Interface) {
 	for _, e := range f.entities {
-		e := e
-		submit(func() error {
+		p.submit(ctx, func() error {
 			f.requests.Add(1)
 			_, err := kube.CoreV1().ConfigMaps(relayNS).Create(ctx, &corev1.ConfigMap{
 				ObjectMeta: metav1.ObjectMeta{Name: "relay-" + e},
@@ -126,50 +102,102 @@ func buildFleet(ctx context.Context, dyn dynamic.Interface, kube kubernetes.Inte
 			return err
 		})
 	}
+}
 
-	for i := 0; i < sz.Apps; i++ {
-		e := f.entities[i%sz.Entities]
+// submitApplications creates the Applications; the first of each entity is the one the
+// freshness phase flips.
+func (f *fleet) submitApplications(ctx context.Context, p *pool, dyn dynamic.Interface) {
+	for i := 0; i < f.Apps; i++ {
+		e := f.entities[i%f.Entities]
 		name := fmt.Sprintf("%s-app-%05d", e, i)
 		if _, ok := f.flipApp[e]; !ok {
 			f.flipApp[e] = name
 		}
-		count(e, 1)
-		submit(func() error {
+		f.expected[e]++
+		p.submit(ctx, func() error {
 			f.requests.Add(1)
 			_, err := dyn.Resource(appGVR).Namespace(argocdNS).Create(ctx, application(name, e), metav1.CreateOptions{})
 			return err
 		})
 	}
+}
 
-	for i := 0; i < sz.Workflows; i++ {
-		e := f.entities[i%sz.Entities]
+// submitWorkflows creates the Workflows.
+func (f *fleet) submitWorkflows(ctx context.Context, p *pool, dyn dynamic.Interface) {
+	for i := 0; i < f.Workflows; i++ {
+		e := f.entities[i%f.Entities]
 		name := fmt.Sprintf("%s-wf-%05d", e, i)
-		count(e, 1)
-		submit(func() error {
+		f.expected[e]++
+		p.submit(ctx, func() error {
 			f.requests.Add(1)
 			_, err := dyn.Resource(workflowGVR).Namespace(sourcesNS).Create(ctx, workflow(name, e), metav1.CreateOptions{})
 			return err
 		})
 	}
+}
 
-	// Claims of MRsPerClaim managed resources each; the last claim takes the remainder.
-	per := max(sz.MRsPerClaim, 1)
-	for c, left := 0, sz.MRs; left > 0; c++ {
+// submitClaims creates the Crossplane trees: claims of MRsPerClaim managed resources
+// each; the last claim takes the remainder.
+func (f *fleet) submitClaims(ctx context.Context, p *pool, dyn dynamic.Interface) {
+	per := max(f.MRsPerClaim, 1)
+	for c, left := 0, f.MRs; left > 0; c++ {
 		n := min(per, left)
 		left -= n
-		e := f.entities[c%sz.Entities]
-		count(e, int32(2+n))
+		e := f.entities[c%f.Entities]
+		f.expected[e] += int32(2 + n)
 		claim, xr := fmt.Sprintf("%s-db-%05d", e, c), fmt.Sprintf("xdb-%05d", c)
-		submit(func() error { return f.createTree(ctx, dyn, e, claim, xr, n) })
+		p.submit(ctx, func() error { return f.createTree(ctx, dyn, e, claim, xr, n) })
 	}
-	close(jobs)
-	wg.Wait()
+}
+
+// pool runs jobs on a fixed number of workers and keeps the first error.
+type pool struct {
+	jobs chan func() error
+	errs chan error
+	wg   sync.WaitGroup
+}
+
+// startPool starts workers that run the jobs submitted until wait is called.
+func startPool(workers int) *pool {
+	p := &pool{jobs: make(chan func() error), errs: make(chan error, workers)}
+	for range workers {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for job := range p.jobs {
+				if err := job(); err != nil {
+					select {
+					case p.errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	return p
+}
+
+// submit hands job to a worker. Once a job has failed, or ctx has ended, it drops job:
+// the fleet is not built anyway.
+func (p *pool) submit(ctx context.Context, job func() error) {
 	select {
-	case err := <-errs:
-		return nil, err
-	default:
+	case p.jobs <- job:
+	case err := <-p.errs:
+		p.errs <- err
+	case <-ctx.Done():
 	}
-	return f, ctx.Err()
+}
+
+// wait waits for the jobs submitted to end and returns the first error of one.
+func (p *pool) wait() error {
+	close(p.jobs)
+	p.wg.Wait()
+	select {
+	case err := <-p.errs:
+		return err
+	default:
+		return nil
+	}
 }
 
 // createTree creates one claim, its composite and n managed resources, each Ready and

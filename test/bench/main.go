@@ -17,17 +17,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strconv"
-	"sync/atomic"
 	"syscall"
 	"time"
-
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-
-	"github.com/entityhub/entityhub/test/testenv"
 )
 
 // presets are the fleet sizes -scale names; explicit size flags override them.
@@ -106,303 +97,52 @@ func say(format string, args ...any) {
 	fmt.Printf("%s ==> "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
 }
 
+// run is the bench from start to table; each phase is a method of bench, in order.
 func run(c config) (err error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	began := time.Now()
+	b := &bench{c: c, began: time.Now()}
 
-	dir, err := os.MkdirTemp("", "entityhub-bench-")
-	if err != nil {
+	if b.dir, err = os.MkdirTemp("", "entityhub-bench-"); err != nil {
 		return err
 	}
-	defer func() {
-		if c.keepLog {
-			say("Kept %s", dir)
-			return
-		}
-		_ = os.RemoveAll(dir)
-	}()
+	defer b.removeDir()
 
-	say("Starting a local control plane (kube-apiserver and etcd)")
-	// Argo CD's, Crossplane's and Argo Workflows' CRDs, as the test fixtures keep them.
-	crds, err := testenv.ThirdPartyCRDs()
+	env, cfg, err := startControlPlane()
 	if err != nil {
 		return err
 	}
-	env, err := testenv.New(crds...)
-	if err != nil {
-		return err
-	}
-	// The default in-flight limits (400 and 200) throttle a fleet created with many
-	// workers and a stream of changes beside the manager's own traffic.
-	args := env.ControlPlane.GetAPIServer().Configure()
-	args.Set("max-requests-inflight", "1000")
-	args.Set("max-mutating-requests-inflight", "500")
-	// The API server waits for open watches on stop; give it time.
-	env.ControlPlaneStopTimeout = time.Minute
-	cfg, err := env.Start()
-	if err != nil {
-		return fmt.Errorf("starting the control plane: %w", err)
-	}
-	// A slow stop is reported as a warning: by then the figures are printed and mean
-	// what they say.
-	defer func() {
-		if stopErr := env.Stop(); stopErr != nil {
-			fmt.Fprintln(os.Stderr, "bench: warning: stopping the control plane:", stopErr)
-		}
-	}()
+	defer stopControlPlane(env)
 	// The relay's and watchers' informers end with this context, before the control
 	// plane stops, so that their watches do not hold the API server open.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	kubeconfig, err := testenv.WriteKubeconfig(env, dir)
-	if err != nil {
+	if err := b.connect(env, cfg); err != nil {
 		return err
 	}
 
-	// The bench's own client is not to be what limits it: client-go's default 5 QPS
-	// would make fleet creation and the change stream the bottleneck.
-	cfg = rest.CopyConfig(cfg)
-	cfg.QPS, cfg.Burst = 500, 1000
-	dyn, err := dynamic.NewForConfig(cfg)
+	if err := b.createFleet(ctx); err != nil {
+		return err
+	}
+	stopManager, err := b.startManager(ctx, stop)
 	if err != nil {
 		return err
 	}
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
+	defer func() { err = errors.Join(err, stopManager()) }()
+	if err := b.measureColdStart(ctx); err != nil {
 		return err
 	}
-
-	say("Creating the fleet: %d Applications, %d managed resources, %d Workflows over %d entities",
-		c.sz.Apps, c.sz.MRs, c.sz.Workflows, c.sz.Entities)
-	t := time.Now()
-	f, err := buildFleet(ctx, dyn, kube, c.sz, c.workers)
-	if err != nil {
-		return fmt.Errorf("creating the fleet: %w", err)
-	}
-	r := &report{sizes: c.sz, createTook: time.Since(t), createReqs: f.requests.Load(), rate: c.rate, quietWindow: c.quiet,
-		pluginKinds: len(sourceKinds)}
-	for _, n := range f.expected {
-		r.sources += int(n)
-	}
-	say("Created %d sources in %.1f s", r.sources, r.createTook.Seconds())
-
-	metricsAddr, err := testenv.FreePort()
-	if err != nil {
+	if err := b.measureQuietWindow(ctx); err != nil {
 		return err
 	}
-	probeAddr, err := testenv.FreePort()
-	if err != nil {
+	b.writeHeapProfile(ctx)
+	if err := b.measurePageView(ctx); err != nil {
 		return err
 	}
-	coldLoad, coldLoadErr := readServerLoad(ctx, kube)
-	say("Starting the manager (%s)", c.manager)
-	start := time.Now()
-	mgrArgs := []string{"--metrics-bind-address=" + metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=" + probeAddr,
-		"--max-concurrent-reconciles=" + strconv.Itoa(c.reconciles)}
-	pprofAddr := ""
-	if c.cpuProfile != "" || c.heapProfile != "" || c.coldProfile != "" {
-		if pprofAddr, err = testenv.FreePort(); err != nil {
-			return err
-		}
-		mgrArgs = append(mgrArgs, "--pprof-bind-address="+pprofAddr)
-	}
-	mgr, err := testenv.StartManager(c.manager, kubeconfig, filepath.Join(dir, "manager.log"), mgrArgs...)
-	if err != nil {
+	if err := b.measureFreshness(ctx); err != nil {
 		return err
 	}
-	var stopping atomic.Bool
-	defer func() {
-		stopping.Store(true)
-		if stopErr := mgr.Stop(30 * time.Second); stopErr != nil {
-			err = errors.Join(err, fmt.Errorf("stopping the manager: %w (log: %s)", stopErr, mgr.LogPath))
-		}
-	}()
-	go func() {
-		// A manager that dies mid-run ends the bench: its figures would mean nothing.
-		select {
-		case <-mgr.Done():
-			if stopping.Load() {
-				return
-			}
-			_, exitErr := mgr.Exited()
-			fmt.Fprintf(os.Stderr, "bench: the manager exited: %v (log: %s)\n", exitErr, mgr.LogPath)
-			stop()
-		case <-ctx.Done():
-		}
-	}()
-
-	coldProfiled := make(chan error, 1)
-	if c.coldProfile != "" {
-		go func() {
-			// The manager serves pprof a moment after it starts.
-			url := "http://" + pprofAddr + "/debug/pprof/profile?seconds=30"
-			var err error
-			for range 50 {
-				if err = fetchProfile(ctx, url, c.coldProfile); err == nil || ctx.Err() != nil {
-					break
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-			coldProfiled <- err
-		}()
-	} else {
-		coldProfiled <- nil
-	}
-	say("Waiting for every entity's status (cold start)")
-	r.coldStart, r.coldErr = coldStart(ctx, dyn, f, start, c.coldTimeout)
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	if r.coldErr == nil {
-		say("All %d entities correct after %.1f s", len(f.entities), r.coldStart.Seconds())
-	} else {
-		say("Cold start not reached: %v", r.coldErr)
-	}
-
-	if coldLoadErr == nil && r.coldErr == nil {
-		if after, err := readServerLoad(ctx, kube); err == nil {
-			r.coldCPU, r.coldWrites = after.cpu-coldLoad.cpu, writesSince(coldLoad, after)
-		}
-	}
-	if err := <-coldProfiled; err != nil {
-		say("Cold start CPU profile not written: %v", err)
-	} else if c.coldProfile != "" {
-		say("Wrote the manager's CPU profile of its first 30 s to %s", c.coldProfile)
-	}
-	say("Waiting for status writes to settle")
-	if err := settle(ctx, metricsAddr, 5*time.Second, 2*time.Minute); err != nil {
-		return err
-	}
-	say("Counting writes and API requests over a %s quiet window", c.quiet)
-	names := []string{"entityhub_status_writes_total", "rest_client_requests_total",
-		"process_resident_memory_bytes", "go_memstats_heap_alloc_bytes"}
-	before, err := scrape(ctx, metricsAddr, names...)
-	if err != nil {
-		return err
-	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(c.quiet):
-	}
-	after, err := scrape(ctx, metricsAddr, names...)
-	if err != nil {
-		return err
-	}
-	r.quietWrites = after["entityhub_status_writes_total"] - before["entityhub_status_writes_total"]
-	r.quietReqs = after["rest_client_requests_total"] - before["rest_client_requests_total"]
-	r.rss, r.heap = after["process_resident_memory_bytes"], after["go_memstats_heap_alloc_bytes"]
-	r.reqsBefore = before["rest_client_requests_total"]
-	for _, n := range names {
-		if _, ok := after[n]; !ok {
-			r.notes = append(r.notes, "The manager does not serve "+n+"; its figure reads 0.")
-		}
-	}
-
-	if c.heapProfile != "" {
-		// After a GC, so that the profile shows what the manager keeps, not what it made.
-		if err := fetchProfile(ctx, "http://"+pprofAddr+"/debug/pprof/heap?gc=1", c.heapProfile); err != nil {
-			say("Heap profile not written: %v", err)
-		} else {
-			say("Wrote the manager's heap profile to %s", c.heapProfile)
-		}
-	}
-
-	say("Reading one entity page as Backstage would")
-	r.hubList, r.pluginLists, r.pageFound, err = pageView(ctx, dyn, f.entities[0])
-	if err != nil {
-		return err
-	}
-
-	say("Starting the bare relay and the watchers")
-	tr := &tracker{pending: map[int64]*change{}, busy: map[string]bool{}}
-	if err := startRelay(ctx, dyn, kube, c.reconciles); err != nil {
-		return err
-	}
-	if err := watchRelay(ctx, kube, tr.seen(true)); err != nil {
-		return err
-	}
-	if err := watchEntities(ctx, dyn, tr.seen(false)); err != nil {
-		return err
-	}
-	say("Writing %.0f source changes/s for %s", c.rate, c.duration)
-	profiled := make(chan error, 1)
-	if c.cpuProfile != "" {
-		go func() {
-			profiled <- fetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, int(c.duration.Seconds())), c.cpuProfile)
-		}()
-	} else {
-		profiled <- nil
-	}
-	serverProfiled := make(chan error, 1)
-	if c.apiProfile != "" {
-		go func() { serverProfiled <- serverProfile(ctx, kube, c.duration, c.apiProfile) }()
-	} else {
-		serverProfiled <- nil
-	}
-	loadBefore, loadErr := readServerLoad(ctx, kube)
-	inside := []string{
-		"entityhub_event_to_status_seconds_sum", "entityhub_event_to_status_seconds_count",
-		"workqueue_queue_duration_seconds_sum", "workqueue_queue_duration_seconds_count",
-		"controller_runtime_reconcile_time_seconds_sum", "controller_runtime_reconcile_time_seconds_count",
-	}
-	insideBefore, insideErr := scrape(ctx, metricsAddr, inside...)
-	r.fresh = runFreshness(ctx, dyn, f, tr, c.rate, c.duration, 16)
-	if loadErr == nil {
-		if after, err := readServerLoad(ctx, kube); err == nil {
-			r.serverCPU = after.cpu - loadBefore.cpu
-			r.serverWrites = writesSince(loadBefore, after)
-		}
-	}
-	if insideErr == nil {
-		if after, err := scrape(ctx, metricsAddr, inside...); err == nil {
-			mean := func(name string) time.Duration {
-				n := after[name+"_count"] - insideBefore[name+"_count"]
-				if n <= 0 {
-					return 0
-				}
-				return time.Duration((after[name+"_sum"] - insideBefore[name+"_sum"]) / n * float64(time.Second))
-			}
-			r.inside = fmt.Sprintf("event→status write %s, queue wait %s, reconcile %s (means over the freshness phase)",
-				ms(mean("entityhub_event_to_status_seconds")), ms(mean("workqueue_queue_duration_seconds")),
-				ms(mean("controller_runtime_reconcile_time_seconds")))
-		}
-	}
-	if err := <-profiled; err != nil {
-		say("CPU profile not written: %v", err)
-	} else if c.cpuProfile != "" {
-		say("Wrote the manager's CPU profile to %s", c.cpuProfile)
-	}
-	if err := <-serverProfiled; err != nil {
-		say("API server CPU profile not written: %v", err)
-	} else if c.apiProfile != "" {
-		say("Wrote the API server's CPU profile to %s", c.apiProfile)
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-
-	if r.peakRSS, err = peakRSS(mgr.Pid()); err != nil {
-		return err
-	}
-	r.notes = append(r.notes,
-		"The relay is an informer in the bench process writing one ConfigMap per Application event with "+
-			strconv.Itoa(c.reconciles)+" workers; the manager is its own process. Both are timed from just before the "+
-			"source write until a watcher in the bench process sees the result.",
-		"The Kubernetes plugin figure counts one LIST per source kind of this fleet (Application, Workflow, claim, "+
-			"composite, managed resource) on 1 cluster; cluster-scoped composites and managed resources carry no "+
-			"entity label, so the plugin would not even find them.",
-		fmt.Sprintf("Whole run, control plane start to table: %.0f s.", time.Since(began).Seconds()),
-	)
-	if c.scale != "large" {
-		r.notes = append(r.notes, "Targets for memory and cold start are stated for the large fleet (-scale large); "+
-			"this run is "+c.scale+".")
-	}
-	fmt.Println()
-	r.print(os.Stdout)
-	fmt.Println()
-	return nil
+	return b.printReport()
 }
 
 // fetchProfile saves what a pprof endpoint of the manager answers at url into file.

@@ -256,41 +256,73 @@ func runFreshness(ctx context.Context, dyn dynamic.Interface, f *fleet, t *track
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for seq := range jobs {
-				t.mu.Lock()
-				c := t.pending[seq]
-				app := f.flipApp[c.entity]
-				// The clock starts just before the write, as for both watchers.
-				c.t0 = time.Now()
-				t.mu.Unlock()
-				health := "Degraded"
-				if seq%2 == 0 {
-					health = "Progressing"
-				}
-				patch := fmt.Appendf(nil, `{"status":{"health":{"status":%q,"message":%q}}}`, health, seqMessage(seq))
-				// Application has no status subresource: status is patched on the object.
-				if _, err := dyn.Resource(appGVR).Namespace(argocdNS).Patch(ctx, app, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-					t.mu.Lock()
-					delete(t.pending, seq)
-					t.busy[c.entity] = false
-					t.res.skipped++
-					t.mu.Unlock()
-				}
-			}
+			t.write(ctx, dyn, f, jobs)
 		}()
 	}
 
+	start := time.Now()
+	t.issue(ctx, candidates, jobs, rate, duration)
+	close(jobs)
+	wg.Wait()
+	elapsed := time.Since(start)
+	// Let the last changes arrive before counting what was missed.
+	for i := 0; i < 100; i++ {
+		t.mu.Lock()
+		n := len(t.pending)
+		t.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.expire(0)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	res := t.res
+	res.elapsed = elapsed
+	return res
+}
+
+// write makes the source write of each change whose sequence number comes on jobs; a
+// change whose write fails is dropped and counted as skipped.
+func (t *tracker) write(ctx context.Context, dyn dynamic.Interface, f *fleet, jobs <-chan int64) {
+	for seq := range jobs {
+		t.mu.Lock()
+		c := t.pending[seq]
+		app := f.flipApp[c.entity]
+		// The clock starts just before the write, as for both watchers.
+		c.t0 = time.Now()
+		t.mu.Unlock()
+		health := "Degraded"
+		if seq%2 == 0 {
+			health = "Progressing"
+		}
+		patch := fmt.Appendf(nil, `{"status":{"health":{"status":%q,"message":%q}}}`, health, seqMessage(seq))
+		// Application has no status subresource: status is patched on the object.
+		if _, err := dyn.Resource(appGVR).Namespace(argocdNS).Patch(ctx, app, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+			t.mu.Lock()
+			delete(t.pending, seq)
+			t.busy[c.entity] = false
+			t.res.skipped++
+			t.mu.Unlock()
+		}
+	}
+}
+
+// issue sends a new change on jobs rate times per second for duration, to the next of
+// candidates, round-robin, that has no change in flight; changes in flight for over 10 s
+// are given up as missed.
+func (t *tracker) issue(ctx context.Context, candidates []string, jobs chan<- int64, rate float64, duration time.Duration) {
 	interval := time.Duration(float64(time.Second) / rate)
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	start := time.Now()
 	next, seq := 0, int64(0)
 	lastExpire := time.Now()
-loop:
 	for time.Since(start) < duration && len(candidates) > 0 {
 		select {
 		case <-ctx.Done():
-			break loop
+			return
 		case <-ticker.C:
 		}
 		if time.Since(lastExpire) > time.Second {
@@ -318,25 +350,6 @@ loop:
 		t.mu.Unlock()
 		jobs <- seq
 	}
-	close(jobs)
-	wg.Wait()
-	elapsed := time.Since(start)
-	// Let the last changes arrive before counting what was missed.
-	for i := 0; i < 100; i++ {
-		t.mu.Lock()
-		n := len(t.pending)
-		t.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.expire(0)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	res := t.res
-	res.elapsed = elapsed
-	return res
 }
 
 // percentile returns the p-th percentile (0 < p ≤ 100) of ds, nearest rank.

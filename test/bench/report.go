@@ -51,7 +51,7 @@ func (r *report) print(w io.Writer) {
 	perMin := func(v float64) string {
 		return fmt.Sprintf("%.1f /min", v/r.quietWindow.Minutes())
 	}
-	cold := "—"
+	var cold string
 	if r.coldErr != nil {
 		cold = "not reached: " + r.coldErr.Error()
 	} else {

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/test/testenv"
 )
 
 var _ = Describe("Graceful shutdown on SIGTERM", Ordered, func() {
@@ -74,31 +75,17 @@ var _ = Describe("Graceful shutdown on SIGTERM", Ordered, func() {
 		}).WithTimeout(converge).WithPolling(200 * time.Millisecond).Should(Succeed())
 	}
 
-	BeforeAll(func() {
-		srcNS = newNamespace(ctx, "shutdown-src")
-		catNS = newNamespace(ctx, "shutdown-catalog")
-	})
-
-	AfterAll(func() { cleanUp(ctx, srcNS, catNS) })
-
-	It("exits with status 0 within the grace period while updates are in flight, leaving no half-written status", func() {
-		mgr := startManager("shutdown-first", "--catalog-namespace="+catNS)
-		By(fmt.Sprintf("creating %d widgets, one entity each", entities))
-		initial := map[string]widgetState{}
-		for i := range entities {
-			initial[widgetName(i)] = widgetState{Ready: true}
-			createWidget(ctx, srcNS, widgetName(i), entityName(i), initial[widgetName(i)])
-		}
-		expectConverged(initial)
-
-		By("changing widgets continuously, so that reconciles and status writes are in flight")
+	// churn changes every widget over and over, so that reconciles and status writes
+	// are in flight, until the function it returns is called; that one says how many
+	// widget writes were stored and how many failed.
+	churn := func() (stop func() (writes, failed int)) {
 		stopChurn := make(chan struct{})
-		var churn sync.WaitGroup
+		var wg sync.WaitGroup
 		var writes, failed int
-		churn.Add(1)
+		wg.Add(1)
 		go func() {
 			defer GinkgoRecover()
-			defer churn.Done()
+			defer wg.Done()
 			for round := 1; ; round++ {
 				for i := range entities {
 					select {
@@ -115,25 +102,15 @@ var _ = Describe("Graceful shutdown on SIGTERM", Ordered, func() {
 				}
 			}
 		}()
-		Eventually(func() []string {
-			var msgs []string
-			for _, e := range listEntities() {
-				msgs = append(msgs, e.Status.Message)
-			}
-			return msgs
-		}).WithTimeout(converge).Should(ContainElement(ContainSubstring("churn round")), "the manager is busy with the changes")
-		time.Sleep(time.Second)
-
-		By("sending SIGTERM, as the kubelet does")
-		terminated := time.Now()
-		err := mgr.Stop(gracePeriod)
-		took := time.Since(terminated)
-		close(stopChurn)
-		churn.Wait()
-		GinkgoWriter.Printf("widget writes during the churn: %d stored, %d failed\n", writes, failed)
-		report("shutdown: SIGTERM to exit, with updates in flight", took)
-		Expect(err).NotTo(HaveOccurred(), "the manager exits with status 0 within %s of SIGTERM", gracePeriod)
-		By("checking the log: no panic, and no error but requests cut short by the shutdown")
+		return func() (int, int) {
+			close(stopChurn)
+			wg.Wait()
+			return writes, failed
+		}
+	}
+	// expectCleanShutdownLog checks a stopped manager's log: no panic, and no error but
+	// requests cut short by the shutdown.
+	expectCleanShutdownLog := func(mgr *testenv.Manager) {
 		log := managerLog(mgr)
 		Expect(log).NotTo(ContainSubstring("panic"))
 		shutdownAt := strings.Index(log, `"Stopping and waiting for`)
@@ -152,8 +129,10 @@ var _ = Describe("Graceful shutdown on SIGTERM", Ordered, func() {
 		}
 		GinkgoWriter.Printf("after SIGTERM: %d status writes completed, %d reconciles cut short (context canceled)\n",
 			strings.Count(log[shutdownAt:], `"Wrote status"`), cancelled)
-
-		By("checking every entity the stopped manager left is whole")
+	}
+	// expectWholeEntities checks that every entity is there once, with a whole status
+	// for its generation.
+	expectWholeEntities := func() {
 		left := listEntities()
 		Expect(left).To(HaveLen(entities), "no entity lost or duplicated")
 		names := make([]string, 0, len(left))
@@ -167,6 +146,49 @@ var _ = Describe("Graceful shutdown on SIGTERM", Ordered, func() {
 		for i := range entities {
 			Expect(names[i]).To(Equal(entityName(i)))
 		}
+	}
+
+	BeforeAll(func() {
+		srcNS = newNamespace(ctx, "shutdown-src")
+		catNS = newNamespace(ctx, "shutdown-catalog")
+	})
+
+	AfterAll(func() { cleanUp(ctx, srcNS, catNS) })
+
+	It("exits with status 0 within the grace period while updates are in flight, leaving no half-written status", func() {
+		mgr := startManager("shutdown-first", "--catalog-namespace="+catNS)
+		By(fmt.Sprintf("creating %d widgets, one entity each", entities))
+		initial := map[string]widgetState{}
+		for i := range entities {
+			initial[widgetName(i)] = widgetState{Ready: true}
+			createWidget(ctx, srcNS, widgetName(i), entityName(i), initial[widgetName(i)])
+		}
+		expectConverged(initial)
+
+		By("changing widgets continuously, so that reconciles and status writes are in flight")
+		stopChurn := churn()
+		Eventually(func() []string {
+			var msgs []string
+			for _, e := range listEntities() {
+				msgs = append(msgs, e.Status.Message)
+			}
+			return msgs
+		}).WithTimeout(converge).Should(ContainElement(ContainSubstring("churn round")), "the manager is busy with the changes")
+		time.Sleep(time.Second)
+
+		By("sending SIGTERM, as the kubelet does")
+		terminated := time.Now()
+		err := mgr.Stop(gracePeriod)
+		took := time.Since(terminated)
+		writes, failed := stopChurn()
+		GinkgoWriter.Printf("widget writes during the churn: %d stored, %d failed\n", writes, failed)
+		report("shutdown: SIGTERM to exit, with updates in flight", took)
+		Expect(err).NotTo(HaveOccurred(), "the manager exits with status 0 within %s of SIGTERM", gracePeriod)
+		By("checking the log: no panic, and no error but requests cut short by the shutdown")
+		expectCleanShutdownLog(mgr)
+
+		By("checking every entity the stopped manager left is whole")
+		expectWholeEntities()
 
 		By("starting a new manager, which brings every entity to its widget's state")
 		final := widgetStates()
@@ -218,14 +240,14 @@ var _ = Describe("Graceful shutdown on SIGTERM", Ordered, func() {
 	})
 })
 
-// grepLines returns up to max lines of log that match pattern.
-func grepLines(log, pattern string, max int) []string {
+// grepLines returns up to limit lines of log that match pattern.
+func grepLines(log, pattern string, limit int) []string {
 	re := regexp.MustCompile(pattern)
 	var out []string
 	for line := range strings.Lines(log) {
 		if re.MatchString(line) {
 			out = append(out, strings.TrimRight(line, "\n"))
-			if len(out) == max {
+			if len(out) == limit {
 				break
 			}
 		}

@@ -124,6 +124,16 @@ func WriteKubeconfig(env *envtest.Environment, dir string) (string, error) {
 	return path, nil
 }
 
+// NewWithThirdPartyCRDs is New with the fixture CRDs of Argo CD, Crossplane and Argo
+// Workflows: the control plane of the demo and the bench.
+func NewWithThirdPartyCRDs() (*envtest.Environment, error) {
+	crds, err := ThirdPartyCRDs()
+	if err != nil {
+		return nil, err
+	}
+	return New(crds...)
+}
+
 // ThirdPartyCRDs returns the fixture CRDs of Argo CD, Crossplane and Argo Workflows kept
 // under test/fixtures/crds, without the suites' test-only widgets.
 func ThirdPartyCRDs() ([]string, error) {
