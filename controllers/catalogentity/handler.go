@@ -3,9 +3,6 @@ package catalogentity
 import (
 	"context"
 
-	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
-	"github.com/entityhub/entityhub/controllers/membership"
-	"github.com/entityhub/entityhub/controllers/watches"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -15,6 +12,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/membership"
+	"github.com/entityhub/entityhub/controllers/watches"
 )
 
 // SourceHandler returns what the controller does with an event on a source object:

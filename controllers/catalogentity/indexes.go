@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/membership"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // Indexes of CatalogEntities, so that an event on a source finds the entities it

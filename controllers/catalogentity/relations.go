@@ -4,15 +4,16 @@ import (
 	"context"
 	"sort"
 
-	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
-	"github.com/entityhub/entityhub/controllers/sources"
-	"github.com/entityhub/entityhub/controllers/watches"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/watches"
 )
 
 // relations returns the entities whose sources this entity's sources deploy — an Argo

@@ -127,7 +127,7 @@ func TestCompactIndexes(t *testing.T) {
 		}
 		return nil
 	}
-	panics := func(u *unstructured.Unstructured) []string { panic("malformed") }
+	panics := func(*unstructured.Unstructured) []string { panic("malformed") }
 	indexes := kindIndexes(map[string]func(*unstructured.Unstructured) []string{"owner": owners, "broken": panics})
 	obj := apiDecode(t, []byte(`{"apiVersion":"v1","kind":"X","metadata":{"name":"a","namespace":"ns",
 		"labels":{"backstage.io/kubernetes-id":"shop","run-of":"nightly"}}}`))
@@ -233,7 +233,7 @@ func FuzzCompact(f *testing.F) {
 		if c.namespace != ns || c.name != name || c.resourceVersion != rv {
 			t.Errorf("metadata %q/%q@%q, want %q/%q@%q", c.namespace, c.name, c.resourceVersion, ns, name, rv)
 		}
-		if !reflect.DeepEqual(map[string]string(labelsOf(c.labels)), lbls) && len(lbls)+len(c.labels) > 0 {
+		if !reflect.DeepEqual(labelsOf(c.labels), lbls) && len(lbls)+len(c.labels) > 0 {
 			t.Errorf("labels %v, want %v", c.labels, lbls)
 		}
 	})

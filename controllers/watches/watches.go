@@ -184,7 +184,7 @@ func (m *Manager) Ensure(ctx context.Context, crdName string, kinds []sources.Ki
 	}
 	for _, gvk := range m.byCRD[crdName] {
 		if !want[gvk] {
-			m.stopLocked(ctx, gvk)
+			m.stopLocked(gvk)
 			stopped = append(stopped, gvk)
 		}
 	}
@@ -230,7 +230,7 @@ func (m *Manager) StopCRD(ctx context.Context, crdName string) []schema.GroupVer
 	m.mu.Lock()
 	gvks := m.byCRD[crdName]
 	for _, gvk := range gvks {
-		m.stopLocked(ctx, gvk)
+		m.stopLocked(gvk)
 	}
 	delete(m.byCRD, crdName)
 	m.mu.Unlock()
@@ -339,7 +339,7 @@ func dropUIDs(u *unstructured.Unstructured) {
 
 // stopLocked removes the watch's handler and informer, so that a kind whose CRD is gone
 // leaves no reflector retrying a list that can only fail.
-func (m *Manager) stopLocked(ctx context.Context, gvk schema.GroupVersionKind) {
+func (m *Manager) stopLocked(gvk schema.GroupVersionKind) {
 	w, ok := m.watches[gvk]
 	if !ok {
 		return
