@@ -27,6 +27,7 @@ import (
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers"
+	"github.com/entityhub/entityhub/controllers/catalog"
 	"github.com/entityhub/entityhub/controllers/catalogserver"
 	"github.com/entityhub/entityhub/controllers/sources"
 	"github.com/entityhub/entityhub/controllers/sources/argocd"
@@ -194,7 +195,7 @@ func addCatalogServer(mgr ctrl.Manager, opts options) error {
 	catalogserver.Register()
 	handler := &catalogserver.Handler{
 		Reader:  mgr.GetCache(),
-		Options: catalogserver.Options{LocationURL: opts.catalogURL, DefaultOwner: opts.defaultOwner},
+		Options: catalog.Options{LocationURL: opts.catalogURL, DefaultOwner: opts.defaultOwner},
 		Log:     ctrl.Log.WithName("catalog"),
 	}
 	if opts.catalogAuth {

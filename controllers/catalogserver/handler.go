@@ -15,6 +15,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/catalog"
 )
 
 // InvalidEntities is how many CatalogEntities the last body built left out because they
@@ -50,7 +51,7 @@ const (
 )
 
 // Handler serves every CatalogEntity the Reader lists, in all namespaces, as Backstage
-// descriptors (see Descriptor) on any path:
+// descriptors (see catalog.Build) on any path:
 //
 //   - GET and HEAD only; 405 with an Allow header otherwise.
 //   - Multi-document YAML (application/yaml), the format a Backstage `url` location
@@ -75,7 +76,7 @@ type Handler struct {
 	Reader client.Reader
 	// Options of the conversion. When Options.LocationURL is empty, the location
 	// annotations carry the URL of the request itself.
-	Options Options
+	Options catalog.Options
 	// Authorizer, when not nil, decides who may read the catalog.
 	Authorizer Authorizer
 	// Log receives left-out entities and fixed fields, each once while it lasts.
@@ -188,7 +189,7 @@ func (h *Handler) refuse(w http.ResponseWriter, status int, err error) {
 func (h *Handler) render(items []catalogv1alpha1.CatalogEntity, f filter, asJSON bool, location string) (*rendered, error) {
 	o := h.Options
 	o.LocationURL = location
-	c := Build(items, o)
+	c := catalog.Build(items, o)
 	InvalidEntities.Set(float64(len(c.LeftOut)))
 	h.report(c)
 
@@ -201,9 +202,9 @@ func (h *Handler) render(items []catalogv1alpha1.CatalogEntity, f filter, asJSON
 	var body []byte
 	var err error
 	if asJSON {
-		body, err = EncodeJSON(docs)
+		body, err = catalog.EncodeJSON(docs)
 	} else {
-		body, err = EncodeYAML(docs)
+		body, err = catalog.EncodeYAML(docs)
 	}
 	if err != nil {
 		return nil, err
@@ -212,7 +213,7 @@ func (h *Handler) render(items []catalogv1alpha1.CatalogEntity, f filter, asJSON
 }
 
 // report logs each problem of c that was not there at the last build.
-func (h *Handler) report(c Catalog) {
+func (h *Handler) report(c catalog.Catalog) {
 	current := make(map[string]bool, len(c.LeftOut)+len(c.Fixed))
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -226,7 +227,7 @@ func (h *Handler) report(c Catalog) {
 				continue
 			}
 			kv := []any{"reason", err.Error()}
-			if p, ok := err.(*Problem); ok {
+			if p, ok := err.(*catalog.Problem); ok {
 				kv = []any{"catalogEntity", p.Namespace + "/" + p.Name, "reason", p.Reason}
 			}
 			h.Log.Info(msg, kv...)
@@ -390,7 +391,7 @@ func parseFilter(r *http.Request) (filter, error) {
 				switch key {
 				case "namespace":
 					ns := strings.ToLower(item)
-					if !isBackstageNamespace(ns) {
+					if !catalog.IsNamespace(ns) {
 						return f, &badRequest{"namespace " + strconv.Quote(item) + " is not a Backstage namespace"}
 					}
 					f.namespaces[ns] = true
@@ -409,7 +410,7 @@ func parseFilter(r *http.Request) (filter, error) {
 	return f, nil
 }
 
-func (f filter) matches(d Entity) bool {
+func (f filter) matches(d catalog.Entity) bool {
 	return (len(f.namespaces) == 0 || f.namespaces[d.Metadata.Namespace]) &&
 		(len(f.kinds) == 0 || f.kinds[d.Kind])
 }

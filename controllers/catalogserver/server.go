@@ -1,3 +1,8 @@
+// Package catalogserver serves CatalogEntities as Backstage catalog descriptors over HTTP
+// (DESIGN.md §5), so that Backstage's catalog can ingest hub-discovered entities with a
+// plain `url` location. The descriptors themselves come from package catalog, which
+// `entityhub export` shares; this package adds the server, the handler (filters, ETag and
+// 304, a cache of rendered bodies) and token auth.
 package catalogserver
 
 import (

@@ -1,12 +1,12 @@
-// Package catalogserver serves CatalogEntities as Backstage catalog descriptors over HTTP
-// (DESIGN.md §5), so that Backstage's catalog can ingest hub-discovered entities with a
-// plain `url` location, and builds the same descriptors for `entityhub export`.
+// Package catalog turns CatalogEntities into Backstage catalog descriptors (DESIGN.md §5):
+// it builds, validates and encodes them, for the manager's catalog endpoint
+// (controllers/catalogserver) and for `entityhub export` alike.
 //
-// Every descriptor it serves passes Backstage's catalog-model rules: what can be fixed is
+// Every descriptor it builds passes Backstage's catalog-model rules: what can be fixed is
 // fixed, what cannot is left out of the body and reported, never served broken — one bad
 // document makes Backstage refuse the entity, and a body that fails to parse makes it
 // refuse them all.
-package catalogserver
+package catalog
 
 import (
 	"bytes"
@@ -217,7 +217,7 @@ func Build(entities []catalogv1alpha1.CatalogEntity, o Options) Catalog {
 	kinds := refKinds{}
 	for _, e := range order {
 		ns, kind := effectiveNamespace(e), effectiveKind(e)
-		if ns == "" || !isBackstageNamespace(ns) || !catalogv1alpha1.IsEntityKind(kind) {
+		if ns == "" || !IsNamespace(ns) || !catalogv1alpha1.IsEntityKind(kind) {
 			continue
 		}
 		key := ns + "/" + strings.ToLower(e.Name)
@@ -287,7 +287,7 @@ func convert(e *catalogv1alpha1.CatalogEntity, o Options, kinds refKinds) (Entit
 		return fail("metadata.name %q is not a Backstage entity name: 1 to 63 letters and digits, separated by single '-', '_' or '.'", e.Name)
 	}
 	ns := effectiveNamespace(e)
-	if !isBackstageNamespace(ns) {
+	if !IsNamespace(ns) {
 		return fail("spec.catalogNamespace %q is not a Backstage namespace: 1 to 63 lowercase letters and digits, separated by single '-' (Backstage refuses \"--\")", e.Spec.CatalogNamespace)
 	}
 
@@ -493,7 +493,7 @@ func Validate(d Entity) error {
 	if !isBackstageName(m.Name) {
 		bad("metadata.name %q is not a Backstage entity name", m.Name)
 	}
-	if m.Namespace != "" && !isBackstageNamespace(m.Namespace) {
+	if m.Namespace != "" && !IsNamespace(m.Namespace) {
 		bad("metadata.namespace %q is not a Backstage namespace", m.Namespace)
 	}
 	for _, s := range []struct{ field, v string }{{"metadata.title", m.Title}, {"metadata.description", m.Description}} {
@@ -652,7 +652,9 @@ func isBackstageName(s string) bool {
 	return len(s) <= 63 && backstageName.MatchString(s)
 }
 
-func isBackstageNamespace(s string) bool {
+// IsNamespace reports whether s is a namespace Backstage accepts: 1 to 63 lowercase
+// letters and digits separated by single '-'.
+func IsNamespace(s string) bool {
 	return len(s) <= 63 && backstageNamespace.MatchString(s)
 }
 
@@ -676,7 +678,7 @@ func isDNSSubdomain(s string) bool {
 		return false
 	}
 	for _, label := range strings.Split(s, ".") {
-		if !isBackstageNamespace(label) {
+		if !IsNamespace(label) {
 			return false
 		}
 	}

@@ -1,4 +1,4 @@
-package catalogserver
+package catalog
 
 import (
 	"bufio"
