@@ -111,7 +111,7 @@ type Link struct {
 }
 
 // Spec is a descriptor's spec: the union of the fields of the kinds entityhub publishes.
-// Which ones a descriptor sets depends on its kind (see Descriptor).
+// Which ones a descriptor sets depends on its kind (see Build).
 type Spec struct {
 	Type      string `json:"type,omitempty"`
 	Lifecycle string `json:"lifecycle,omitempty"`
@@ -159,7 +159,7 @@ type Catalog struct {
 	Fixed []error
 }
 
-// Descriptor converts one CatalogEntity into a Backstage descriptor:
+// Build converts CatalogEntities into Backstage descriptors, one per entity:
 //
 //   - apiVersion backstage.io/v1alpha1; kind from spec.kind (Component when empty);
 //     metadata.name from metadata.name; metadata.namespace from spec.catalogNamespace
@@ -175,33 +175,20 @@ type Catalog struct {
 //   - dependsOn is the union of spec.dependsOn and status.relations, written as full
 //     references (<kind>:<namespace>/<name>, the namespace defaulting to the entity's),
 //     sorted and without duplicates. Backstage gives dependsOn no default kind, so a
-//     reference without one is dropped (Descriptors resolves it against the other
-//     entities first).
+//     reference without one gets the kind of the one entity of that namespace and name,
+//     and is dropped when there is none or more than one.
 //
 // Tags are trimmed and lowercased when that makes them valid, else dropped; a link whose
 // URL is not absolute, or whose scheme can run script (javascript:, data:, vbscript:),
-// is dropped; an invalid link icon is dropped. It returns a *Problem saying why when the
-// entity cannot be made valid: a name, namespace or owner Backstage refuses, a kind it
-// does not know, an API without a definition.
-func Descriptor(e *catalogv1alpha1.CatalogEntity, o Options) (Entity, error) {
-	d, _, err := convert(e, o, nil)
-	return d, err
-}
-
-// Descriptors converts entities with Descriptor and returns the valid descriptors sorted
-// by namespace, kind and name, so that the same entities always give the same body, and
-// one *Problem per entity left out. See Build for what it adds to Descriptor.
-func Descriptors(entities []catalogv1alpha1.CatalogEntity, o Options) (docs []Entity, invalid []error) {
-	c := Build(entities, o)
-	return c.Entities, c.LeftOut
-}
-
-// Build converts entities like Descriptors and also reports what it fixed. Knowing all
-// the entities, it adds two things Descriptor alone cannot do: a dependsOn reference
-// without a kind gets the kind of the one entity of that namespace and name, and of two
-// CatalogEntities (in different Kubernetes namespaces) that would be the same Backstage
-// entity only the first, by Kubernetes namespace, is published — Backstage would
-// otherwise see one entity flip between two definitions.
+// is dropped; an invalid link icon is dropped. Each such change is reported in Fixed.
+// An entity that cannot be made valid is left out with a *Problem saying why: a name,
+// namespace or owner Backstage refuses, a kind it does not know, an API without a
+// definition. Of two CatalogEntities (in different Kubernetes namespaces) that would be
+// the same Backstage entity only the first, by Kubernetes namespace, is published —
+// Backstage would otherwise see one entity flip between two definitions.
+//
+// The descriptors are sorted by namespace, kind and name, so that the same entities
+// always give the same body.
 func Build(entities []catalogv1alpha1.CatalogEntity, o Options) Catalog {
 	order := make([]*catalogv1alpha1.CatalogEntity, len(entities))
 	for i := range entities {
@@ -261,8 +248,8 @@ func Build(entities []catalogv1alpha1.CatalogEntity, o Options) Catalog {
 // refKinds maps "<namespace>/<lowercase name>" to the kinds of the entities so named.
 type refKinds map[string][]string
 
-// convert is Descriptor; kinds, when not nil, resolves dependsOn references without a
-// kind. Besides the descriptor it returns what it fixed or dropped.
+// convert builds the descriptor of one entity; kinds resolves dependsOn references
+// without a kind. Besides the descriptor it returns what it fixed or dropped.
 func convert(e *catalogv1alpha1.CatalogEntity, o Options, kinds refKinds) (Entity, []error, error) {
 	var fixed []error
 	fix := func(format string, args ...any) {
@@ -798,7 +785,7 @@ func firstNonBlank(values ...string) string {
 }
 
 // yamlText replaces what a YAML document cannot carry with U+FFFD: invalid UTF-8 (the
-// API server never holds it, but Descriptor does not rely on that) and characters
+// API server never holds it, but Build does not rely on that) and characters
 // outside YAML's printable set, such as DEL or C1 controls, which the API server does
 // accept. One such character would otherwise fail the encoding of the whole body.
 func yamlText(s string) string {

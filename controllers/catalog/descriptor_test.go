@@ -39,7 +39,21 @@ func annotations(name string) map[string]string {
 	}
 }
 
-func TestDescriptor(t *testing.T) {
+// buildOne builds a catalog of e alone: its descriptor, or the *Problem that left it out.
+func buildOne(t testing.TB, e catalogv1alpha1.CatalogEntity, o Options) (Entity, error) {
+	t.Helper()
+	c := Build([]catalogv1alpha1.CatalogEntity{e}, o)
+	switch {
+	case len(c.Entities) == 1 && len(c.LeftOut) == 0:
+		return c.Entities[0], nil
+	case len(c.Entities) == 0 && len(c.LeftOut) == 1:
+		return Entity{}, c.LeftOut[0]
+	}
+	t.Fatalf("Build() of one entity = %d entities, left out %v; want one or the other", len(c.Entities), c.LeftOut)
+	return Entity{}, nil
+}
+
+func TestBuildEntity(t *testing.T) {
 	tests := map[string]struct {
 		in   catalogv1alpha1.CatalogEntity
 		opts *Options
@@ -195,21 +209,21 @@ func TestDescriptor(t *testing.T) {
 			if tt.opts != nil {
 				o = *tt.opts
 			}
-			got, err := Descriptor(&tt.in, o)
+			got, err := buildOne(t, tt.in, o)
 			if err != nil {
-				t.Fatalf("Descriptor() error = %v", err)
+				t.Fatalf("Build() left it out: %v", err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Descriptor() mismatch (-want +got):\n%s", diff)
+				t.Errorf("Build() mismatch (-want +got):\n%s", diff)
 			}
 			if err := Validate(got); err != nil {
-				t.Errorf("Validate(Descriptor()) = %v", err)
+				t.Errorf("Validate(Build()) = %v", err)
 			}
 		})
 	}
 }
 
-func TestDescriptorLeftOut(t *testing.T) {
+func TestBuildLeftOut(t *testing.T) {
 	tests := map[string]struct {
 		in   catalogv1alpha1.CatalogEntity
 		opts *Options
@@ -267,9 +281,9 @@ func TestDescriptorLeftOut(t *testing.T) {
 			if tt.opts != nil {
 				o = *tt.opts
 			}
-			_, err := Descriptor(&tt.in, o)
+			_, err := buildOne(t, tt.in, o)
 			if err == nil {
-				t.Fatal("Descriptor() succeeded, want an error")
+				t.Fatal("Build() published it, want it left out")
 			}
 			var p *Problem
 			if !errors.As(err, &p) || p.Name != tt.in.Name || p.Namespace != tt.in.Namespace {
@@ -398,11 +412,6 @@ func TestBuild(t *testing.T) {
 	}
 	if diff := cmp.Diff(c, Build(reversed, testOptions), cmp.Comparer(func(a, b error) bool { return a.Error() == b.Error() })); diff != "" {
 		t.Errorf("Build depends on the input order (-first +reversed):\n%s", diff)
-	}
-
-	docs, invalid := Descriptors(entities, testOptions)
-	if len(docs) != len(c.Entities) || len(invalid) != len(c.LeftOut) {
-		t.Errorf("Descriptors() = %d docs, %d invalid; want %d, %d", len(docs), len(invalid), len(c.Entities), len(c.LeftOut))
 	}
 }
 
@@ -541,9 +550,10 @@ func splitYAML(t *testing.T, body []byte) [][]byte {
 }
 
 func TestYAMLRoundTrip(t *testing.T) {
-	docs, invalid := Descriptors(roundTripEntities(), testOptions)
-	if len(invalid) != 0 || len(docs) != 5 {
-		t.Fatalf("Descriptors() = %d docs, invalid %v", len(docs), invalid)
+	c := Build(roundTripEntities(), testOptions)
+	docs := c.Entities
+	if len(c.LeftOut) != 0 || len(docs) != 5 {
+		t.Fatalf("Build() = %d docs, left out %v", len(docs), c.LeftOut)
 	}
 	body, err := EncodeYAML(docs)
 	if err != nil {
@@ -581,7 +591,7 @@ func TestYAMLRoundTrip(t *testing.T) {
 }
 
 func TestJSONRoundTrip(t *testing.T) {
-	docs, _ := Descriptors(roundTripEntities(), testOptions)
+	docs := Build(roundTripEntities(), testOptions).Entities
 	body, err := EncodeJSON(docs)
 	if err != nil {
 		t.Fatal(err)
