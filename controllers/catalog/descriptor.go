@@ -54,9 +54,6 @@ const (
 	DefaultComponentType = "service"
 	DefaultType          = "unknown"
 	DefaultLifecycle     = "unknown"
-	// DefaultNamespace is Backstage's default namespace, also the CRD's default for
-	// spec.catalogNamespace.
-	DefaultNamespace = "default"
 )
 
 // Options are the settings of a conversion.
@@ -203,7 +200,7 @@ func Build(entities []catalogv1alpha1.CatalogEntity, o Options) Catalog {
 
 	kinds := refKinds{}
 	for _, e := range order {
-		ns, kind := effectiveNamespace(e), effectiveKind(e)
+		ns, kind := e.EffectiveCatalogNamespace(), e.EffectiveKind()
 		if ns == "" || !IsNamespace(ns) || !catalogv1alpha1.IsEntityKind(kind) {
 			continue
 		}
@@ -225,7 +222,7 @@ func Build(entities []catalogv1alpha1.CatalogEntity, o Options) Catalog {
 		if first, dup := published[key]; dup {
 			c.LeftOut = append(c.LeftOut, problem(e, fmt.Sprintf(
 				"it is the same Backstage entity, %s, as CatalogEntity %s/%s, which is published instead; give one of them another name, kind or spec.catalogNamespace",
-				fullRef(d.Kind, d.Metadata.Namespace, d.Metadata.Name), first.Namespace, first.Name)))
+				Ref(d), first.Namespace, first.Name)))
 			continue
 		}
 		published[key] = e
@@ -266,14 +263,14 @@ func convert(e *catalogv1alpha1.CatalogEntity, o Options, kinds refKinds) (Entit
 		return t
 	}
 
-	kind := effectiveKind(e)
+	kind := e.EffectiveKind()
 	if !catalogv1alpha1.IsEntityKind(kind) {
 		return fail("spec.kind %q is not one of Component, Resource, System, API or Domain", kind)
 	}
 	if !isBackstageName(e.Name) {
 		return fail("metadata.name %q is not a Backstage entity name: 1 to 63 letters and digits, separated by single '-', '_' or '.'", e.Name)
 	}
-	ns := effectiveNamespace(e)
+	ns := e.EffectiveCatalogNamespace()
 	if !IsNamespace(ns) {
 		return fail("spec.catalogNamespace %q is not a Backstage namespace: 1 to 63 lowercase letters and digits, separated by single '-' (Backstage refuses \"--\")", e.Spec.CatalogNamespace)
 	}
@@ -450,8 +447,8 @@ func dependsOn(e *catalogv1alpha1.CatalogEntity, ns string, kinds refKinds, fix 
 			}
 			kind = candidates[0]
 		}
-		full := fullRef(kind, rns, name)
-		if key := strings.ToLower(full); !seen[key] {
+		full := catalogv1alpha1.FormatEntityRef(kind, rns, name)
+		if key := refKey(kind, rns, name); !seen[key] {
 			seen[key] = true
 			out = append(out, full)
 		}
@@ -581,7 +578,7 @@ func EncodeYAML(docs []Entity) ([]byte, error) {
 	for i := range docs {
 		b, err := yaml.Marshal(&docs[i])
 		if err != nil {
-			return nil, fmt.Errorf("encoding %s: %w", fullRef(docs[i].Kind, docs[i].Metadata.Namespace, docs[i].Metadata.Name), err)
+			return nil, fmt.Errorf("encoding %s: %w", Ref(docs[i]), err)
 		}
 		buf.WriteString("---\n")
 		buf.Write(b)
@@ -606,20 +603,21 @@ func EncodeJSON(docs []Entity) ([]byte, error) {
 // FileName is the name `entityhub export --dir` gives a descriptor's file:
 // <namespace>-<kind>-<name>.yaml, kind in lowercase.
 func FileName(d Entity) string {
-	ns := d.Metadata.Namespace
-	if ns == "" {
-		ns = DefaultNamespace
-	}
-	return ns + "-" + strings.ToLower(d.Kind) + "-" + d.Metadata.Name + ".yaml"
+	return namespaceOf(d) + "-" + strings.ToLower(d.Kind) + "-" + d.Metadata.Name + ".yaml"
 }
 
 // Ref is d's Backstage entity reference, <kind>:<namespace>/<name>, kind in lowercase.
 func Ref(d Entity) string {
-	ns := d.Metadata.Namespace
-	if ns == "" {
-		ns = DefaultNamespace
+	return catalogv1alpha1.FormatEntityRef(d.Kind, namespaceOf(d), d.Metadata.Name)
+}
+
+// namespaceOf is d's Backstage namespace; Backstage reads a descriptor without one as in
+// the default namespace.
+func namespaceOf(d Entity) string {
+	if d.Metadata.Namespace == "" {
+		return catalogv1alpha1.DefaultCatalogNamespace
 	}
-	return fullRef(d.Kind, ns, d.Metadata.Name)
+	return d.Metadata.Namespace
 }
 
 var (
@@ -751,28 +749,9 @@ func refKind(r string) string {
 	return k
 }
 
-// fullRef writes a reference the way Backstage's stringifyEntityRef does.
-func fullRef(kind, namespace, name string) string {
-	return strings.ToLower(kind) + ":" + namespace + "/" + name
-}
-
 // refKey identifies a Backstage entity: its kind, namespace and name are case-insensitive.
 func refKey(kind, namespace, name string) string {
-	return strings.ToLower(fullRef(kind, namespace, name))
-}
-
-func effectiveKind(e *catalogv1alpha1.CatalogEntity) catalogv1alpha1.EntityKind {
-	if e.Spec.Kind == "" {
-		return catalogv1alpha1.KindComponent
-	}
-	return e.Spec.Kind
-}
-
-func effectiveNamespace(e *catalogv1alpha1.CatalogEntity) string {
-	if e.Spec.CatalogNamespace == "" {
-		return DefaultNamespace
-	}
-	return e.Spec.CatalogNamespace
+	return strings.ToLower(catalogv1alpha1.FormatEntityRef(kind, namespace, name))
 }
 
 func firstNonBlank(values ...string) string {
