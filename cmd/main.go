@@ -192,7 +192,6 @@ func addCatalogServer(mgr ctrl.Manager, opts options) error {
 	if opts.catalogAddr == "" || opts.catalogAddr == "0" {
 		return nil
 	}
-	catalogserver.Register()
 	handler := &catalogserver.Handler{
 		Reader:  mgr.GetCache(),
 		Options: catalog.Options{LocationURL: opts.catalogURL, DefaultOwner: opts.defaultOwner},

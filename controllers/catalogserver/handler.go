@@ -10,30 +10,12 @@ import (
 	"sync"
 
 	"github.com/go-logr/logr"
-	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/catalog"
+	"github.com/entityhub/entityhub/controllers/metrics"
 )
-
-// InvalidEntities is how many CatalogEntities the last body built left out because they
-// cannot be made valid descriptors. A gauge, not a counter: it says how many are broken
-// now, which is what an alert should look at, and it does not grow with every poll.
-// Filters do not change it: it always counts over all entities.
-var InvalidEntities = prometheus.NewGauge(prometheus.GaugeOpts{
-	Name: "entityhub_catalog_invalid_entities",
-	Help: "CatalogEntities left out of the Backstage catalog endpoint because they cannot be made valid Backstage descriptors.",
-})
-
-var registerOnce sync.Once
-
-// Register adds the catalog endpoint's metrics to controller-runtime's registry, which
-// the manager serves. It may be called more than once.
-func Register() {
-	registerOnce.Do(func() { ctrlmetrics.Registry.MustRegister(InvalidEntities) })
-}
 
 // Content types of the two bodies.
 const (
@@ -67,7 +49,8 @@ const (
 //
 // A failed list answers 503, never an empty 200: Backstage would take an empty body for
 // "all entities are gone" and delete them. The body is rebuilt only when an entity
-// changed (their resourceVersions tell), so a 304 costs one list from the cache.
+// changed (their resourceVersions tell), so a 304 costs one list from the cache. Each
+// build sets metrics.CatalogInvalidEntities to the number of entities left out.
 //
 // Set the fields before the first request and do not change them afterwards.
 type Handler struct {
@@ -190,7 +173,7 @@ func (h *Handler) render(items []catalogv1alpha1.CatalogEntity, f filter, asJSON
 	o := h.Options
 	o.LocationURL = location
 	c := catalog.Build(items, o)
-	InvalidEntities.Set(float64(len(c.LeftOut)))
+	metrics.CatalogInvalidEntities.Set(float64(len(c.LeftOut)))
 	h.report(c)
 
 	docs := c.Entities[:0:0]

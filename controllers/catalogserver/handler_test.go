@@ -24,11 +24,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/yaml"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/catalog"
+	"github.com/entityhub/entityhub/controllers/metrics"
 )
 
 // The handler tests use controller-runtime's fake client only as a source of a list for
@@ -403,7 +403,7 @@ func TestHandlerLocation(t *testing.T) {
 
 func TestHandlerLeftOutCountedAndLoggedOnce(t *testing.T) {
 	f := newFixture(t, fleet()...)
-	InvalidEntities.Set(0)
+	metrics.CatalogInvalidEntities.Set(0)
 	for range 3 {
 		f.do(http.MethodGet, "/")
 		f.do(http.MethodGet, "/?kind=component") // filters do not change the count
@@ -534,30 +534,11 @@ func TestHandlerAuthorizer(t *testing.T) {
 	}
 }
 
-func TestRegister(t *testing.T) {
-	Register()
-	Register() // idempotent
-	InvalidEntities.Set(2)
-	families, err := ctrlmetrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range families {
-		if mf.GetName() == "entityhub_catalog_invalid_entities" {
-			if v := mf.GetMetric()[0].GetGauge().GetValue(); v != 2 {
-				t.Errorf("gauge = %v, want 2", v)
-			}
-			return
-		}
-	}
-	t.Error("entityhub_catalog_invalid_entities is not in controller-runtime's registry")
-}
-
-// gaugeValue reads InvalidEntities.
+// gaugeValue reads metrics.CatalogInvalidEntities.
 func gaugeValue(t *testing.T) float64 {
 	t.Helper()
 	var m dto.Metric
-	if err := InvalidEntities.Write(&m); err != nil {
+	if err := metrics.CatalogInvalidEntities.Write(&m); err != nil {
 		t.Fatal(err)
 	}
 	return m.GetGauge().GetValue()
