@@ -424,6 +424,8 @@ func canonicalKind(s string) (string, bool) {
 	return "", false
 }
 
+// badRequest is a query the handler refuses with 400; its message says what to fix.
 type badRequest struct{ msg string }
 
+// Error implements error.
 func (e *badRequest) Error() string { return e.msg }

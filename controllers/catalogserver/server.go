@@ -126,6 +126,7 @@ func (s *Server) serve(ctx context.Context, ln net.Listener) error {
 // logWriter hands the http.Server's own log lines to a logr.Logger.
 type logWriter struct{ log logr.Logger }
 
+// Write implements io.Writer: the http.Server writes one line per call.
 func (w logWriter) Write(p []byte) (int, error) {
 	w.log.Info(strings.TrimSpace(string(p)))
 	return len(p), nil
