@@ -21,7 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
-	"github.com/entityhub/entityhub/controllers/catalogserver"
+	"github.com/entityhub/entityhub/controllers/catalog"
 )
 
 // exportOptions are the settings of `entityhub export`, one per flag.
@@ -89,7 +89,7 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	cat := catalogserver.Build(entities, catalogserver.Options{
+	cat := catalog.Build(entities, catalog.Options{
 		LocationURL:  o.locationURL,
 		DefaultOwner: o.defaultOwner,
 	})
@@ -101,7 +101,7 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 
 	if o.dir == "" {
-		body, err := catalogserver.EncodeYAML(cat.Entities)
+		body, err := catalog.EncodeYAML(cat.Entities)
 		if err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
@@ -191,26 +191,26 @@ func listEntities(ctx context.Context, c client.Client, namespace string) ([]cat
 // changed. A file whose content is already right is left alone, so that its time stays
 // and a CI job sees no change; each file is replaced at once (written aside, then
 // renamed), so that a reader never sees half of it.
-func writeDir(dir string, docs []catalogserver.Entity) (int, error) {
+func writeDir(dir string, docs []catalog.Entity) (int, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, fmt.Errorf("export: creating %s: %w", dir, err)
 	}
 	names := map[string]string{}
 	for _, d := range docs {
-		name := catalogserver.FileName(d)
+		name := catalog.FileName(d)
 		// Case-insensitive file systems would put two names differing in case into one file.
 		if other, taken := names[strings.ToLower(name)]; taken {
-			return 0, fmt.Errorf("export: %s and %s would both be written to %s; rename one of them", other, catalogserver.Ref(d), name)
+			return 0, fmt.Errorf("export: %s and %s would both be written to %s; rename one of them", other, catalog.Ref(d), name)
 		}
-		names[strings.ToLower(name)] = catalogserver.Ref(d)
+		names[strings.ToLower(name)] = catalog.Ref(d)
 	}
 	changed := 0
 	for _, d := range docs {
-		body, err := catalogserver.EncodeYAML([]catalogserver.Entity{d})
+		body, err := catalog.EncodeYAML([]catalog.Entity{d})
 		if err != nil {
 			return changed, fmt.Errorf("export: %w", err)
 		}
-		path := filepath.Join(dir, catalogserver.FileName(d))
+		path := filepath.Join(dir, catalog.FileName(d))
 		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, body) {
 			continue
 		}

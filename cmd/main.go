@@ -22,6 +22,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/catalog"
 	"github.com/entityhub/entityhub/controllers/catalogentity"
 	"github.com/entityhub/entityhub/controllers/catalogserver"
 	"github.com/entityhub/entityhub/controllers/setup"
@@ -184,10 +185,9 @@ func addCatalogServer(mgr ctrl.Manager, opts options) error {
 	if opts.catalogAddr == "" || opts.catalogAddr == "0" {
 		return nil
 	}
-	catalogserver.Register()
 	handler := &catalogserver.Handler{
 		Reader:  mgr.GetCache(),
-		Options: catalogserver.Options{LocationURL: opts.catalogURL, DefaultOwner: opts.defaultOwner},
+		Options: catalog.Options{LocationURL: opts.catalogURL, DefaultOwner: opts.defaultOwner},
 		Log:     ctrl.Log.WithName("catalog"),
 	}
 	if opts.catalogAuth {

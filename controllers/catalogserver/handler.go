@@ -10,29 +10,12 @@ import (
 	"sync"
 
 	"github.com/go-logr/logr"
-	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/catalog"
+	"github.com/entityhub/entityhub/controllers/metrics"
 )
-
-// InvalidEntities is how many CatalogEntities the last body built left out because they
-// cannot be made valid descriptors. A gauge, not a counter: it says how many are broken
-// now, which is what an alert should look at, and it does not grow with every poll.
-// Filters do not change it: it always counts over all entities.
-var InvalidEntities = prometheus.NewGauge(prometheus.GaugeOpts{
-	Name: "entityhub_catalog_invalid_entities",
-	Help: "CatalogEntities left out of the Backstage catalog endpoint because they cannot be made valid Backstage descriptors.",
-})
-
-var registerOnce sync.Once
-
-// Register adds the catalog endpoint's metrics to controller-runtime's registry, which
-// the manager serves. It may be called more than once.
-func Register() {
-	registerOnce.Do(func() { ctrlmetrics.Registry.MustRegister(InvalidEntities) })
-}
 
 // Content types of the two bodies.
 const (
@@ -50,7 +33,7 @@ const (
 )
 
 // Handler serves every CatalogEntity the Reader lists, in all namespaces, as Backstage
-// descriptors (see Descriptor) on any path:
+// descriptors (see catalog.Build) on any path:
 //
 //   - GET and HEAD only; 405 with an Allow header otherwise.
 //   - Multi-document YAML (application/yaml), the format a Backstage `url` location
@@ -66,7 +49,8 @@ const (
 //
 // A failed list answers 503, never an empty 200: Backstage would take an empty body for
 // "all entities are gone" and delete them. The body is rebuilt only when an entity
-// changed (their resourceVersions tell), so a 304 costs one list from the cache.
+// changed (their resourceVersions tell), so a 304 costs one list from the cache. Each
+// build sets metrics.CatalogInvalidEntities to the number of entities left out.
 //
 // Set the fields before the first request and do not change them afterwards.
 type Handler struct {
@@ -75,7 +59,7 @@ type Handler struct {
 	Reader client.Reader
 	// Options of the conversion. When Options.LocationURL is empty, the location
 	// annotations carry the URL of the request itself.
-	Options Options
+	Options catalog.Options
 	// Authorizer, when not nil, decides who may read the catalog.
 	Authorizer Authorizer
 	// Log receives left-out entities and fixed fields, each once while it lasts.
@@ -188,8 +172,8 @@ func (h *Handler) refuse(w http.ResponseWriter, status int, err error) {
 func (h *Handler) render(items []catalogv1alpha1.CatalogEntity, f filter, asJSON bool, location string) (*rendered, error) {
 	o := h.Options
 	o.LocationURL = location
-	c := Build(items, o)
-	InvalidEntities.Set(float64(len(c.LeftOut)))
+	c := catalog.Build(items, o)
+	metrics.CatalogInvalidEntities.Set(float64(len(c.LeftOut)))
 	h.report(c)
 
 	docs := c.Entities[:0:0]
@@ -201,9 +185,9 @@ func (h *Handler) render(items []catalogv1alpha1.CatalogEntity, f filter, asJSON
 	var body []byte
 	var err error
 	if asJSON {
-		body, err = EncodeJSON(docs)
+		body, err = catalog.EncodeJSON(docs)
 	} else {
-		body, err = EncodeYAML(docs)
+		body, err = catalog.EncodeYAML(docs)
 	}
 	if err != nil {
 		return nil, err
@@ -212,7 +196,7 @@ func (h *Handler) render(items []catalogv1alpha1.CatalogEntity, f filter, asJSON
 }
 
 // report logs each problem of c that was not there at the last build.
-func (h *Handler) report(c Catalog) {
+func (h *Handler) report(c catalog.Catalog) {
 	current := make(map[string]bool, len(c.LeftOut)+len(c.Fixed))
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -226,7 +210,7 @@ func (h *Handler) report(c Catalog) {
 				continue
 			}
 			kv := []any{"reason", err.Error()}
-			if p, ok := err.(*Problem); ok {
+			if p, ok := err.(*catalog.Problem); ok {
 				kv = []any{"catalogEntity", p.Namespace + "/" + p.Name, "reason", p.Reason}
 			}
 			h.Log.Info(msg, kv...)
@@ -390,7 +374,7 @@ func parseFilter(r *http.Request) (filter, error) {
 				switch key {
 				case "namespace":
 					ns := strings.ToLower(item)
-					if !isBackstageNamespace(ns) {
+					if !catalog.IsNamespace(ns) {
 						return f, &badRequest{"namespace " + strconv.Quote(item) + " is not a Backstage namespace"}
 					}
 					f.namespaces[ns] = true
@@ -409,7 +393,7 @@ func parseFilter(r *http.Request) (filter, error) {
 	return f, nil
 }
 
-func (f filter) matches(d Entity) bool {
+func (f filter) matches(d catalog.Entity) bool {
 	return (len(f.namespaces) == 0 || f.namespaces[d.Metadata.Namespace]) &&
 		(len(f.kinds) == 0 || f.kinds[d.Kind])
 }
@@ -440,6 +424,8 @@ func canonicalKind(s string) (string, bool) {
 	return "", false
 }
 
+// badRequest is a query the handler refuses with 400; its message says what to fix.
 type badRequest struct{ msg string }
 
+// Error implements error.
 func (e *badRequest) Error() string { return e.msg }

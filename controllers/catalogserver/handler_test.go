@@ -1,10 +1,13 @@
 package catalogserver
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -15,14 +18,17 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
 	dto "github.com/prometheus/client_model/go"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/yaml"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/catalog"
+	"github.com/entityhub/entityhub/controllers/metrics"
 )
 
 // The handler tests use controller-runtime's fake client only as a source of a list for
@@ -35,6 +41,15 @@ func testScheme(t *testing.T) *runtime.Scheme {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// newEntity is a CatalogEntity in Kubernetes namespace entityhub-system, changed by fns.
+func newEntity(name string, fns ...func(*catalogv1alpha1.CatalogEntity)) catalogv1alpha1.CatalogEntity {
+	e := catalogv1alpha1.CatalogEntity{ObjectMeta: metav1.ObjectMeta{Namespace: "entityhub-system", Name: name}}
+	for _, fn := range fns {
+		fn(&e)
+	}
+	return e
 }
 
 // fleet is a few entities of every kind, in two Backstage namespaces, and one that
@@ -53,7 +68,7 @@ func fleet() []client.Object {
 	add(newEntity("cart-api", func(e *catalogv1alpha1.CatalogEntity) {
 		e.Spec.Kind = "API"
 		e.Spec.CatalogNamespace = "shop"
-		e.Annotations = map[string]string{AnnotationAPIDefinitionURL: "https://git.example.com/cart.yaml"}
+		e.Annotations = map[string]string{catalog.AnnotationAPIDefinitionURL: "https://git.example.com/cart.yaml"}
 	}))
 	add(newEntity("undefined-api", func(e *catalogv1alpha1.CatalogEntity) { e.Spec.Kind = "API" })) // left out
 	return objs
@@ -98,7 +113,7 @@ func newFixture(t *testing.T, objs ...client.Object) *fixture {
 	logs := &logCounter{}
 	return &fixture{t: t, client: c, logs: logs, handler: &Handler{
 		Reader:  c,
-		Options: Options{DefaultOwner: "group:default/platform-team"},
+		Options: catalog.Options{DefaultOwner: "group:default/platform-team"},
 		Log:     logs.logger(),
 	}}
 }
@@ -115,21 +130,32 @@ func (f *fixture) do(method, target string, headers ...string) *httptest.Respons
 	return w
 }
 
-// names returns "<kind>:<namespace>/<name>" of every document of a YAML body.
+// names returns "<kind>:<namespace>/<name>" of every document of a YAML body, read the
+// way a YAML parser splits a multi-document stream.
 func names(t *testing.T, body []byte) []string {
 	t.Helper()
 	var refs []string
-	for _, doc := range splitYAML(t, body) {
-		var e Entity
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(body)))
+	for {
+		doc, err := r.Read()
+		if err == io.EOF {
+			return refs
+		}
+		if err != nil {
+			t.Fatalf("reading the YAML stream: %v", err)
+		}
+		if len(bytes.TrimSpace(doc)) == 0 || string(bytes.TrimSpace(doc)) == "---" {
+			continue
+		}
+		var e catalog.Entity
 		if err := yaml.UnmarshalStrict(doc, &e); err != nil {
 			t.Fatalf("%v\n%s", err, doc)
 		}
-		if err := Validate(e); err != nil {
+		if err := catalog.Validate(e); err != nil {
 			t.Errorf("served an invalid descriptor: %v", err)
 		}
-		refs = append(refs, Ref(e))
+		refs = append(refs, catalog.Ref(e))
 	}
-	return refs
 }
 
 var etagPattern = regexp.MustCompile(`^"[0-9a-f]{32}"$`)
@@ -189,7 +215,7 @@ func TestHandlerServesJSON(t *testing.T) {
 			t.Errorf("Accept %q: Content-Type = %q, want %q", accept, got, wantType)
 		}
 		if wantJSON {
-			var docs []Entity
+			var docs []catalog.Entity
 			if err := json.Unmarshal(w.Body.Bytes(), &docs); err != nil || len(docs) != 6 {
 				t.Errorf("Accept %q: %d entities, %v", accept, len(docs), err)
 			}
@@ -377,7 +403,7 @@ func TestHandlerLocation(t *testing.T) {
 
 func TestHandlerLeftOutCountedAndLoggedOnce(t *testing.T) {
 	f := newFixture(t, fleet()...)
-	InvalidEntities.Set(0)
+	metrics.CatalogInvalidEntities.Set(0)
 	for range 3 {
 		f.do(http.MethodGet, "/")
 		f.do(http.MethodGet, "/?kind=component") // filters do not change the count
@@ -399,7 +425,7 @@ func TestHandlerLeftOutCountedAndLoggedOnce(t *testing.T) {
 	if err := f.client.Get(ctx, client.ObjectKey{Namespace: "entityhub-system", Name: "undefined-api"}, &e); err != nil {
 		t.Fatal(err)
 	}
-	e.Annotations = map[string]string{AnnotationAPIDefinitionURL: "https://git.example.com/api.yaml"}
+	e.Annotations = map[string]string{catalog.AnnotationAPIDefinitionURL: "https://git.example.com/api.yaml"}
 	if err := f.client.Update(ctx, &e); err != nil {
 		t.Fatal(err)
 	}
@@ -508,30 +534,11 @@ func TestHandlerAuthorizer(t *testing.T) {
 	}
 }
 
-func TestRegister(t *testing.T) {
-	Register()
-	Register() // idempotent
-	InvalidEntities.Set(2)
-	families, err := ctrlmetrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range families {
-		if mf.GetName() == "entityhub_catalog_invalid_entities" {
-			if v := mf.GetMetric()[0].GetGauge().GetValue(); v != 2 {
-				t.Errorf("gauge = %v, want 2", v)
-			}
-			return
-		}
-	}
-	t.Error("entityhub_catalog_invalid_entities is not in controller-runtime's registry")
-}
-
-// gaugeValue reads InvalidEntities.
+// gaugeValue reads metrics.CatalogInvalidEntities.
 func gaugeValue(t *testing.T) float64 {
 	t.Helper()
 	var m dto.Metric
-	if err := InvalidEntities.Write(&m); err != nil {
+	if err := metrics.CatalogInvalidEntities.Write(&m); err != nil {
 		t.Fatal(err)
 	}
 	return m.GetGauge().GetValue()

@@ -1,3 +1,8 @@
+// Package catalogserver serves CatalogEntities as Backstage catalog descriptors over HTTP
+// (DESIGN.md §5), so that Backstage's catalog can ingest hub-discovered entities with a
+// plain `url` location. The descriptors themselves come from package catalog, which
+// `entityhub export` shares; this package adds the server, the handler (filters, ETag and
+// 304, a cache of rendered bodies) and token auth.
 package catalogserver
 
 import (
@@ -121,6 +126,7 @@ func (s *Server) serve(ctx context.Context, ln net.Listener) error {
 // logWriter hands the http.Server's own log lines to a logr.Logger.
 type logWriter struct{ log logr.Logger }
 
+// Write implements io.Writer: the http.Server writes one line per call.
 func (w logWriter) Write(p []byte) (int, error) {
 	w.log.Info(strings.TrimSpace(string(p)))
 	return len(p), nil

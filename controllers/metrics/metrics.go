@@ -31,6 +31,16 @@ var (
 		Help:    "Time from a source event to the CatalogEntity status write that reflects it.",
 		Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
 	})
+
+	// CatalogInvalidEntities is how many CatalogEntities the catalog endpoint's last body
+	// left out because they cannot be made valid Backstage descriptors. A gauge, not a
+	// counter: it says how many are broken now, which is what an alert should look at,
+	// and it does not grow with every poll. Filters do not change it: it always counts
+	// over all entities.
+	CatalogInvalidEntities = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "entityhub_catalog_invalid_entities",
+		Help: "CatalogEntities left out of the Backstage catalog endpoint because they cannot be made valid Backstage descriptors.",
+	})
 )
 
 // Entities tracks each entity's health and sources per kind, and reports them at
@@ -142,9 +152,11 @@ func (c *EventClock) Handled(key types.NamespacedName, wrote bool, now time.Time
 var registerOnce sync.Once
 
 // Register adds the metrics to controller-runtime's registry, which the manager serves.
+// The package's own metrics are registered once however often it is called, so that
+// tests and the manager may each call it; entities, when not nil, every time.
 func Register(entities *Entities) {
 	registerOnce.Do(func() {
-		ctrlmetrics.Registry.MustRegister(StatusWrites, ReconcileErrors, EventToStatus)
+		ctrlmetrics.Registry.MustRegister(StatusWrites, ReconcileErrors, EventToStatus, CatalogInvalidEntities)
 	})
 	if entities != nil {
 		ctrlmetrics.Registry.MustRegister(entities)

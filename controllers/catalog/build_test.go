@@ -1,18 +1,12 @@
-package catalogserver
+package catalog
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 )
@@ -39,7 +33,21 @@ func annotations(name string) map[string]string {
 	}
 }
 
-func TestDescriptor(t *testing.T) {
+// buildOne builds a catalog of e alone: its descriptor, or the *Problem that left it out.
+func buildOne(t testing.TB, e catalogv1alpha1.CatalogEntity, o Options) (Entity, error) {
+	t.Helper()
+	c := Build([]catalogv1alpha1.CatalogEntity{e}, o)
+	switch {
+	case len(c.Entities) == 1 && len(c.LeftOut) == 0:
+		return c.Entities[0], nil
+	case len(c.Entities) == 0 && len(c.LeftOut) == 1:
+		return Entity{}, c.LeftOut[0]
+	}
+	t.Fatalf("Build() of one entity = %d entities, left out %v; want one or the other", len(c.Entities), c.LeftOut)
+	return Entity{}, nil
+}
+
+func TestBuildEntity(t *testing.T) {
 	tests := map[string]struct {
 		in   catalogv1alpha1.CatalogEntity
 		opts *Options
@@ -195,21 +203,21 @@ func TestDescriptor(t *testing.T) {
 			if tt.opts != nil {
 				o = *tt.opts
 			}
-			got, err := Descriptor(&tt.in, o)
+			got, err := buildOne(t, tt.in, o)
 			if err != nil {
-				t.Fatalf("Descriptor() error = %v", err)
+				t.Fatalf("Build() left it out: %v", err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Descriptor() mismatch (-want +got):\n%s", diff)
+				t.Errorf("Build() mismatch (-want +got):\n%s", diff)
 			}
 			if err := Validate(got); err != nil {
-				t.Errorf("Validate(Descriptor()) = %v", err)
+				t.Errorf("Validate(Build()) = %v", err)
 			}
 		})
 	}
 }
 
-func TestDescriptorLeftOut(t *testing.T) {
+func TestBuildLeftOut(t *testing.T) {
 	tests := map[string]struct {
 		in   catalogv1alpha1.CatalogEntity
 		opts *Options
@@ -267,9 +275,9 @@ func TestDescriptorLeftOut(t *testing.T) {
 			if tt.opts != nil {
 				o = *tt.opts
 			}
-			_, err := Descriptor(&tt.in, o)
+			_, err := buildOne(t, tt.in, o)
 			if err == nil {
-				t.Fatal("Descriptor() succeeded, want an error")
+				t.Fatal("Build() published it, want it left out")
 			}
 			var p *Problem
 			if !errors.As(err, &p) || p.Name != tt.in.Name || p.Namespace != tt.in.Namespace {
@@ -399,11 +407,6 @@ func TestBuild(t *testing.T) {
 	if diff := cmp.Diff(c, Build(reversed, testOptions), cmp.Comparer(func(a, b error) bool { return a.Error() == b.Error() })); diff != "" {
 		t.Errorf("Build depends on the input order (-first +reversed):\n%s", diff)
 	}
-
-	docs, invalid := Descriptors(entities, testOptions)
-	if len(docs) != len(c.Entities) || len(invalid) != len(c.LeftOut) {
-		t.Errorf("Descriptors() = %d docs, %d invalid; want %d, %d", len(docs), len(invalid), len(c.Entities), len(c.LeftOut))
-	}
 }
 
 func TestBuildDoesNotChangeItsInput(t *testing.T) {
@@ -417,247 +420,5 @@ func TestBuildDoesNotChangeItsInput(t *testing.T) {
 	Build(in, testOptions)
 	if diff := cmp.Diff(before, &in[0]); diff != "" {
 		t.Errorf("Build changed its input (-before +after):\n%s", diff)
-	}
-}
-
-func TestValidate(t *testing.T) {
-	valid := Entity{
-		APIVersion: APIVersion, Kind: "Component",
-		Metadata: Metadata{Name: "a", Namespace: "default", Annotations: map[string]string{"example.com/x": "any value"}},
-		Spec:     Spec{Type: "service", Lifecycle: "production", Owner: "team"},
-	}
-	if err := Validate(valid); err != nil {
-		t.Fatalf("Validate(valid) = %v", err)
-	}
-	tests := map[string]struct {
-		change func(*Entity)
-		want   string
-	}{
-		"apiVersion":          {func(d *Entity) { d.APIVersion = "backstage.io/v1beta1" }, "apiVersion"},
-		"kind":                {func(d *Entity) { d.Kind = "Group" }, "kind"},
-		"empty name":          {func(d *Entity) { d.Metadata.Name = "" }, "metadata.name"},
-		"name ending in dash": {func(d *Entity) { d.Metadata.Name = "a-" }, "metadata.name"},
-		"namespace":           {func(d *Entity) { d.Metadata.Namespace = "a_b" }, "metadata.namespace"},
-		"annotation key with two slashes": {
-			func(d *Entity) { d.Metadata.Annotations["a/b/c"] = "" }, "annotation key",
-		},
-		"annotation key with a bad prefix": {
-			func(d *Entity) { d.Metadata.Annotations["Example.com/x"] = "" }, "annotation key",
-		},
-		"annotation name too long": {
-			func(d *Entity) { d.Metadata.Annotations["example.com/"+strings.Repeat("x", 64)] = "" }, "annotation key",
-		},
-		"tag":                       {func(d *Entity) { d.Metadata.Tags = []string{"Java"} }, "tags[0]"},
-		"link url":                  {func(d *Entity) { d.Metadata.Links = []Link{{URL: "example.com"}} }, "links[0].url"},
-		"blank link title":          {func(d *Entity) { d.Metadata.Links = []Link{{URL: "https://a.b", Title: " "}} }, "links[0].title"},
-		"link icon":                 {func(d *Entity) { d.Metadata.Links = []Link{{URL: "https://a.b", Icon: "-x"}} }, "links[0].icon"},
-		"no owner":                  {func(d *Entity) { d.Spec.Owner = "" }, "spec.owner is required"},
-		"component without type":    {func(d *Entity) { d.Spec.Type = "" }, "spec.type is required"},
-		"component blank lifecycle": {func(d *Entity) { d.Spec.Lifecycle = " " }, "spec.lifecycle is required"},
-		"resource without type": {
-			func(d *Entity) { d.Kind, d.Spec.Type, d.Spec.Lifecycle = "Resource", "", "" }, "spec.type is required",
-		},
-		"api without definition": {func(d *Entity) { d.Kind = "API" }, "spec.definition is required"},
-		"definition on a component": {
-			func(d *Entity) { d.Spec.Definition = &Definition{Text: "https://a.b"} }, "spec.definition is only for kind API",
-		},
-		"kindless dependsOn": {func(d *Entity) { d.Spec.DependsOn = []string{"default/db"} }, "has no kind"},
-		"invalid system":     {func(d *Entity) { d.Spec.System = "system:" }, "spec.system"},
-		"invalid UTF-8":      {func(d *Entity) { d.Metadata.Description = "\xff" }, "UTF-8"},
-	}
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			d := valid
-			d.Metadata.Annotations = map[string]string{"example.com/x": "any value"}
-			tt.change(&d)
-			err := Validate(d)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Validate() = %v, want an error about %q", err, tt.want)
-			}
-		})
-	}
-	// What Backstage accepts and the validator must not refuse.
-	for name, change := range map[string]func(*Entity){
-		"System without type":     func(d *Entity) { d.Kind, d.Spec.Type, d.Spec.Lifecycle = "System", "", "" },
-		"Domain without type":     func(d *Entity) { d.Kind, d.Spec.Type, d.Spec.Lifecycle = "Domain", "", "" },
-		"Resource, no lifecycle":  func(d *Entity) { d.Kind, d.Spec.Lifecycle = "Resource", "" },
-		"no namespace":            func(d *Entity) { d.Metadata.Namespace = "" },
-		"underscores in the name": func(d *Entity) { d.Metadata.Name = "My_Service.v2" },
-		"tags with + and #":       func(d *Entity) { d.Metadata.Tags = []string{"c++", "c#", "a-b"} },
-		"custom link scheme":      func(d *Entity) { d.Metadata.Links = []Link{{URL: "slack://channel?id=1"}} },
-		"kindless owner":          func(d *Entity) { d.Spec.Owner = "payments" },
-	} {
-		d := valid
-		change(&d)
-		if err := Validate(d); err != nil {
-			t.Errorf("%s: Validate() = %v, want nil", name, err)
-		}
-	}
-}
-
-// roundTripEntities are descriptors with text that YAML must quote or fold.
-func roundTripEntities() []catalogv1alpha1.CatalogEntity {
-	return []catalogv1alpha1.CatalogEntity{
-		newEntity("payments", func(e *catalogv1alpha1.CatalogEntity) {
-			e.Spec.Title = "yes" // a YAML 1.1 boolean unless quoted
-			e.Spec.Description = "Line one\n---\nafter a document separator: #not-a-comment, 'quotes' \"and\" {braces} [brackets] \u00e9\u4e2d\t"
-			e.Spec.Type = "123"
-			e.Spec.Lifecycle = "null"
-			e.Spec.Tags = []catalogv1alpha1.Tag{"c++", "#1"}
-			e.Spec.Links = []catalogv1alpha1.Link{{URL: "https://example.com/a?b=c&d=e#f", Title: "- not a list", Type: "~"}}
-			e.Status.Relations = []string{"resource:default/db"}
-		}),
-		newEntity("db", func(e *catalogv1alpha1.CatalogEntity) {
-			e.Spec.Kind = "Resource"
-			e.Spec.Description = "  leading and trailing  \n"
-		}),
-		newEntity("api", func(e *catalogv1alpha1.CatalogEntity) {
-			e.Spec.Kind = "API"
-			e.Annotations = map[string]string{AnnotationAPIDefinitionURL: "https://git.example.com/api.yaml"}
-		}),
-		newEntity("shop", func(e *catalogv1alpha1.CatalogEntity) { e.Spec.Kind = "System"; e.Spec.System = "commerce" }),
-		newEntity("commerce", func(e *catalogv1alpha1.CatalogEntity) { e.Spec.Kind = "Domain" }),
-	}
-}
-
-// splitYAML splits a multi-document stream the way a YAML parser does.
-func splitYAML(t *testing.T, body []byte) [][]byte {
-	t.Helper()
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(body)))
-	var docs [][]byte
-	for {
-		doc, err := r.Read()
-		if err == io.EOF {
-			return docs
-		}
-		if err != nil {
-			t.Fatalf("reading the YAML stream: %v", err)
-		}
-		if len(bytes.TrimSpace(doc)) == 0 || string(bytes.TrimSpace(doc)) == "---" {
-			continue
-		}
-		docs = append(docs, doc)
-	}
-}
-
-func TestYAMLRoundTrip(t *testing.T) {
-	docs, invalid := Descriptors(roundTripEntities(), testOptions)
-	if len(invalid) != 0 || len(docs) != 5 {
-		t.Fatalf("Descriptors() = %d docs, invalid %v", len(docs), invalid)
-	}
-	body, err := EncodeYAML(docs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts := splitYAML(t, body)
-	if len(parts) != len(docs) {
-		t.Fatalf("the body has %d documents, want %d:\n%s", len(parts), len(docs), body)
-	}
-	for i, part := range parts {
-		var got Entity
-		if err := yaml.UnmarshalStrict(part, &got); err != nil {
-			t.Fatalf("document %d: %v\n%s", i, err, part)
-		}
-		if diff := cmp.Diff(docs[i], got); diff != "" {
-			t.Errorf("document %d changed in YAML (-want +got):\n%s", i, diff)
-		}
-		// What Backstage reads is a plain object; it must have exactly the envelope's root fields.
-		var generic map[string]any
-		if err := yaml.Unmarshal(part, &generic); err != nil {
-			t.Fatal(err)
-		}
-		for k := range generic {
-			if k != "apiVersion" && k != "kind" && k != "metadata" && k != "spec" {
-				t.Errorf("document %d has root field %q", i, k)
-			}
-		}
-	}
-	if !bytes.HasPrefix(body, []byte("---\n")) {
-		t.Errorf("body does not open with a document marker:\n%s", body)
-	}
-	if empty, err := EncodeYAML(nil); err != nil || len(empty) != 0 {
-		t.Errorf("EncodeYAML(nil) = %q, %v; want an empty body", empty, err)
-	}
-}
-
-func TestJSONRoundTrip(t *testing.T) {
-	docs, _ := Descriptors(roundTripEntities(), testOptions)
-	body, err := EncodeJSON(docs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []Entity
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&got); err != nil {
-		t.Fatalf("decoding %s: %v", body, err)
-	}
-	if diff := cmp.Diff(docs, got); diff != "" {
-		t.Errorf("JSON round trip (-want +got):\n%s", diff)
-	}
-	if empty, _ := EncodeJSON(nil); string(empty) != "[]\n" {
-		t.Errorf("EncodeJSON(nil) = %q, want an empty array", empty)
-	}
-	if !strings.Contains(string(body), `"definition":{"$text":"https://git.example.com/api.yaml"}`) {
-		t.Errorf("the API's definition is not a $text placeholder: %s", body)
-	}
-}
-
-// TestTextYAMLCannotCarry checks text the API server accepts but a YAML stream cannot
-// hold raw: it is replaced, reported, and the body still encodes and reads back.
-func TestTextYAMLCannotCarry(t *testing.T) {
-	for name, in := range map[string]string{
-		"DEL":              "a\x7fb",
-		"C1 control":       "a\u0085b\u009fc",
-		"noncharacter":     "a\ufffeb",
-		"C0 control":       "a\x01b",
-		"invalid UTF-8":    "a\xffb",
-		"line separators":  "a\u2028b\u2029c", // printable, kept
-		"CRLF and tab":     "a\r\nb\tc",       // printable, kept
-		"byte order mark":  "\ufeffa",
-		"astral character": "a\U0001F600b",
-	} {
-		t.Run(name, func(t *testing.T) {
-			e := newEntity("payments", func(e *catalogv1alpha1.CatalogEntity) {
-				e.Spec.Description, e.Spec.Title, e.Spec.Type = in, in, in
-				e.Spec.Links = []catalogv1alpha1.Link{{URL: "https://a.example.com", Title: in, Type: in}}
-			})
-			c := Build([]catalogv1alpha1.CatalogEntity{e}, Options{DefaultOwner: "team", LocationURL: "https://x/" + in})
-			if len(c.Entities) != 1 {
-				t.Fatalf("left out: %v", c.LeftOut)
-			}
-			d := c.Entities[0]
-			if isYAMLText(in) != (d.Metadata.Description == in) {
-				t.Errorf("description %q became %q", in, d.Metadata.Description)
-			}
-			if !isYAMLText(in) && len(c.Fixed) == 0 {
-				t.Error("replacing characters was not reported")
-			}
-			body, err := EncodeYAML(c.Entities)
-			if err != nil {
-				t.Fatalf("EncodeYAML() = %v", err)
-			}
-			var back Entity
-			if err := yaml.UnmarshalStrict(splitYAML(t, body)[0], &back); err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(d, back); diff != "" {
-				t.Errorf("round trip (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestFileNameAndRef(t *testing.T) {
-	d := Entity{Kind: "Component", Metadata: Metadata{Name: "payments", Namespace: "shop"}}
-	if got := FileName(d); got != "shop-component-payments.yaml" {
-		t.Errorf("FileName() = %q", got)
-	}
-	if got := Ref(d); got != "component:shop/payments" {
-		t.Errorf("Ref() = %q", got)
-	}
-	d.Metadata.Namespace = ""
-	if got := FileName(d); got != "default-component-payments.yaml" {
-		t.Errorf("FileName() without namespace = %q", got)
 	}
 }

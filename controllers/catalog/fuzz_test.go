@@ -1,4 +1,4 @@
-package catalogserver
+package catalog
 
 import (
 	"errors"
@@ -11,11 +11,11 @@ import (
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 )
 
-// FuzzDescriptor feeds random spec fields to Descriptor — far more than the CRD would let
+// FuzzDescriptor feeds random spec fields to Build — far more than the CRD would let
 // through, since the endpoint must hold even for objects the API server never checked.
-// Descriptor must not panic; an error must be a *Problem; a descriptor it returns must
-// pass Validate and come back unchanged from its YAML document, which is what Backstage
-// reads.
+// Build must not panic; a left-out entity's error must be a *Problem; a descriptor it
+// publishes must pass Validate and come back unchanged from its YAML document, which is
+// what Backstage reads.
 func FuzzDescriptor(f *testing.F) {
 	f.Add("payments", "Component", "service", "production", "group:default/payments", "system:default/shop",
 		"Payments", "Takes the money.", "java", "Team-A", "https://grafana.example.com/d/1", "Dashboard", "dashboard",
@@ -44,19 +44,19 @@ func FuzzDescriptor(f *testing.F) {
 		})
 		o := Options{LocationURL: "http://entityhub:8082/" + title, DefaultOwner: defaultOwner, DefaultType: tag1, DefaultLifecycle: tag2}
 
-		d, err := Descriptor(&e, o)
+		d, err := buildOne(t, e, o)
 		if err != nil {
 			var p *Problem
 			if !errors.As(err, &p) {
-				t.Fatalf("Descriptor() error %v is not a *Problem", err)
+				t.Fatalf("Build() left-out error %v is not a *Problem", err)
 			}
 			if strings.Contains(p.Reason, "the descriptor would not be valid") {
-				t.Fatalf("Descriptor() built an invalid descriptor instead of fixing or refusing it: %v", err)
+				t.Fatalf("Build() built an invalid descriptor instead of fixing or refusing it: %v", err)
 			}
 			return
 		}
 		if err := Validate(d); err != nil {
-			t.Fatalf("Validate(Descriptor()) = %v\n%+v", err, d)
+			t.Fatalf("Validate(Build()) = %v\n%+v", err, d)
 		}
 		body, err := EncodeYAML([]Entity{d})
 		if err != nil {
