@@ -4,7 +4,6 @@
 package main
 
 import (
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,15 +15,10 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
-	"github.com/entityhub/entityhub/controllers/catalog"
 	"github.com/entityhub/entityhub/controllers/catalogentity"
-	"github.com/entityhub/entityhub/controllers/catalogserver"
 	"github.com/entityhub/entityhub/controllers/setup"
 	"github.com/entityhub/entityhub/controllers/sources"
 )
@@ -179,23 +173,6 @@ func main() {
 	}
 }
 
-// addCatalogServer serves the entities as Backstage descriptors when
-// --catalog-bind-address is set; every replica serves, from its own cache.
-func addCatalogServer(mgr ctrl.Manager, opts options) error {
-	if opts.catalogAddr == "" || opts.catalogAddr == "0" {
-		return nil
-	}
-	handler := &catalogserver.Handler{
-		Reader:  mgr.GetCache(),
-		Options: catalog.Options{LocationURL: opts.catalogURL, DefaultOwner: opts.defaultOwner},
-		Log:     ctrl.Log.WithName("catalog"),
-	}
-	if opts.catalogAuth {
-		handler.Authorizer = catalogserver.NewTokenAuthorizer(mgr.GetClient())
-	}
-	return mgr.Add(&catalogserver.Server{Addr: opts.catalogAddr, Handler: handler, Log: ctrl.Log.WithName("catalog")})
-}
-
 // extraKinds parses --source-kind.
 func (o *options) extraKinds() ([]schema.GroupVersionKind, error) {
 	var gvks []schema.GroupVersionKind
@@ -215,25 +192,23 @@ func run(opts options) error {
 	if err != nil {
 		return fmt.Errorf("finding the cluster: %w", err)
 	}
-
-	var tlsOpts []func(*tls.Config)
-	if !opts.enableHTTP2 {
-		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
-	}
-	metricsOpts := metricsserver.Options{
-		BindAddress:   opts.metricsAddr,
-		SecureServing: opts.secureMetrics,
-		TLSOpts:       tlsOpts,
-	}
-	if opts.secureMetrics {
-		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
-	}
-
 	extra, err := opts.extraKinds()
 	if err != nil {
 		return err
 	}
-	engineOpts := setup.Options{
+	ctx := ctrl.SetupSignalHandler()
+	mgr, engine, err := setup.NewManager(ctx, cfg, setup.ProcessOptions{
+		MetricsAddr:             opts.metricsAddr,
+		SecureMetrics:           opts.secureMetrics,
+		EnableHTTP2:             opts.enableHTTP2,
+		ProbeAddr:               opts.probeAddr,
+		LeaderElect:             opts.leaderElect,
+		LeaderElectionNamespace: opts.leaderElectionNS,
+		PprofAddr:               opts.pprofAddr,
+		CatalogAddr:             opts.catalogAddr,
+		CatalogURL:              opts.catalogURL,
+		CatalogAuth:             opts.catalogAuth,
+	}, setup.Options{
 		CatalogNamespace:        opts.catalogNamespace,
 		DefaultOwner:            opts.defaultOwner,
 		GracePeriod:             opts.gracePeriod,
@@ -241,38 +216,10 @@ func run(opts options) error {
 		ArgoCDNamespaces:        opts.argocdNamespaces,
 		ExtraKinds:              extra,
 		RegisterMetrics:         true,
-	}
-
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        setup.Scheme(),
-		Cache:                         setup.CacheOptions(engineOpts),
-		Metrics:                       metricsOpts,
-		HealthProbeBindAddress:        opts.probeAddr,
-		LeaderElection:                opts.leaderElect,
-		LeaderElectionID:              "entityhub.catalog.entityhub.dev",
-		LeaderElectionNamespace:       opts.leaderElectionNS,
-		LeaderElectionReleaseOnCancel: true,
-		PprofBindAddress:              opts.pprofAddr,
 	})
 	if err != nil {
-		return fmt.Errorf("creating the manager: %w", err)
-	}
-
-	ctx := ctrl.SetupSignalHandler()
-	engine, err := setup.Setup(ctx, mgr, engineOpts)
-	if err != nil {
 		return err
 	}
-	if err := addCatalogServer(mgr, opts); err != nil {
-		return err
-	}
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return fmt.Errorf("adding the liveness check: %w", err)
-	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
-		return fmt.Errorf("adding the readiness check: %w", err)
-	}
-
 	log.Info("Starting manager", "catalogNamespace", opts.catalogNamespace, "defaultOwner", opts.defaultOwner,
 		"leaderElection", opts.leaderElect, "metrics", opts.metricsAddr, "sourceFamilies", engine.Registry.Families(),
 		"extraSourceKinds", opts.sourceKinds)

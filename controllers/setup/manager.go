@@ -1,0 +1,100 @@
+package setup
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/entityhub/entityhub/controllers/catalog"
+	"github.com/entityhub/entityhub/controllers/catalogserver"
+)
+
+// LeaderElectionID names the Lease replicas elect their leader with.
+const LeaderElectionID = "entityhub.catalog.entityhub.dev"
+
+// ProcessOptions are the settings of the manager process around the engine: its
+// endpoints and leader election, one per flag of cmd.
+type ProcessOptions struct {
+	// MetricsAddr is where metrics are served ("0": nowhere); SecureMetrics serves them
+	// over HTTPS to callers allowed to GET /metrics; EnableHTTP2 allows HTTP/2 there.
+	MetricsAddr                string
+	SecureMetrics, EnableHTTP2 bool
+	// ProbeAddr serves /healthz and /readyz.
+	ProbeAddr string
+	// LeaderElect elects a leader among replicas, in LeaderElectionNamespace (default:
+	// the manager's own).
+	LeaderElect             bool
+	LeaderElectionNamespace string
+	// PprofAddr serves Go's profiles; empty turns them off.
+	PprofAddr string
+	// CatalogAddr serves the Backstage catalog endpoint ("" or "0": off), CatalogURL is
+	// its URL as Backstage reaches it, and CatalogAuth requires a bearer token.
+	CatalogAddr, CatalogURL string
+	CatalogAuth             bool
+}
+
+// NewManager makes the manager of cfg with the engine wired in (see Setup), the catalog
+// endpoint when asked for, and the health probes.
+func NewManager(ctx context.Context, cfg *rest.Config, p ProcessOptions, opts Options) (ctrl.Manager, *Engine, error) {
+	var tlsOpts []func(*tls.Config)
+	if !p.EnableHTTP2 {
+		// HTTP/2 Stream Cancellation and Rapid Reset CVEs.
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	metricsOpts := metricsserver.Options{BindAddress: p.MetricsAddr, SecureServing: p.SecureMetrics, TLSOpts: tlsOpts}
+	if p.SecureMetrics {
+		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        Scheme(),
+		Cache:                         CacheOptions(opts),
+		Metrics:                       metricsOpts,
+		HealthProbeBindAddress:        p.ProbeAddr,
+		LeaderElection:                p.LeaderElect,
+		LeaderElectionID:              LeaderElectionID,
+		LeaderElectionNamespace:       p.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		PprofBindAddress:              p.PprofAddr,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating the manager: %w", err)
+	}
+	engine, err := Setup(ctx, mgr, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := addCatalogServer(mgr, p, opts.DefaultOwner); err != nil {
+		return nil, nil, err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, nil, fmt.Errorf("adding the liveness check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, nil, fmt.Errorf("adding the readiness check: %w", err)
+	}
+	return mgr, engine, nil
+}
+
+// addCatalogServer serves the entities as Backstage descriptors when CatalogAddr is
+// set; every replica serves, from its own cache.
+func addCatalogServer(mgr ctrl.Manager, p ProcessOptions, defaultOwner string) error {
+	if p.CatalogAddr == "" || p.CatalogAddr == "0" {
+		return nil
+	}
+	log := ctrl.Log.WithName("catalog")
+	handler := &catalogserver.Handler{
+		Reader:  mgr.GetCache(),
+		Options: catalog.Options{LocationURL: p.CatalogURL, DefaultOwner: defaultOwner},
+		Log:     log,
+	}
+	if p.CatalogAuth {
+		handler.Authorizer = catalogserver.NewTokenAuthorizer(mgr.GetClient())
+	}
+	return mgr.Add(&catalogserver.Server{Addr: p.CatalogAddr, Handler: handler, Log: log})
+}
