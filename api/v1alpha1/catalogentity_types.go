@@ -4,16 +4,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// Limits that keep one CatalogEntity far below etcd's object size limit, however many
-// sources an entity has. The controller truncates to them; the schema enforces them.
-const (
-	// MaxStatusSources is how many entries status.sources lists at most; sourceCount
-	// still tells the real number, and health is the worst over all of them.
-	MaxStatusSources = 100
-	// MaxMessageLength bounds status.message and every status.sources[].message.
-	MaxMessageLength = 1024
-)
-
 // Label and annotation keys that other tools read or write.
 const (
 	// KubernetesIDLabel is the label the Backstage Kubernetes plugin selects on. A source
@@ -305,9 +295,6 @@ type SourceStatus struct {
 	// +optional
 	LastTransitionTime *metav1.Time `json:"lastTransitionTime,omitempty"`
 }
-
-// MaxStatusRuns is how many recent workflow runs status.runs keeps.
-const MaxStatusRuns = 10
 
 // RunStatus is one recent run of a workflow of the entity.
 type RunStatus struct {

@@ -22,17 +22,6 @@ const MessageResolved = "every spec.sources entry was read"
 // them has a sync state (Crossplane resources and workflows have none).
 const messageNoSyncState = "no source has a sync state"
 
-// The schema's bounds on fields that are not messages.
-const (
-	maxPhaseLength    = 128
-	maxRevisionLength = 1024
-	maxClustersLength = 4096
-	maxLastRunLength  = 64
-)
-
-// maxRelations is the schema's bound on status.relations.
-const maxRelations = 64
-
 // relations returns the distinct references, sorted and bounded; nil when none, so that
 // an entity without relations compares equal to one that never had any.
 func relations(in []string) []string {
@@ -42,8 +31,8 @@ func relations(in []string) []string {
 	out := append([]string(nil), in...)
 	sort.Strings(out)
 	out = slices.Compact(out)
-	if len(out) > maxRelations {
-		out = out[:maxRelations]
+	if len(out) > catalogv1alpha1.MaxRelations {
+		out = out[:catalogv1alpha1.MaxRelations]
 	}
 	return out
 }
@@ -210,14 +199,14 @@ func Status(prev catalogv1alpha1.CatalogEntityStatus, in Input) catalogv1alpha1.
 	next.Message = sum.Message
 	next.ObservedGeneration = in.Generation
 	next.SourceCount = int32(len(sources))
-	next.Revision = joinUnique(in.Revisions, maxRevisionLength)
+	next.Revision = joinUnique(in.Revisions, catalogv1alpha1.MaxRevisionLength)
 	clusters := make([]string, 0, len(sources))
 	for _, s := range sources {
 		clusters = append(clusters, s.Cluster)
 	}
-	next.Clusters = joinUnique(clusters, maxClustersLength)
+	next.Clusters = joinUnique(clusters, catalogv1alpha1.MaxClustersLength)
 	next.Relations = relations(in.Relations)
-	next.LastRun = OneLine(in.LastRun, maxLastRunLength)
+	next.LastRun = OneLine(in.LastRun, catalogv1alpha1.MaxRunPhaseLength)
 	next.Runs = nil
 	if len(in.Runs) > 0 {
 		next.Runs = append([]catalogv1alpha1.RunStatus(nil), in.Runs[:min(len(in.Runs), catalogv1alpha1.MaxStatusRuns)]...)
@@ -244,7 +233,7 @@ func normalize(in []catalogv1alpha1.SourceStatus) []catalogv1alpha1.SourceStatus
 			s.Sync = catalogv1alpha1.SyncUnknown
 		}
 		s.Message = OneLine(s.Message, catalogv1alpha1.MaxMessageLength)
-		s.Phase = OneLine(s.Phase, maxPhaseLength)
+		s.Phase = OneLine(s.Phase, catalogv1alpha1.MaxPhaseLength)
 		if i, dup := byID[s.ID]; dup {
 			if Rank(s.Health) > Rank(out[i].Health) {
 				out[i] = s
