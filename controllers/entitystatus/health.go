@@ -48,14 +48,6 @@ func Normalize(h catalogv1alpha1.Health) catalogv1alpha1.Health {
 	return catalogv1alpha1.HealthUnknown
 }
 
-// Worst returns the worse of a and b.
-func Worst(a, b catalogv1alpha1.Health) catalogv1alpha1.Health {
-	if Rank(b) > Rank(a) {
-		return Normalize(b)
-	}
-	return Normalize(a)
-}
-
 // SyncRank is the position of s from best (0, Synced) to worst (Unknown); -1 when s is
 // empty, meaning the source has no sync state at all. Any other word ranks as Unknown.
 func SyncRank(s catalogv1alpha1.SyncStatus) int {
