@@ -6,6 +6,9 @@ import (
 
 // Label and annotation keys that other tools read or write.
 const (
+	// AnnotationPrefix is the prefix of entityhub's own labels and annotations, on
+	// entities and on sources (DESIGN.md §1): the API group and a slash.
+	AnnotationPrefix = Group + "/"
 	// KubernetesIDLabel is the label the Backstage Kubernetes plugin selects on. A source
 	// with it belongs to the entity it names; every CatalogEntity carries it with its
 	// own name.

@@ -10,9 +10,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/scheme"
 )
 
+// Group is the API group of every type in this package.
+const Group = "catalog.entityhub.dev"
+
 var (
 	// GroupVersion is the group and version of every type in this package.
-	GroupVersion = schema.GroupVersion{Group: "catalog.entityhub.dev", Version: "v1alpha1"}
+	GroupVersion = schema.GroupVersion{Group: Group, Version: "v1alpha1"}
 
 	// SchemeBuilder registers the types of this package with a runtime.Scheme.
 	SchemeBuilder = &scheme.Builder{GroupVersion: GroupVersion}

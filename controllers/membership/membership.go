@@ -13,23 +13,20 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/sources"
 )
 
-// Annotations on sources that fill the spec of the entity created for them.
+// Annotations on sources that fill the spec of the entity created for them, each named
+// for the spec field it fills. They are under catalogv1alpha1.AnnotationPrefix, which is
+// what the cache keeps of a source's annotations (sources.KeepAnnotations).
 const (
-	AnnotationKind        = "catalog.entityhub.dev/kind"
-	AnnotationType        = "catalog.entityhub.dev/type"
-	AnnotationOwner       = "catalog.entityhub.dev/owner"
-	AnnotationLifecycle   = "catalog.entityhub.dev/lifecycle"
-	AnnotationSystem      = "catalog.entityhub.dev/system"
-	AnnotationTitle       = "catalog.entityhub.dev/title"
-	AnnotationDescription = "catalog.entityhub.dev/description"
-)
-
-// Families that decide the default kind of an auto-created entity.
-const (
-	FamilyArgoCD     = "argocd"
-	FamilyCrossplane = "crossplane"
+	AnnotationKind        = catalogv1alpha1.AnnotationPrefix + "kind"
+	AnnotationType        = catalogv1alpha1.AnnotationPrefix + "type"
+	AnnotationOwner       = catalogv1alpha1.AnnotationPrefix + "owner"
+	AnnotationLifecycle   = catalogv1alpha1.AnnotationPrefix + "lifecycle"
+	AnnotationSystem      = catalogv1alpha1.AnnotationPrefix + "system"
+	AnnotationTitle       = catalogv1alpha1.AnnotationPrefix + "title"
+	AnnotationDescription = catalogv1alpha1.AnnotationPrefix + "description"
 )
 
 // SourceID identifies a source as <group>/<Kind>/<namespace>/<name>, the key of
@@ -82,9 +79,15 @@ func Selects(sel catalogv1alpha1.SourceSelector, gk schema.GroupKind, obj metav1
 
 // Member is what auto-creation needs to know of one source of a new entity.
 type Member struct {
-	ID          string
-	Family      string
-	Kind        string
+	// ID is the source's SourceID; members are read in order of it.
+	ID string
+	// Family is the family of the source's kind (sources.Kind.Family), one of the
+	// sources.Family* names.
+	Family string
+	// Kind is the source's kind, such as Bucket: a Resource's default type.
+	Kind string
+	// Annotations are the source's annotations; the catalog.entityhub.dev/ ones fill
+	// the spec.
 	Annotations map[string]string
 }
 
@@ -140,10 +143,10 @@ func NewEntitySpec(members []Member, defaultOwner string) (catalogv1alpha1.Catal
 func defaultKind(members []Member) catalogv1alpha1.EntityKind {
 	allCrossplane := len(members) > 0
 	for _, m := range members {
-		if m.Family == FamilyArgoCD {
+		if m.Family == sources.FamilyArgoCD {
 			return catalogv1alpha1.KindComponent
 		}
-		if m.Family != FamilyCrossplane {
+		if m.Family != sources.FamilyCrossplane {
 			allCrossplane = false
 		}
 	}

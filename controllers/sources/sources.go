@@ -70,13 +70,10 @@ func DeployKeys(refs []ObjectRef) []string {
 // deploys most of (Deployments, Services, ConfigMaps) never are.
 func CouldBeSource(group string) bool { return strings.Contains(group, ".") }
 
-// AnnotationPrefix is the prefix of the annotations on sources that fill the spec of the
-// entity created for them (catalog.entityhub.dev/owner and the like).
-const AnnotationPrefix = "catalog.entityhub.dev/"
-
 // KeepAnnotations removes from obj, as it enters the cache, every annotation but those
-// under AnnotationPrefix and those named in keep; metadata.annotations goes when none
-// is left. Annotations of another shape than a map are left for the mapper to report.
+// under catalogv1alpha1.AnnotationPrefix (catalog.entityhub.dev/owner and the others
+// that fill the spec of the entity created for a source) and those named in keep;
+// metadata.annotations goes when none is left. Annotations of another shape than a map are left for the mapper to report.
 func KeepAnnotations(obj *unstructured.Unstructured, keep []string) {
 	md, ok := obj.Object["metadata"].(map[string]any)
 	if !ok {
@@ -87,7 +84,7 @@ func KeepAnnotations(obj *unstructured.Unstructured, keep []string) {
 		return
 	}
 	for k := range a {
-		if !strings.HasPrefix(k, AnnotationPrefix) && !slices.Contains(keep, k) {
+		if !strings.HasPrefix(k, catalogv1alpha1.AnnotationPrefix) && !slices.Contains(keep, k) {
 			delete(a, k)
 		}
 	}
@@ -130,12 +127,30 @@ func KeepMetadata(obj *unstructured.Unstructured, read ...string) {
 // yields Unknown with a message that says what was wrong with it.
 type Mapper func(obj *unstructured.Unstructured) Result
 
+// The names of the families of source kinds, defined here once so that the packages
+// that weigh a source by its family (membership, to choose the kind of a new entity)
+// need not import the families themselves. Each family package names its own as
+// FamilyName.
+const (
+	// FamilyArgoCD is Argo CD's Applications and ApplicationSets (package argocd).
+	FamilyArgoCD = "argocd"
+	// FamilyCrossplane is Crossplane's managed resources, composites and claims
+	// (package crossplane).
+	FamilyCrossplane = "crossplane"
+	// FamilyWorkflows is Argo Workflows' runs, schedules and templates (package
+	// workflows).
+	FamilyWorkflows = "workflows"
+	// FamilyConfig is the kinds named in configuration, read with kstatus (package
+	// kstatus).
+	FamilyConfig = "config"
+)
+
 // Kind is a kind of source object and how to read it.
 type Kind struct {
 	// GVK is the kind watched, at the version it is read at.
 	GVK schema.GroupVersionKind
-	// Family names where the kind came from, e.g. "argocd", "crossplane" or "config";
-	// it labels metrics.
+	// Family names where the kind came from, one of the Family* names; it labels
+	// metrics.
 	Family string
 	// Map reads one object of the kind.
 	Map Mapper

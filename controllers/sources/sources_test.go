@@ -3,12 +3,9 @@ package sources
 import (
 	"reflect"
 	"sort"
-	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
-	"github.com/entityhub/entityhub/controllers/membership"
 )
 
 func TestDeployKeys(t *testing.T) {
@@ -83,16 +80,6 @@ func TestKeepAnnotations(t *testing.T) {
 	// An object without metadata, or with metadata of another shape, is left alone.
 	for _, obj := range []map[string]any{{}, {"metadata": "garbled"}} {
 		KeepAnnotations(&unstructured.Unstructured{Object: obj}, nil)
-	}
-}
-
-// TestAnnotationPrefix: the annotations new entities are filled from are all kept.
-func TestAnnotationPrefix(t *testing.T) {
-	for _, a := range []string{membership.AnnotationKind, membership.AnnotationType, membership.AnnotationOwner,
-		membership.AnnotationLifecycle, membership.AnnotationSystem, membership.AnnotationTitle, membership.AnnotationDescription} {
-		if !strings.HasPrefix(a, AnnotationPrefix) {
-			t.Errorf("%s does not start with %s: the cache would drop it", a, AnnotationPrefix)
-		}
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 )
 
 // FamilyName labels Argo CD's kinds, in metrics and in sources.Kind.Family.
-const FamilyName = "argocd"
+const FamilyName = sources.FamilyArgoCD
 
 // Group is the API group of Argo CD's kinds; it is how a CustomResourceDefinition is
 // recognised as Argo CD's, whichever version it serves.

@@ -20,7 +20,7 @@ import (
 )
 
 // FamilyName labels Crossplane's kinds, in metrics and in sources.Kind.Family.
-const FamilyName = "crossplane"
+const FamilyName = sources.FamilyCrossplane
 
 // Categories are the CRD categories that make a kind a Crossplane source: providers put
 // their managed resources in "managed", and Crossplane puts the composites and claims it

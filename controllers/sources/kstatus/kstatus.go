@@ -19,7 +19,7 @@ import (
 )
 
 // FamilyName labels the kinds named in configuration, in metrics and in Kind.Family.
-const FamilyName = "config"
+const FamilyName = sources.FamilyConfig
 
 // PhaseTerminating is the phase of an object being deleted. kstatus calls it
 // Terminating too; it is named here because it is the one phase chosen by this package

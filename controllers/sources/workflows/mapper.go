@@ -28,7 +28,7 @@ import (
 )
 
 // FamilyName labels Argo Workflows' kinds, in metrics and in sources.Kind.Family.
-const FamilyName = "workflows"
+const FamilyName = sources.FamilyWorkflows
 
 // Group is the API group of Argo Workflows' kinds. Argo CD shares it, so a
 // CustomResourceDefinition is recognised as Argo Workflows' by its kind as well.
