@@ -30,9 +30,10 @@ const (
 )
 
 // SourceID identifies a source as <group>/<Kind>/<namespace>/<name>, the key of
-// status.sources.
+// status.sources: the Key of its sources.ObjectRef, so that a source's ID and the key it
+// has in the index of what sources deploy (sources.IndexDeploys) are written alike.
 func SourceID(gvk schema.GroupVersionKind, namespace, name string) string {
-	return gvk.Group + "/" + gvk.Kind + "/" + namespace + "/" + name
+	return sources.ObjectRef{Group: gvk.Group, Kind: gvk.Kind, Namespace: namespace, Name: name}.Key()
 }
 
 // GroupKindKey is the index key of a kind: <group>/<Kind>.
