@@ -120,18 +120,18 @@ func NewEntitySpec(members []Member, defaultOwner string) (catalogv1alpha1.Catal
 
 	spec := catalogv1alpha1.CatalogEntitySpec{
 		Kind:        catalogv1alpha1.EntityKind(pick(AnnotationKind, func(v string) bool { return catalogv1alpha1.IsEntityKind(catalogv1alpha1.EntityKind(v)) })),
-		Type:        pick(AnnotationType, nonEmpty(63)),
-		Lifecycle:   pick(AnnotationLifecycle, nonEmpty(63)),
+		Type:        pick(AnnotationType, nonEmpty(catalogv1alpha1.MaxTypeLength)),
+		Lifecycle:   pick(AnnotationLifecycle, nonEmpty(catalogv1alpha1.MaxLifecycleLength)),
 		Owner:       catalogv1alpha1.EntityRef(pick(AnnotationOwner, catalogv1alpha1.IsEntityRef)),
 		System:      catalogv1alpha1.EntityRef(pick(AnnotationSystem, catalogv1alpha1.IsEntityRef)),
-		Title:       truncate(pick(AnnotationTitle, func(v string) bool { return v != "" }), 256),
-		Description: truncate(pick(AnnotationDescription, func(v string) bool { return v != "" }), 4096),
+		Title:       truncate(pick(AnnotationTitle, func(v string) bool { return v != "" }), catalogv1alpha1.MaxTitleLength),
+		Description: truncate(pick(AnnotationDescription, func(v string) bool { return v != "" }), catalogv1alpha1.MaxDescriptionLength),
 	}
 	if spec.Kind == "" {
 		spec.Kind = defaultKind(sorted)
 	}
 	if spec.Type == "" && spec.Kind == catalogv1alpha1.KindResource && len(sorted) > 0 {
-		spec.Type = truncate(strings.ToLower(sorted[0].Kind), 63)
+		spec.Type = truncate(strings.ToLower(sorted[0].Kind), catalogv1alpha1.MaxTypeLength)
 	}
 	if spec.Owner == "" {
 		spec.Owner = catalogv1alpha1.EntityRef(defaultOwner)
