@@ -123,41 +123,47 @@ func TestAsString(t *testing.T) {
 
 func TestKindOf(t *testing.T) {
 	tests := []struct {
-		in       any
-		want     string
-		wantJSON string // jsonKindOf, which a JSONOnly reader names kinds with
+		in                       any
+		lenient, strict, convert string // as Lenient, StrictJSON and Converter name it
 	}{
-		{in: nil, want: "null", wantJSON: "null"},
-		{in: map[string]any{}, want: "an object", wantJSON: "an object"},
-		{in: map[string]string{}, want: "an object", wantJSON: "a map[string]string"},
-		{in: labels{}, want: "an object", wantJSON: "a fields.labels"},
-		{in: map[int]any{}, want: "a map[int]interface {}", wantJSON: "a map[int]interface {}"},
-		{in: []any{}, want: "a list", wantJSON: "a list"},
-		{in: []string{}, want: "a list", wantJSON: "a []string"},
-		{in: [2]int{}, want: "a list", wantJSON: "a [2]int"},
-		{in: "x", want: "a string", wantJSON: "a string"},
-		{in: name("x"), want: "a string", wantJSON: "a fields.name"},
-		{in: json.Number("1"), want: "a number", wantJSON: "a number"},
-		{in: json.Number("x"), want: "a number", wantJSON: "a number"},
-		{in: true, want: "a boolean", wantJSON: "a boolean"},
-		{in: flag(false), want: "a boolean", wantJSON: "a fields.flag"},
-		{in: 1.5, want: "a number", wantJSON: "a number"},
-		{in: float32(1), want: "a number", wantJSON: "a number"},
-		{in: int64(1), want: "a number", wantJSON: "a number"},
-		{in: 1, want: "a number", wantJSON: "a number"},
-		{in: int32(1), want: "a number", wantJSON: "a number"},
-		{in: int8(1), want: "a number", wantJSON: "a int8"},
-		{in: uint(1), want: "a number", wantJSON: "a uint"},
-		{in: count(1), want: "a number", wantJSON: "a fields.count"},
-		{in: struct{}{}, want: "a struct {}", wantJSON: "a struct {}"},
-		{in: make(chan int), want: "a chan int", wantJSON: "a chan int"},
+		{in: nil, lenient: "null", strict: "null", convert: "null"},
+		{in: map[string]any{}, lenient: "an object", strict: "an object", convert: "an object"},
+		{in: map[string]string{}, lenient: "an object", strict: "a map[string]string", convert: "an object"},
+		{in: labels{}, lenient: "an object", strict: "a fields.labels", convert: "an object"},
+		{in: map[int]any{}, lenient: "a map[int]interface {}", strict: "a map[int]interface {}", convert: "a map[int]interface {}"},
+		{in: []any{}, lenient: "a list", strict: "a list", convert: "a list"},
+		{in: []string{}, lenient: "a list", strict: "a []string", convert: "a list"},
+		{in: [2]int{}, lenient: "a list", strict: "a [2]int", convert: "a [2]int"},
+		{in: "x", lenient: "a string", strict: "a string", convert: "a string"},
+		{in: name("x"), lenient: "a string", strict: "a fields.name", convert: "a string"},
+		{in: json.Number("1"), lenient: "a number", strict: "a number", convert: "a string"},
+		{in: json.Number("x"), lenient: "a number", strict: "a number", convert: "a string"},
+		{in: true, lenient: "a boolean", strict: "a boolean", convert: "a boolean"},
+		{in: flag(false), lenient: "a boolean", strict: "a fields.flag", convert: "a boolean"},
+		{in: 1.5, lenient: "a number", strict: "a number", convert: "a number"},
+		{in: float32(1), lenient: "a number", strict: "a number", convert: "a number"},
+		{in: int64(1), lenient: "a number", strict: "a number", convert: "a number"},
+		{in: 1, lenient: "a number", strict: "a number", convert: "a number"},
+		{in: int32(1), lenient: "a number", strict: "a number", convert: "a number"},
+		{in: int8(1), lenient: "a number", strict: "a int8", convert: "a number"},
+		{in: uint(1), lenient: "a number", strict: "a uint", convert: "a number"},
+		{in: count(1), lenient: "a number", strict: "a fields.count", convert: "a number"},
+		{in: struct{}{}, lenient: "a struct {}", strict: "a struct {}", convert: "a struct {}"},
+		{in: make(chan int), lenient: "a chan int", strict: "a chan int", convert: "a chan int"},
 	}
 	for _, tt := range tests {
-		if got := KindOf(tt.in); got != tt.want {
-			t.Errorf("KindOf(%#v) = %q, want %q", tt.in, got, tt.want)
+		for d, want := range map[Decoding]string{Lenient: tt.lenient, StrictJSON: tt.strict, Converter: tt.convert} {
+			if got := KindOf(tt.in, d); got != want {
+				t.Errorf("KindOf(%#v, %d) = %q, want %q", tt.in, d, got, want)
+			}
 		}
-		if got := jsonKindOf(tt.in); got != tt.wantJSON {
-			t.Errorf("jsonKindOf(%#v) = %q, want %q", tt.in, got, tt.wantJSON)
+		// Lenient names an object, a list or a string exactly what AsMap, AsList and
+		// AsString read as one, so that a reader's message never contradicts itself.
+		_, isMap := AsMap(tt.in)
+		_, isList := AsList(tt.in)
+		_, isString := AsString(tt.in)
+		if got := KindOf(tt.in, Lenient); (got == "an object") != isMap || (got == "a list") != isList || (got == "a string") != isString {
+			t.Errorf("KindOf(%#v, Lenient) = %q, but AsMap, AsList, AsString read it: %v, %v, %v", tt.in, got, isMap, isList, isString)
 		}
 	}
 }

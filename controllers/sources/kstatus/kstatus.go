@@ -102,7 +102,9 @@ var conditionFields = []string{"type", "status", "reason", "message"}
 // conditionsProblem says what in obj keeps kstatus from reading status.conditions, or
 // returns "" when nothing does. It accepts exactly what the unstructured converter
 // behind status.GetObjectWithConditions accepts: a missing or null field is fine, and
-// so is a string of any named string type, but nothing else.
+// so is a string of any named string type, but nothing else. What it refuses it names
+// as the converter takes values (fields.Converter), so that it never says that an
+// object is not an object.
 func conditionsProblem(obj map[string]any) string {
 	st, ok := obj["status"]
 	if !ok || st == nil {
@@ -110,7 +112,7 @@ func conditionsProblem(obj map[string]any) string {
 	}
 	stv := reflect.ValueOf(st)
 	if stv.Kind() != reflect.Map || stv.Type().Key().Kind() != reflect.String {
-		return "status is " + jsonKind(st) + ", not an object"
+		return "status is " + fields.KindOf(st, fields.Converter) + ", not an object"
 	}
 	conds := stv.MapIndex(reflect.ValueOf("conditions").Convert(stv.Type().Key()))
 	if !conds.IsValid() {
@@ -121,7 +123,7 @@ func conditionsProblem(obj map[string]any) string {
 		return ""
 	}
 	if conds.Kind() != reflect.Slice {
-		return "status.conditions is " + jsonKind(conds.Interface()) + ", not a list"
+		return "status.conditions is " + fields.KindOf(conds.Interface(), fields.Converter) + ", not a list"
 	}
 	for i := 0; i < conds.Len(); i++ {
 		c := unwrap(conds.Index(i))
@@ -129,7 +131,7 @@ func conditionsProblem(obj map[string]any) string {
 			continue
 		}
 		if c.Kind() != reflect.Map || c.Type().Key().Kind() != reflect.String {
-			return fmt.Sprintf("status.conditions[%d] is %s, not an object", i, jsonKind(c.Interface()))
+			return fmt.Sprintf("status.conditions[%d] is %s, not an object", i, fields.KindOf(c.Interface(), fields.Converter))
 		}
 		for _, f := range conditionFields {
 			v := c.MapIndex(reflect.ValueOf(f).Convert(c.Type().Key()))
@@ -138,7 +140,7 @@ func conditionsProblem(obj map[string]any) string {
 			}
 			v = unwrap(v)
 			if v.IsValid() && v.Kind() != reflect.String {
-				return fmt.Sprintf("status.conditions[%d].%s is %s, not a string", i, f, jsonKind(v.Interface()))
+				return fmt.Sprintf("status.conditions[%d].%s is %s, not a string", i, f, fields.KindOf(v.Interface(), fields.Converter))
 			}
 		}
 	}
@@ -152,23 +154,6 @@ func unwrap(v reflect.Value) reflect.Value {
 		v = v.Elem()
 	}
 	return v
-}
-
-// jsonKind names the kind of v the way a YAML or JSON author would, with an article.
-// Maps, structs, slices, arrays and strings it names by reflect.Kind alone, as
-// conditionsProblem's checks go by it, rather than as fields.KindOf does, which names
-// a json.Number a number and a struct or a map without string keys by its Go type:
-// that would change kstatus' messages. Every other kind fields.KindOf names alike.
-func jsonKind(v any) string {
-	switch reflect.ValueOf(v).Kind() {
-	case reflect.Map, reflect.Struct:
-		return "an object"
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	case reflect.String:
-		return "a string"
-	}
-	return fields.KindOf(v)
 }
 
 // Kinds returns the family of the kinds named in configuration (such as the
