@@ -176,8 +176,8 @@ type Kind struct {
 	// of the whole.
 	Parents func(obj *unstructured.Unstructured) []ObjectRef
 	// RunOf, for kinds whose objects are runs (Argo Workflows), reads one run: of the
-	// runs of one group only the newest counts toward health, so that a failure that a
-	// later run fixed does not keep an entity Degraded.
+	// runs of one group only the newest (Run.Newer) counts toward health, so that a
+	// failure that a later run fixed does not keep an entity Degraded.
 	RunOf func(obj *unstructured.Unstructured) (Run, bool)
 	// Indexes are cache indexes to add to the kind's informer, by name.
 	Indexes map[string]func(obj *unstructured.Unstructured) []string
@@ -197,15 +197,58 @@ type RunsOf struct {
 	RunKey   func(obj *unstructured.Unstructured) string
 }
 
-// Run is one run of something scheduled or templated.
+// Run is one run of something scheduled or templated, such as an Argo Workflows
+// Workflow, as the engine weighs it against the other runs of the same Group: only the
+// newest run of each group counts toward health (see Newer).
 type Run struct {
-	// Group is what the run is one of (a cron schedule, a template); the newest run of a
-	// group is the one that counts.
-	Group             string
-	Name, Namespace   string
-	Phase             string
-	Created           time.Time
+	// Group is what the run is one of, such as a cron schedule or a template, within
+	// one namespace; each family says how it groups its runs.
+	Group string
+	// Name and Namespace of the run's object.
+	Name, Namespace string
+	// Phase is the run's own word for where it is, such as Succeeded; "" when unknown.
+	Phase string
+	// Created is metadata.creationTimestamp, which orders runs: unlike a start time it
+	// is set from the start, by the API server, on every run. Zero when unknown.
+	Created time.Time
+	// Started and Finished are when the run started and finished, in UTC; zero when
+	// unknown.
 	Started, Finished time.Time
+}
+
+// Newer reports whether run a is to count rather than b, a run of the same Group: only
+// the newest run of a group counts toward health, so that a failure a later run fixed
+// does not keep an entity Degraded, and status.runs lists runs newest first. It
+// compares, in order, until one differs:
+//
+//  1. Created, the later winning. A run without a creation time is older than any with
+//     one.
+//  2. Name, the greater winning: timestamps have no finer grain than a second, and a
+//     CronWorkflow names its runs <cron>-<unix time>, so of runs created in the same
+//     second the later name is the later run.
+//  3. Namespace, the greater winning, so that runs of two namespaces are ordered too.
+//  4. Started, then
+//  5. Finished, the later winning: the same run read twice, and the copy that got
+//     further counts.
+//  6. Phase, the greater winning, so that only equal runs are left undecided.
+//
+// Newer is thus a strict total order over the runs of a group that differ in any of
+// these fields: keeping the newer of each pair, or sorting by it, gives one answer
+// whatever the order the runs were listed in.
+func (a Run) Newer(b Run) bool {
+	switch {
+	case !a.Created.Equal(b.Created):
+		return a.Created.After(b.Created)
+	case a.Name != b.Name:
+		return a.Name > b.Name
+	case a.Namespace != b.Namespace:
+		return a.Namespace > b.Namespace
+	case !a.Started.Equal(b.Started):
+		return a.Started.After(b.Started)
+	case !a.Finished.Equal(b.Finished):
+		return a.Finished.After(b.Finished)
+	}
+	return a.Phase > b.Phase
 }
 
 // WithGVK returns k reading group/version/kind.

@@ -6,9 +6,10 @@
 //
 // A Workflow is one run, and runs pile up: a CronWorkflow leaves one per schedule, a
 // WorkflowTemplate one per submission. A run that failed last week must not keep an
-// entity Degraded after the runs since have succeeded, so RunOf and Newest pick, for each
-// CronWorkflow, template or name, the one run that counts. A CronWorkflow's own health
-// says only whether it schedules; how its runs do is theirs to say.
+// entity Degraded after the runs since have succeeded, so RunOf groups runs by
+// CronWorkflow, template or name, and the engine counts the newest of each group
+// (sources.Run.Newer). A CronWorkflow's own health says only whether it schedules; how
+// its runs do is theirs to say.
 package workflows
 
 import (
@@ -293,7 +294,8 @@ var cronErrors = []string{"SpecError", "SubmissionError"}
 
 // MapCronWorkflow reads an Argo Workflows CronWorkflow; it is a sources.Mapper. Its
 // health says whether it schedules, not how its runs went: runs are Workflows labelled
-// with LabelCronWorkflow, and the engine counts the newest of them (see Newest).
+// with LabelCronWorkflow, and the engine counts the newest of them (see
+// sources.Run.Newer).
 //
 //   - spec.suspend true is Suspended, phase Suspended: no run starts until a person
 //     resumes it.
@@ -393,26 +395,9 @@ func findTrue(conds []condition, typ string) (condition, bool) {
 	return condition{}, false
 }
 
-// Run is one Workflow run as the engine weighs it against the other runs of the same
-// source: only the newest run of each Group counts (see Newest).
-type Run struct {
-	// Name and Namespace of the Workflow.
-	Name, Namespace string
-	// Phase is status.phase as written, e.g. Succeeded; "" when it is not set or not a
-	// string.
-	Phase string
-	// Group is what the run is one of: see RunOf.
-	Group string
-	// Created is metadata.creationTimestamp, which orders runs: unlike startedAt it is
-	// set from the start, by the API server, on every run. Zero when absent or not an
-	// RFC 3339 time.
-	Created time.Time
-	// Started and Finished are status.startedAt and status.finishedAt, in UTC; zero when
-	// absent or not RFC 3339 times.
-	Started, Finished time.Time
-}
-
-// RunOf reads a Workflow as a Run. Its Group is, in this order of precedence:
+// RunOf reads a Workflow as a sources.Run, for sources.Kind.RunOf: its name, namespace
+// and phase, metadata.creationTimestamp as Created, status.startedAt and
+// status.finishedAt as Started and Finished. Its Group is, in this order of precedence:
 //
 //   - "cron:<namespace>/<name>" for a run a CronWorkflow created (LabelCronWorkflow);
 //   - "template:<namespace>/<name>" for one submitted from a WorkflowTemplate
@@ -432,20 +417,20 @@ type Run struct {
 // that are not RFC 3339 times too. ok is false only when there is nothing to read: obj
 // is nil, has no content, or its metadata is not an object. RunOf never panics and
 // never modifies obj.
-func RunOf(obj *unstructured.Unstructured) (run Run, ok bool) {
+func RunOf(obj *unstructured.Unstructured) (run sources.Run, ok bool) {
 	defer func() {
 		// Nothing here should panic; a Workflow that makes it anyway is not read
 		// rather than stopping the manager.
 		if recover() != nil {
-			run, ok = Run{}, false
+			run, ok = sources.Run{}, false
 		}
 	}()
 	if obj == nil || obj.Object == nil {
-		return Run{}, false
+		return sources.Run{}, false
 	}
 	md, ok := fields.AsMap(obj.Object["metadata"])
 	if !ok {
-		return Run{}, false
+		return sources.Run{}, false
 	}
 	run.Name = stringOf(md["name"])
 	run.Namespace = stringOf(md["namespace"])
@@ -471,43 +456,6 @@ func RunOf(obj *unstructured.Unstructured) (run Run, ok bool) {
 		run.Group = groupName + in + run.Name
 	}
 	return run, true
-}
-
-// Newest returns the newest run of each Group, keyed by Group, so that an entity's
-// health follows the latest run of each of its CronWorkflows and templates instead of
-// staying Degraded for as long as an old failed run is kept. Newest is the latest
-// Created; a run without a creation time counts as older than any with one. Runs
-// created in the same second — timestamps have no finer grain — are told apart by
-// Name, the later name winning: a CronWorkflow names its runs <cron>-<unix time>, so the
-// later name is the later run. What is left to break ties (the same Workflow listed
-// twice) is decided by the fields that remain, so the answer does not depend on the
-// order of runs. Newest of no runs is an empty map.
-func Newest(runs []Run) map[string]Run {
-	out := make(map[string]Run, len(runs))
-	for _, run := range runs {
-		if cur, ok := out[run.Group]; !ok || newer(run, cur) {
-			out[run.Group] = run
-		}
-	}
-	return out
-}
-
-// newer reports whether a is to count rather than b, which is in the same group.
-func newer(a, b Run) bool {
-	switch {
-	case !a.Created.Equal(b.Created):
-		return a.Created.After(b.Created)
-	case a.Name != b.Name:
-		return a.Name > b.Name
-	case a.Namespace != b.Namespace:
-		return a.Namespace > b.Namespace
-	case !a.Started.Equal(b.Started):
-		// The same Workflow seen twice: the copy that got further.
-		return a.Started.After(b.Started)
-	case !a.Finished.Equal(b.Finished):
-		return a.Finished.After(b.Finished)
-	}
-	return a.Phase > b.Phase
 }
 
 // timestamp reads v as a Kubernetes timestamp (RFC 3339, in UTC so that runs compare
