@@ -138,6 +138,54 @@ func (r *Reader) Objects(m map[string]any, key, path string) iter.Seq2[string, m
 	}
 }
 
+// Condition is a status condition as the mappers read it: the fields a mapper uses, each
+// as written, "" when missing. Argo CD, Argo Workflows and Kubernetes write these alike.
+type Condition struct {
+	Type, Status, Reason, Message string
+}
+
+// Summary is "<type>: <message>", or the type alone when the condition has no message:
+// how a message names the condition that decided it.
+func (c Condition) Summary() string {
+	if c.Message == "" {
+		return c.Type
+	}
+	return c.Type + ": " + c.Message
+}
+
+// FirstTrue returns the first of conds of type typ whose status is "True".
+func FirstTrue(conds []Condition, typ string) (Condition, bool) {
+	for _, c := range conds {
+		if c.Type == typ && c.Status == "True" {
+			return c, true
+		}
+	}
+	return Condition{}, false
+}
+
+// Conditions reads status.conditions, the list at status["conditions"], skipping null
+// entries as the API server's decoder would. Of each entry it reads type, status and
+// message, and reason when withReason is set: only what the caller uses, so that a
+// field it never looks at cannot make an object Unknown. A field that is not a string
+// is a problem, and then Conditions returns nil.
+func (r *Reader) Conditions(status map[string]any, withReason bool) []Condition {
+	var out []Condition
+	for path, m := range r.Objects(status, "conditions", "status.conditions") {
+		var c Condition
+		c.Type, _ = r.Str(m, "type", path+".type")
+		c.Status, _ = r.Str(m, "status", path+".status")
+		if withReason {
+			c.Reason, _ = r.Str(m, "reason", path+".reason")
+		}
+		c.Message, _ = r.Str(m, "message", path+".message")
+		out = append(out, c)
+	}
+	if r.problem != "" {
+		return nil
+	}
+	return out
+}
+
 // Str returns the string at m[key]; ok is false when it is missing, null or not a
 // string (which is a problem).
 func (r *Reader) Str(m map[string]any, key, path string) (string, bool) {

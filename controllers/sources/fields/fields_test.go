@@ -467,3 +467,65 @@ func TestReaderObjectsStopsAtAProblemInAnEntry(t *testing.T) {
 		t.Errorf("Problem() = %q, want %q", r.Problem(), want)
 	}
 }
+
+func TestConditions(t *testing.T) {
+	status := func(conds any) map[string]any { return map[string]any{"conditions": conds} }
+	tests := map[string]struct {
+		status     map[string]any
+		withReason bool
+		want       []Condition
+		problem    string
+	}{
+		"no status":     {status: nil},
+		"no conditions": {status: map[string]any{}},
+		"every field, null entries skipped": {
+			status:     status([]any{nil, map[string]any{"type": "Ready", "status": "True", "reason": "Available", "message": "up", "lastTransitionTime": "x"}}),
+			withReason: true,
+			want:       []Condition{{Type: "Ready", Status: "True", Reason: "Available", Message: "up"}},
+		},
+		"reason left unread, however it is written": {
+			status: status([]any{map[string]any{"type": "SpecError", "status": "True", "reason": 7}}),
+			want:   []Condition{{Type: "SpecError", Status: "True"}},
+		},
+		"reason read": {
+			status:     status([]any{map[string]any{"type": "SpecError", "status": "True", "reason": 7}}),
+			withReason: true,
+			problem:    "status.conditions[0].reason is a number, not a string",
+		},
+		"not a list": {
+			status:  status("Ready"),
+			problem: "status.conditions is a string, not a list",
+		},
+		"an entry not an object": {
+			status:  status([]any{map[string]any{"type": "Ready"}, true}),
+			problem: "status.conditions[1] is a boolean, not an object",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			r := &Reader{}
+			got := r.Conditions(tc.status, tc.withReason)
+			if diff := cmp.Diff(tc.want, got); diff != "" || r.Problem() != tc.problem {
+				t.Errorf("Conditions() problem %q, want %q; mismatch (-want +got):\n%s", r.Problem(), tc.problem, diff)
+			}
+		})
+	}
+}
+
+func TestFirstTrueAndSummary(t *testing.T) {
+	conds := []Condition{
+		{Type: "SubmissionError", Status: "False", Message: "old"},
+		{Type: "SpecError", Status: "True"},
+		{Type: "SubmissionError", Status: "True", Message: "quota exceeded"},
+		{Type: "SubmissionError", Status: "True", Message: "later"},
+	}
+	if c, ok := FirstTrue(conds, "SubmissionError"); !ok || c.Summary() != "SubmissionError: quota exceeded" {
+		t.Errorf("FirstTrue(SubmissionError) = %+v, %v; want the first True one, summed up with its message", c, ok)
+	}
+	if c, ok := FirstTrue(conds, "SpecError"); !ok || c.Summary() != "SpecError" {
+		t.Errorf("FirstTrue(SpecError) = %+v, %v; want it, summed up by its type alone", c, ok)
+	}
+	if c, ok := FirstTrue(conds, "Ready"); ok {
+		t.Errorf("FirstTrue(Ready) = %+v, want none", c)
+	}
+}

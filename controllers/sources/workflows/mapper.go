@@ -329,7 +329,7 @@ func mapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
 	suspend, _ := r.Boolean(spec, "suspend", "spec.suspend")
 	status, _ := r.Object(obj.Object, "status", "status")
 	phase, _ := r.Str(status, "phase", "status.phase")
-	conds := r.conditions(status)
+	conds := r.Conditions(status, false)
 	succeeded, hasSucceeded := r.count(status, "succeeded", "status.succeeded")
 	failed, hasFailed := r.count(status, "failed", "status.failed")
 	if r.Problem() != "" {
@@ -338,11 +338,8 @@ func mapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
 
 	var errMessage string
 	for _, typ := range cronErrors {
-		if c, ok := findTrue(conds, typ); ok {
-			errMessage = c.typ
-			if c.message != "" {
-				errMessage += ": " + c.message
-			}
+		if c, ok := fields.FirstTrue(conds, typ); ok {
+			errMessage = c.Summary()
 			break
 		}
 	}
@@ -383,16 +380,6 @@ func mapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
 	res.Phase = fields.Printable(res.Phase)
 	res.Message = fields.Printable(fields.Join(fields.Join(note, errMessage), schedule))
 	return res
-}
-
-// findTrue returns the first condition of type typ whose status is "True".
-func findTrue(conds []condition, typ string) (condition, bool) {
-	for _, c := range conds {
-		if c.typ == typ && c.status == "True" {
-			return c, true
-		}
-	}
-	return condition{}, false
 }
 
 // RunOf reads a Workflow as a sources.Run, for sources.Kind.RunOf: its name, namespace
@@ -485,28 +472,6 @@ func stringOf(v any) string {
 // unknown is the result for an object that cannot be read, saying why.
 func unknown(why string) sources.Result {
 	return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: fields.Printable(why)}
-}
-
-// condition is the part of an Argo Workflows condition that is read.
-type condition struct {
-	typ, status, message string
-}
-
-// conditions reads status.conditions, skipping null entries as the API server's
-// decoder would.
-func (r *reader) conditions(status map[string]any) []condition {
-	var out []condition
-	for path, m := range r.Objects(status, "conditions", "status.conditions") {
-		var c condition
-		c.typ, _ = r.Str(m, "type", path+".type")
-		c.status, _ = r.Str(m, "status", path+".status")
-		c.message, _ = r.Str(m, "message", path+".message")
-		out = append(out, c)
-	}
-	if r.Problem() != "" {
-		return nil
-	}
-	return out
 }
 
 // reader reads a Workflow's or CronWorkflow's fields; its own methods read what only
