@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/sources/fields"
 )
 
 // Result is what a mapper reads from one source object.
@@ -296,12 +297,22 @@ func (r *Registry) Families() []string {
 	return names
 }
 
-// SafeMap runs m on obj and turns a panic into Unknown with a message, so that no
-// object, however malformed, can stop the manager.
+// Unknown is the result for an object that cannot be read: Unknown, with why as the
+// message, made printable, since an object built in code can carry any bytes.
+func Unknown(why string) Result {
+	return Result{Health: catalogv1alpha1.HealthUnknown, Message: fields.Printable(why)}
+}
+
+// SafeMap runs m on obj, which every mapper does, so that no object, however malformed,
+// can stop the manager: a nil object is Unknown with the message "no object" and never
+// reaches m, and a panic in m is Unknown with a message saying what it was.
 func SafeMap(m Mapper, obj *unstructured.Unstructured) (res Result) {
+	if obj == nil {
+		return Unknown("no object")
+	}
 	defer func() {
 		if r := recover(); r != nil {
-			res = Result{Health: catalogv1alpha1.HealthUnknown, Message: fmt.Sprintf("cannot read this object: %v", r)}
+			res = Unknown(fmt.Sprintf("cannot read this object: %v", r))
 		}
 	}()
 	return m(obj)

@@ -127,3 +127,25 @@ func TestKeepKeys(t *testing.T) {
 	}
 	KeepKeys(nil, nil) // a missing map is left alone
 }
+
+func TestSafeMap(t *testing.T) {
+	healthy := func(*unstructured.Unstructured) Result { return Result{Health: "Healthy"} }
+	panics := func(*unstructured.Unstructured) Result { panic("bad \xff byte") }
+	obj := &unstructured.Unstructured{Object: map[string]any{}}
+	for name, tc := range map[string]struct {
+		m    Mapper
+		obj  *unstructured.Unstructured
+		want Result
+	}{
+		"a mapper's result is passed on":        {m: healthy, obj: obj, want: Result{Health: "Healthy"}},
+		"a nil object never reaches the mapper": {m: panics, obj: nil, want: Result{Health: "Unknown", Message: "no object"}},
+		"a panic is Unknown, printably": {m: panics, obj: obj,
+			want: Result{Health: "Unknown", Message: "cannot read this object: bad \uFFFD byte"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := SafeMap(tc.m, tc.obj); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("SafeMap() = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}

@@ -92,9 +92,6 @@ func MapApplication(obj *unstructured.Unstructured, clusters ClusterNamer) sourc
 
 // mapApplication is MapApplication without the guard against panics.
 func mapApplication(obj *unstructured.Unstructured, clusters ClusterNamer) sources.Result {
-	if obj == nil {
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "no object"}
-	}
 	r := &reader{}
 	status, _ := r.Object(obj.Object, "status", "status")
 	h := r.health(status)
@@ -164,15 +161,12 @@ var appSetVerdicts = []struct {
 
 // mapApplicationSet is MapApplicationSet without the guard against panics.
 func mapApplicationSet(obj *unstructured.Unstructured) sources.Result {
-	if obj == nil {
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "no object"}
-	}
 	r := &reader{}
 	status, _ := r.Object(obj.Object, "status", "status")
 	h := r.health(status)
 	conds := r.Conditions(status, true)
 	if r.Problem() != "" {
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: fields.Printable(r.Problem())}
+		return sources.Unknown(r.Problem())
 	}
 
 	var decided *fields.Condition

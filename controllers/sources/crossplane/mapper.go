@@ -100,9 +100,6 @@ func MapResource(obj *unstructured.Unstructured) sources.Result {
 
 // mapResource is MapResource without the guard against panics.
 func mapResource(obj *unstructured.Unstructured) sources.Result {
-	if obj == nil {
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "no object"}
-	}
 	r := newReader()
 	md, _ := r.Object(obj.Object, "metadata", "metadata")
 	generation, _ := r.Integer(md, "generation", "metadata.generation")
@@ -115,7 +112,7 @@ func mapResource(obj *unstructured.Unstructured) sources.Result {
 	status, _ := r.Object(obj.Object, "status", "status")
 	all := r.conditions(status)
 	if r.Problem() != "" {
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: fields.Printable(r.Problem())}
+		return sources.Unknown(r.Problem())
 	}
 
 	conds := current(all, generation)

@@ -51,10 +51,6 @@ func Map(obj *unstructured.Unstructured) sources.Result {
 
 // compute is Map without the guard against panics.
 func compute(obj *unstructured.Unstructured) sources.Result {
-	if obj == nil {
-		// status.Compute dereferences its argument.
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "cannot read status: no object"}
-	}
 	res, err := status.Compute(obj)
 	if err != nil {
 		// kstatus' own errors about conditions come from the unstructured converter and
@@ -63,11 +59,11 @@ func compute(obj *unstructured.Unstructured) sources.Result {
 		if why == "" {
 			why = err.Error()
 		}
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: fields.Printable("cannot read status: " + why)}
+		return sources.Unknown("cannot read status: " + why)
 	}
 	if res == nil {
 		// Compute does not return nil without an error today; a later version might.
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "cannot read status: kstatus returned no result"}
+		return sources.Unknown("cannot read status: kstatus returned no result")
 	}
 	health, ok := healthOf[res.Status]
 	if !ok {

@@ -335,7 +335,7 @@ spec:
 		},
 		"nil object": {
 			obj:  nil,
-			want: sources.Result{Health: "Unknown", Message: "cannot read status: no object"},
+			want: sources.Result{Health: "Unknown", Message: "no object"},
 		},
 	}
 	for name, tc := range tests {

@@ -156,16 +156,13 @@ func MapWorkflow(obj *unstructured.Unstructured) sources.Result {
 
 // mapWorkflow is MapWorkflow without the guard against panics.
 func mapWorkflow(obj *unstructured.Unstructured) sources.Result {
-	if obj == nil {
-		return unknown("no object")
-	}
 	r := &reader{}
 	status, _ := r.Object(obj.Object, "status", "status")
 	phase, _ := r.Str(status, "phase", "status.phase")
 	message, _ := r.Str(status, "message", "status.message")
 	progress, _ := r.Str(status, "progress", "status.progress")
 	if r.Problem() != "" {
-		return unknown(r.Problem())
+		return sources.Unknown(r.Problem())
 	}
 
 	health, known := workflowHealth[phase]
@@ -185,7 +182,7 @@ func mapWorkflow(obj *unstructured.Unstructured) sources.Result {
 	if health == catalogv1alpha1.HealthProgressing {
 		suspended := r.suspended(obj.Object, status)
 		if r.Problem() != "" {
-			return unknown(r.Problem())
+			return sources.Unknown(r.Problem())
 		}
 		if suspended != "" {
 			health, note = catalogv1alpha1.HealthSuspended, suspended
@@ -321,9 +318,6 @@ func MapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
 
 // mapCronWorkflow is MapCronWorkflow without the guard against panics.
 func mapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
-	if obj == nil {
-		return unknown("no object")
-	}
 	r := &reader{}
 	spec, _ := r.Object(obj.Object, "spec", "spec")
 	suspend, _ := r.Boolean(spec, "suspend", "spec.suspend")
@@ -333,7 +327,7 @@ func mapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
 	succeeded, hasSucceeded := r.count(status, "succeeded", "status.succeeded")
 	failed, hasFailed := r.count(status, "failed", "status.failed")
 	if r.Problem() != "" {
-		return unknown(r.Problem())
+		return sources.Unknown(r.Problem())
 	}
 
 	var errMessage string
@@ -467,11 +461,6 @@ func timestamp(v any) (t time.Time, set, ok bool) {
 func stringOf(v any) string {
 	s, _ := fields.AsString(v)
 	return fields.Printable(s)
-}
-
-// unknown is the result for an object that cannot be read, saying why.
-func unknown(why string) sources.Result {
-	return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: fields.Printable(why)}
 }
 
 // reader reads a Workflow's or CronWorkflow's fields; its own methods read what only
