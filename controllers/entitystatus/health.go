@@ -66,10 +66,16 @@ func WorstSync(a, b catalogv1alpha1.SyncStatus) catalogv1alpha1.SyncStatus {
 	if SyncRank(b) > SyncRank(a) {
 		worst = b
 	}
-	if worst != "" && SyncRank(worst) == syncOrder[catalogv1alpha1.SyncUnknown] {
-		return catalogv1alpha1.SyncUnknown
+	return normalizeSync(worst)
+}
+
+// normalizeSync returns s when it is one of the API's sync words or empty (no sync
+// state), else Unknown, as Normalize does for health.
+func normalizeSync(s catalogv1alpha1.SyncStatus) catalogv1alpha1.SyncStatus {
+	if _, ok := syncOrder[s]; ok || s == "" {
+		return s
 	}
-	return worst
+	return catalogv1alpha1.SyncUnknown
 }
 
 // OneLine makes s a single line of at most maxBytes bytes: runs of white space, line

@@ -229,9 +229,7 @@ func normalize(in []catalogv1alpha1.SourceStatus) []catalogv1alpha1.SourceStatus
 	out := make([]catalogv1alpha1.SourceStatus, 0, len(in))
 	for _, s := range in {
 		s.Health = Normalize(s.Health)
-		if s.Sync != "" && SyncRank(s.Sync) == syncOrder[catalogv1alpha1.SyncUnknown] {
-			s.Sync = catalogv1alpha1.SyncUnknown
-		}
+		s.Sync = normalizeSync(s.Sync)
 		s.Message = OneLine(s.Message, catalogv1alpha1.MaxMessageLength)
 		s.Phase = OneLine(s.Phase, catalogv1alpha1.MaxPhaseLength)
 		if i, dup := byID[s.ID]; dup {
