@@ -447,7 +447,8 @@ type CatalogEntity struct {
 type CatalogEntityList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
-	Items           []CatalogEntity `json:"items"`
+	// Items are the CatalogEntities listed.
+	Items []CatalogEntity `json:"items"`
 }
 
 func init() {

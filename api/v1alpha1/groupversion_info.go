@@ -1,5 +1,11 @@
 // Package v1alpha1 contains the CatalogEntity API of entityhub: one object per software
-// entity, whose status is the health of everything that makes that entity up.
+// entity, whose status is the health of everything that makes that entity up
+// (DESIGN.md §3). The types and their kubebuilder markers are in
+// catalogentity_types.go, from which controller-gen writes the CRD under config/crd;
+// bounds.go is the table of the bounds of status, which a test checks against the CRD;
+// validation.go checks, before the controller writes them, the values the CRD's CEL
+// rules would refuse. It depends on no other package of
+// entityhub.
 //
 // +kubebuilder:object:generate=true
 // +groupName=catalog.entityhub.dev

@@ -1,8 +1,13 @@
 // Package entitystatus turns the states of an entity's sources into the entity's status:
 // worst-of health and sync, the ready count, one message a person can act on, and the
-// Ready and Synced conditions. Everything here is a pure function of its inputs, so the
-// reconciler only wires it to the cluster and a status that did not change compares
-// equal and is not written.
+// Ready, Synced and SourcesResolved conditions. It is the third step of the way data
+// flows (DESIGN.md §6): source object → mapper (package sources) → entity status →
+// write. Everything here is a pure function of its inputs, so the entity reconciler only
+// wires it to the cluster, and a status that did not change compares equal and is not
+// written. What it writes is cut to the bounds of catalogv1alpha1 (bounds.go).
+//
+// health.go ranks the health and sync words; status.go computes the status (Status,
+// Summarize).
 package entitystatus
 
 import (

@@ -73,10 +73,11 @@ type Input struct {
 	// Relations are references of entities this one depends on, found from what its
 	// sources deploy.
 	Relations []string
-	// LastRun is the phase of the entity's newest workflow run; Runs its recent runs,
-	// newest first.
+	// LastRun is the phase of the entity's newest workflow run.
 	LastRun string
-	Runs    []catalogv1alpha1.RunStatus
+	// Runs are the entity's recent workflow runs, newest first; status keeps the first
+	// catalogv1alpha1.MaxStatusRuns.
+	Runs []catalogv1alpha1.RunStatus
 	// Unresolved are the spec.sources entries that could not be read, in spec order.
 	Unresolved []Unresolved
 	// Now stamps transitions: a condition or source whose state changed gets it, one
@@ -87,15 +88,22 @@ type Input struct {
 // Unresolved is a spec.sources entry that could not be read: a SourcesResolved reason
 // (catalogv1alpha1.Reason*) and a message that names the entry.
 type Unresolved struct {
-	Reason  string
+	// Reason says what is wrong with the entry, one of catalogv1alpha1.Reason*.
+	Reason string
+	// Message names the entry, by its index in spec.sources, and says what to fix.
 	Message string
 }
 
 // Summary is the entity-level answer to "how is it doing", from its sources alone.
 type Summary struct {
-	Health  catalogv1alpha1.Health
-	Sync    catalogv1alpha1.SyncStatus
-	Ready   string
+	// Health is the worst health of the sources; Unknown when there are none.
+	Health catalogv1alpha1.Health
+	// Sync is the worst sync state over the sources that have one; empty when none has.
+	Sync catalogv1alpha1.SyncStatus
+	// Ready is "<healthy sources>/<sources>".
+	Ready string
+	// Message names the worst source and says why, on one line within
+	// catalogv1alpha1.MaxMessageLength.
 	Message string
 	// SyncMessage names the worst source that is not Synced; empty when none is.
 	SyncMessage string

@@ -1,6 +1,9 @@
 // Package membership decides which entity a source object belongs to (DESIGN.md §2): by
 // the backstage.io/kubernetes-id label, by a CatalogEntity's spec.sources, and what an
-// auto-created entity's spec is. Everything here is a pure function of its inputs.
+// auto-created entity's spec is. The entity reconciler calls it as it collects an
+// entity's sources and creates entities. Everything here is a pure function of its
+// inputs; it knows source kinds only through package sources (their IDs and family
+// names), never through the families themselves.
 package membership
 
 import (

@@ -1,7 +1,13 @@
 // Package sources defines what a source kind is — a GroupVersionKind and a mapper that
 // reads one object of it into a normalized health — and the registry that decides,
-// from each CustomResourceDefinition, which kinds are sources. Families of kinds
-// (Argo CD, Crossplane, Argo Workflows, kinds named in configuration) plug in here.
+// from each CustomResourceDefinition, which kinds are sources. It is the first step of
+// the way data flows (DESIGN.md §6): source object → mapper → entity status → write.
+//
+// Families of kinds plug in here, one package each: argocd, crossplane, workflows, and
+// kstatus for the kinds named in configuration. They read objects with the helpers of
+// fields, and their tests share sourcetest. Everything under sources is pure: object in,
+// Result out, no client and no cluster; the watches and the entity reconciler wire it to
+// the cluster.
 package sources
 
 import (
@@ -38,9 +44,14 @@ type Result struct {
 	Deploys []ObjectRef
 }
 
-// ObjectRef names an object by group, kind, namespace and name.
+// ObjectRef names an object by group, kind, namespace and name; the namespace is empty
+// for a cluster-scoped object.
 type ObjectRef struct {
-	Group, Kind, Namespace, Name string
+	// Group is the API group, empty for the core group; the version is not part of a
+	// ref, as an object is the same object at every version.
+	Group string
+	// Kind, Namespace and Name name the object within its group.
+	Kind, Namespace, Name string
 }
 
 // Key is the ref as an index value: <group>/<Kind>/<namespace>/<name>.
@@ -193,9 +204,12 @@ type Kind struct {
 
 // RunsOf says where the runs of an object are.
 type RunsOf struct {
-	RunKind  schema.GroupKind
+	// RunKind is the kind of the runs, such as Argo Workflows' Workflow.
+	RunKind schema.GroupKind
+	// RunIndex is the cache index of RunKind that finds an object's runs.
 	RunIndex string
-	RunKey   func(obj *unstructured.Unstructured) string
+	// RunKey is the value of RunIndex under which obj's runs are.
+	RunKey func(obj *unstructured.Unstructured) string
 }
 
 // Run is one run of something scheduled or templated, such as an Argo Workflows
@@ -361,8 +375,11 @@ func ParseGVK(s string) (schema.GroupVersionKind, error) {
 // Static is a family of kinds named up front, such as in the --source-kind flag, each
 // read with its own mapper.
 type Static struct {
+	// FamilyName is the family's Name, such as FamilyConfig; it is set as the Family
+	// of each of its kinds.
 	FamilyName string
-	Kinds      []Kind
+	// Kinds are the kinds named, each with its mapper.
+	Kinds []Kind
 }
 
 // Name implements Family.

@@ -141,7 +141,15 @@ func (r *Reader) Objects(m map[string]any, key, path string) iter.Seq2[string, m
 // Condition is a status condition as the mappers read it: the fields a mapper uses, each
 // as written, "" when missing. Argo CD, Argo Workflows and Kubernetes write these alike.
 type Condition struct {
-	Type, Status, Reason, Message string
+	// Type, such as Ready or SyncError, is what a condition is looked up by.
+	Type string
+	// Status is "True", "False" or "Unknown" where the kind writes one.
+	Status string
+	// Reason is a CamelCase word for why, where the kind writes one and the caller
+	// reads it (see Reader.Conditions).
+	Reason string
+	// Message says why in words.
+	Message string
 }
 
 // Summary is "<type>: <message>", or the type alone when the condition has no message:
