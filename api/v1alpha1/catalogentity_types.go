@@ -4,18 +4,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// Limits that keep one CatalogEntity far below etcd's object size limit, however many
-// sources an entity has. The controller truncates to them; the schema enforces them.
-const (
-	// MaxStatusSources is how many entries status.sources lists at most; sourceCount
-	// still tells the real number, and health is the worst over all of them.
-	MaxStatusSources = 100
-	// MaxMessageLength bounds status.message and every status.sources[].message.
-	MaxMessageLength = 1024
-)
-
 // Label and annotation keys that other tools read or write.
 const (
+	// AnnotationPrefix is the prefix of entityhub's own labels and annotations, on
+	// entities and on sources (DESIGN.md §1): the API group and a slash.
+	AnnotationPrefix = Group + "/"
 	// KubernetesIDLabel is the label the Backstage Kubernetes plugin selects on. A source
 	// with it belongs to the entity it names; every CatalogEntity carries it with its
 	// own name.
@@ -306,9 +299,6 @@ type SourceStatus struct {
 	LastTransitionTime *metav1.Time `json:"lastTransitionTime,omitempty"`
 }
 
-// MaxStatusRuns is how many recent workflow runs status.runs keeps.
-const MaxStatusRuns = 10
-
 // RunStatus is one recent run of a workflow of the entity.
 type RunStatus struct {
 	// Name of the Workflow.
@@ -457,7 +447,8 @@ type CatalogEntity struct {
 type CatalogEntityList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
-	Items           []CatalogEntity `json:"items"`
+	// Items are the CatalogEntities listed.
+	Items []CatalogEntity `json:"items"`
 }
 
 func init() {

@@ -13,13 +13,13 @@ var (
 // IsEntityRef reports whether s is a Backstage entity reference the CRD accepts, such as
 // group:default/payments.
 func IsEntityRef(s string) bool {
-	return len(s) <= 191 && entityRefPattern.MatchString(s) && entityRefPartsLength.MatchString(s)
+	return len(s) <= MaxEntityRefLength && entityRefPattern.MatchString(s) && entityRefPartsLength.MatchString(s)
 }
 
 // IsEntityName reports whether s can be the metadata.name of a CatalogEntity: a
 // Backstage entity name that is also a Kubernetes name.
 func IsEntityName(s string) bool {
-	return len(s) <= 63 && entityNamePattern.MatchString(s)
+	return len(s) <= MaxEntityNameLength && entityNamePattern.MatchString(s)
 }
 
 // IsEntityKind reports whether k is one of the Backstage kinds a CatalogEntity can be.

@@ -1,8 +1,13 @@
 // Package entitystatus turns the states of an entity's sources into the entity's status:
 // worst-of health and sync, the ready count, one message a person can act on, and the
-// Ready and Synced conditions. Everything here is a pure function of its inputs, so the
-// reconciler only wires it to the cluster and a status that did not change compares
-// equal and is not written.
+// Ready, Synced and SourcesResolved conditions. It is the third step of the way data
+// flows (DESIGN.md §6): source object → mapper (package sources) → entity status →
+// write. Everything here is a pure function of its inputs, so the entity reconciler only
+// wires it to the cluster, and a status that did not change compares equal and is not
+// written. What it writes is cut to the bounds of catalogv1alpha1 (bounds.go).
+//
+// health.go ranks the health and sync words; status.go computes the status (Status,
+// Summarize).
 package entitystatus
 
 import (
@@ -48,14 +53,6 @@ func Normalize(h catalogv1alpha1.Health) catalogv1alpha1.Health {
 	return catalogv1alpha1.HealthUnknown
 }
 
-// Worst returns the worse of a and b.
-func Worst(a, b catalogv1alpha1.Health) catalogv1alpha1.Health {
-	if Rank(b) > Rank(a) {
-		return Normalize(b)
-	}
-	return Normalize(a)
-}
-
 // SyncRank is the position of s from best (0, Synced) to worst (Unknown); -1 when s is
 // empty, meaning the source has no sync state at all. Any other word ranks as Unknown.
 func SyncRank(s catalogv1alpha1.SyncStatus) int {
@@ -74,10 +71,16 @@ func WorstSync(a, b catalogv1alpha1.SyncStatus) catalogv1alpha1.SyncStatus {
 	if SyncRank(b) > SyncRank(a) {
 		worst = b
 	}
-	if worst != "" && SyncRank(worst) == syncOrder[catalogv1alpha1.SyncUnknown] {
-		return catalogv1alpha1.SyncUnknown
+	return normalizeSync(worst)
+}
+
+// normalizeSync returns s when it is one of the API's sync words or empty (no sync
+// state), else Unknown, as Normalize does for health.
+func normalizeSync(s catalogv1alpha1.SyncStatus) catalogv1alpha1.SyncStatus {
+	if _, ok := syncOrder[s]; ok || s == "" {
+		return s
 	}
-	return worst
+	return catalogv1alpha1.SyncUnknown
 }
 
 // OneLine makes s a single line of at most maxBytes bytes: runs of white space, line

@@ -75,32 +75,6 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-func TestWorst(t *testing.T) {
-	// Every pair of valid words, both ways round: the later one in the order wins.
-	for i, a := range healthBestToWorst {
-		for j, b := range healthBestToWorst {
-			want := healthBestToWorst[max(i, j)]
-			if got := Worst(a, b); got != want {
-				t.Errorf("Worst(%s, %s) = %s, want %s", a, b, got, want)
-			}
-		}
-	}
-	// A word that is not a health word is as bad as Unknown and comes out as Unknown.
-	for _, bad := range notHealthWords {
-		for _, good := range healthBestToWorst {
-			if got := Worst(bad, good); got != catalogv1alpha1.HealthUnknown {
-				t.Errorf("Worst(%q, %s) = %q, want Unknown", bad, good, got)
-			}
-			if got := Worst(good, bad); got != catalogv1alpha1.HealthUnknown {
-				t.Errorf("Worst(%s, %q) = %q, want Unknown", good, bad, got)
-			}
-		}
-		if got := Worst(bad, bad); got != catalogv1alpha1.HealthUnknown {
-			t.Errorf("Worst(%q, %q) = %q, want Unknown", bad, bad, got)
-		}
-	}
-}
-
 func TestSyncRank(t *testing.T) {
 	tests := map[string]struct {
 		in   catalogv1alpha1.SyncStatus

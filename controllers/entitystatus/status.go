@@ -22,17 +22,6 @@ const MessageResolved = "every spec.sources entry was read"
 // them has a sync state (Crossplane resources and workflows have none).
 const messageNoSyncState = "no source has a sync state"
 
-// The schema's bounds on fields that are not messages.
-const (
-	maxPhaseLength    = 128
-	maxRevisionLength = 1024
-	maxClustersLength = 4096
-	maxLastRunLength  = 64
-)
-
-// maxRelations is the schema's bound on status.relations.
-const maxRelations = 64
-
 // relations returns the distinct references, sorted and bounded; nil when none, so that
 // an entity without relations compares equal to one that never had any.
 func relations(in []string) []string {
@@ -42,8 +31,8 @@ func relations(in []string) []string {
 	out := append([]string(nil), in...)
 	sort.Strings(out)
 	out = slices.Compact(out)
-	if len(out) > maxRelations {
-		out = out[:maxRelations]
+	if len(out) > catalogv1alpha1.MaxRelations {
+		out = out[:catalogv1alpha1.MaxRelations]
 	}
 	return out
 }
@@ -84,10 +73,11 @@ type Input struct {
 	// Relations are references of entities this one depends on, found from what its
 	// sources deploy.
 	Relations []string
-	// LastRun is the phase of the entity's newest workflow run; Runs its recent runs,
-	// newest first.
+	// LastRun is the phase of the entity's newest workflow run.
 	LastRun string
-	Runs    []catalogv1alpha1.RunStatus
+	// Runs are the entity's recent workflow runs, newest first; status keeps the first
+	// catalogv1alpha1.MaxStatusRuns.
+	Runs []catalogv1alpha1.RunStatus
 	// Unresolved are the spec.sources entries that could not be read, in spec order.
 	Unresolved []Unresolved
 	// Now stamps transitions: a condition or source whose state changed gets it, one
@@ -98,15 +88,22 @@ type Input struct {
 // Unresolved is a spec.sources entry that could not be read: a SourcesResolved reason
 // (catalogv1alpha1.Reason*) and a message that names the entry.
 type Unresolved struct {
-	Reason  string
+	// Reason says what is wrong with the entry, one of catalogv1alpha1.Reason*.
+	Reason string
+	// Message names the entry, by its index in spec.sources, and says what to fix.
 	Message string
 }
 
 // Summary is the entity-level answer to "how is it doing", from its sources alone.
 type Summary struct {
-	Health  catalogv1alpha1.Health
-	Sync    catalogv1alpha1.SyncStatus
-	Ready   string
+	// Health is the worst health of the sources; Unknown when there are none.
+	Health catalogv1alpha1.Health
+	// Sync is the worst sync state over the sources that have one; empty when none has.
+	Sync catalogv1alpha1.SyncStatus
+	// Ready is "<healthy sources>/<sources>".
+	Ready string
+	// Message names the worst source and says why, on one line within
+	// catalogv1alpha1.MaxMessageLength.
 	Message string
 	// SyncMessage names the worst source that is not Synced; empty when none is.
 	SyncMessage string
@@ -210,14 +207,14 @@ func Status(prev catalogv1alpha1.CatalogEntityStatus, in Input) catalogv1alpha1.
 	next.Message = sum.Message
 	next.ObservedGeneration = in.Generation
 	next.SourceCount = int32(len(sources))
-	next.Revision = joinUnique(in.Revisions, maxRevisionLength)
+	next.Revision = joinUnique(in.Revisions, catalogv1alpha1.MaxRevisionLength)
 	clusters := make([]string, 0, len(sources))
 	for _, s := range sources {
 		clusters = append(clusters, s.Cluster)
 	}
-	next.Clusters = joinUnique(clusters, maxClustersLength)
+	next.Clusters = joinUnique(clusters, catalogv1alpha1.MaxClustersLength)
 	next.Relations = relations(in.Relations)
-	next.LastRun = OneLine(in.LastRun, maxLastRunLength)
+	next.LastRun = OneLine(in.LastRun, catalogv1alpha1.MaxRunPhaseLength)
 	next.Runs = nil
 	if len(in.Runs) > 0 {
 		next.Runs = append([]catalogv1alpha1.RunStatus(nil), in.Runs[:min(len(in.Runs), catalogv1alpha1.MaxStatusRuns)]...)
@@ -240,11 +237,9 @@ func normalize(in []catalogv1alpha1.SourceStatus) []catalogv1alpha1.SourceStatus
 	out := make([]catalogv1alpha1.SourceStatus, 0, len(in))
 	for _, s := range in {
 		s.Health = Normalize(s.Health)
-		if s.Sync != "" && SyncRank(s.Sync) == syncOrder[catalogv1alpha1.SyncUnknown] {
-			s.Sync = catalogv1alpha1.SyncUnknown
-		}
+		s.Sync = normalizeSync(s.Sync)
 		s.Message = OneLine(s.Message, catalogv1alpha1.MaxMessageLength)
-		s.Phase = OneLine(s.Phase, maxPhaseLength)
+		s.Phase = OneLine(s.Phase, catalogv1alpha1.MaxPhaseLength)
 		if i, dup := byID[s.ID]; dup {
 			if Rank(s.Health) > Rank(out[i].Health) {
 				out[i] = s

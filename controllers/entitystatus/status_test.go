@@ -979,8 +979,8 @@ func TestStatusRevisionAndClusters(t *testing.T) {
 	}
 	t.Run("bounded, counting what does not fit, over all sources", func(t *testing.T) {
 		got := Status(catalogv1alpha1.CatalogEntityStatus{}, Input{Now: t0, Sources: many})
-		if len(got.Clusters) > maxClustersLength {
-			t.Fatalf("Clusters is %d bytes, more than %d", len(got.Clusters), maxClustersLength)
+		if len(got.Clusters) > catalogv1alpha1.MaxClustersLength {
+			t.Fatalf("Clusters is %d bytes, more than %d", len(got.Clusters), catalogv1alpha1.MaxClustersLength)
 		}
 		if !strings.HasPrefix(got.Clusters, "cluster-000-") || !regexp.MustCompile(`,\+\d+ more$`).MatchString(got.Clusters) {
 			t.Errorf("Clusters = %q..., want the first clusters then ',+N more'", got.Clusters[:40])

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/sources"
 )
 
 // FuzzSelects feeds random selectors and labels to Selects. It must not panic, must not
@@ -109,7 +110,7 @@ func FuzzNewEntitySpec(f *testing.F) {
 	f.Fuzz(func(t *testing.T, n, families uint8, present uint32, kind, typ, owner, lifecycle, system, title, description, objKind string) {
 		keys := []string{AnnotationKind, AnnotationType, AnnotationOwner, AnnotationLifecycle, AnnotationSystem, AnnotationTitle, AnnotationDescription}
 		values := []string{kind, typ, owner, lifecycle, system, title, description}
-		fams := []string{"other", FamilyArgoCD, FamilyCrossplane, FamilyCrossplane}
+		fams := []string{"other", sources.FamilyArgoCD, sources.FamilyCrossplane, sources.FamilyCrossplane}
 
 		count := 1 + int(n)%3
 		members := make([]Member, count)

@@ -1,6 +1,9 @@
 // Package membership decides which entity a source object belongs to (DESIGN.md §2): by
 // the backstage.io/kubernetes-id label, by a CatalogEntity's spec.sources, and what an
-// auto-created entity's spec is. Everything here is a pure function of its inputs.
+// auto-created entity's spec is. The entity reconciler calls it as it collects an
+// entity's sources and creates entities. Everything here is a pure function of its
+// inputs; it knows source kinds only through package sources (their IDs and family
+// names), never through the families themselves.
 package membership
 
 import (
@@ -13,29 +16,27 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/sources"
 )
 
-// Annotations on sources that fill the spec of the entity created for them.
+// Annotations on sources that fill the spec of the entity created for them, each named
+// for the spec field it fills. They are under catalogv1alpha1.AnnotationPrefix, which is
+// what the cache keeps of a source's annotations (sources.KeepAnnotations).
 const (
-	AnnotationKind        = "catalog.entityhub.dev/kind"
-	AnnotationType        = "catalog.entityhub.dev/type"
-	AnnotationOwner       = "catalog.entityhub.dev/owner"
-	AnnotationLifecycle   = "catalog.entityhub.dev/lifecycle"
-	AnnotationSystem      = "catalog.entityhub.dev/system"
-	AnnotationTitle       = "catalog.entityhub.dev/title"
-	AnnotationDescription = "catalog.entityhub.dev/description"
-)
-
-// Families that decide the default kind of an auto-created entity.
-const (
-	FamilyArgoCD     = "argocd"
-	FamilyCrossplane = "crossplane"
+	AnnotationKind        = catalogv1alpha1.AnnotationPrefix + "kind"
+	AnnotationType        = catalogv1alpha1.AnnotationPrefix + "type"
+	AnnotationOwner       = catalogv1alpha1.AnnotationPrefix + "owner"
+	AnnotationLifecycle   = catalogv1alpha1.AnnotationPrefix + "lifecycle"
+	AnnotationSystem      = catalogv1alpha1.AnnotationPrefix + "system"
+	AnnotationTitle       = catalogv1alpha1.AnnotationPrefix + "title"
+	AnnotationDescription = catalogv1alpha1.AnnotationPrefix + "description"
 )
 
 // SourceID identifies a source as <group>/<Kind>/<namespace>/<name>, the key of
-// status.sources.
+// status.sources: the Key of its sources.ObjectRef, so that a source's ID and the key it
+// has in the index of what sources deploy (sources.IndexDeploys) are written alike.
 func SourceID(gvk schema.GroupVersionKind, namespace, name string) string {
-	return gvk.Group + "/" + gvk.Kind + "/" + namespace + "/" + name
+	return sources.ObjectRef{Group: gvk.Group, Kind: gvk.Kind, Namespace: namespace, Name: name}.Key()
 }
 
 // GroupKindKey is the index key of a kind: <group>/<Kind>.
@@ -82,9 +83,15 @@ func Selects(sel catalogv1alpha1.SourceSelector, gk schema.GroupKind, obj metav1
 
 // Member is what auto-creation needs to know of one source of a new entity.
 type Member struct {
-	ID          string
-	Family      string
-	Kind        string
+	// ID is the source's SourceID; members are read in order of it.
+	ID string
+	// Family is the family of the source's kind (sources.Kind.Family), one of the
+	// sources.Family* names.
+	Family string
+	// Kind is the source's kind, such as Bucket: a Resource's default type.
+	Kind string
+	// Annotations are the source's annotations; the catalog.entityhub.dev/ ones fill
+	// the spec.
 	Annotations map[string]string
 }
 
@@ -116,18 +123,18 @@ func NewEntitySpec(members []Member, defaultOwner string) (catalogv1alpha1.Catal
 
 	spec := catalogv1alpha1.CatalogEntitySpec{
 		Kind:        catalogv1alpha1.EntityKind(pick(AnnotationKind, func(v string) bool { return catalogv1alpha1.IsEntityKind(catalogv1alpha1.EntityKind(v)) })),
-		Type:        pick(AnnotationType, nonEmpty(63)),
-		Lifecycle:   pick(AnnotationLifecycle, nonEmpty(63)),
+		Type:        pick(AnnotationType, nonEmpty(catalogv1alpha1.MaxTypeLength)),
+		Lifecycle:   pick(AnnotationLifecycle, nonEmpty(catalogv1alpha1.MaxLifecycleLength)),
 		Owner:       catalogv1alpha1.EntityRef(pick(AnnotationOwner, catalogv1alpha1.IsEntityRef)),
 		System:      catalogv1alpha1.EntityRef(pick(AnnotationSystem, catalogv1alpha1.IsEntityRef)),
-		Title:       truncate(pick(AnnotationTitle, func(v string) bool { return v != "" }), 256),
-		Description: truncate(pick(AnnotationDescription, func(v string) bool { return v != "" }), 4096),
+		Title:       truncate(pick(AnnotationTitle, func(v string) bool { return v != "" }), catalogv1alpha1.MaxTitleLength),
+		Description: truncate(pick(AnnotationDescription, func(v string) bool { return v != "" }), catalogv1alpha1.MaxDescriptionLength),
 	}
 	if spec.Kind == "" {
 		spec.Kind = defaultKind(sorted)
 	}
 	if spec.Type == "" && spec.Kind == catalogv1alpha1.KindResource && len(sorted) > 0 {
-		spec.Type = truncate(strings.ToLower(sorted[0].Kind), 63)
+		spec.Type = truncate(strings.ToLower(sorted[0].Kind), catalogv1alpha1.MaxTypeLength)
 	}
 	if spec.Owner == "" {
 		spec.Owner = catalogv1alpha1.EntityRef(defaultOwner)
@@ -140,10 +147,10 @@ func NewEntitySpec(members []Member, defaultOwner string) (catalogv1alpha1.Catal
 func defaultKind(members []Member) catalogv1alpha1.EntityKind {
 	allCrossplane := len(members) > 0
 	for _, m := range members {
-		if m.Family == FamilyArgoCD {
+		if m.Family == sources.FamilyArgoCD {
 			return catalogv1alpha1.KindComponent
 		}
-		if m.Family != FamilyCrossplane {
+		if m.Family != sources.FamilyCrossplane {
 			allCrossplane = false
 		}
 	}

@@ -9,9 +9,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/sources"
 )
 
 const testOwner = "group:default/platform-team"
@@ -269,6 +271,28 @@ func TestLabelSelector(t *testing.T) {
 	}
 }
 
+// TestAnnotationsSurviveTheCache: every annotation NewEntitySpec reads is one the cache
+// keeps of a source, whatever kind it is.
+func TestAnnotationsSurviveTheCache(t *testing.T) {
+	all := []string{AnnotationKind, AnnotationType, AnnotationOwner, AnnotationLifecycle,
+		AnnotationSystem, AnnotationTitle, AnnotationDescription}
+	annotations := map[string]any{"other.example.com/note": "x"}
+	for _, a := range all {
+		annotations[a] = "v"
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{"metadata": map[string]any{"annotations": annotations}}}
+	sources.KeepAnnotations(u, nil)
+	kept := u.GetAnnotations()
+	for _, a := range all {
+		if _, ok := kept[a]; !ok {
+			t.Errorf("the cache drops %s", a)
+		}
+	}
+	if len(kept) != len(all) {
+		t.Errorf("the cache keeps %v, want only the %d annotations NewEntitySpec reads", kept, len(all))
+	}
+}
+
 // ann returns the annotations of a member, keys given without their common prefix.
 func ann(kv ...string) map[string]string {
 	m := map[string]string{}
@@ -358,8 +382,8 @@ func TestNewEntitySpec(t *testing.T) {
 		},
 		"no valid value at all: defaults, everything reported": {
 			members: []Member{
-				{ID: "a", Family: FamilyCrossplane, Kind: "Bucket", Annotations: ann("kind", "component", "owner", "group:Default/x", "system", "x/y/z")},
-				{ID: "b", Family: FamilyCrossplane, Kind: "Bucket", Annotations: ann("kind", "Group", "owner", "")},
+				{ID: "a", Family: sources.FamilyCrossplane, Kind: "Bucket", Annotations: ann("kind", "component", "owner", "group:Default/x", "system", "x/y/z")},
+				{ID: "b", Family: sources.FamilyCrossplane, Kind: "Bucket", Annotations: ann("kind", "Group", "owner", "")},
 			},
 			want: catalogv1alpha1.CatalogEntitySpec{Kind: catalogv1alpha1.KindResource, Type: "bucket", Owner: testOwner},
 			wantIgnored: []string{
@@ -372,41 +396,41 @@ func TestNewEntitySpec(t *testing.T) {
 		},
 		"Argo CD among the members: Component": {
 			members: []Member{
-				{ID: "a", Family: FamilyCrossplane, Kind: "Bucket"},
-				{ID: "b", Family: FamilyArgoCD, Kind: "Application"},
+				{ID: "a", Family: sources.FamilyCrossplane, Kind: "Bucket"},
+				{ID: "b", Family: sources.FamilyArgoCD, Kind: "Application"},
 			},
 			want: catalogv1alpha1.CatalogEntitySpec{Kind: catalogv1alpha1.KindComponent, Owner: testOwner},
 		},
 		"only Crossplane: Resource typed by the first member's kind": {
 			members: []Member{
-				{ID: "z/RDSInstance//db", Family: FamilyCrossplane, Kind: "RDSInstance"},
-				{ID: "a/Bucket//files", Family: FamilyCrossplane, Kind: "Bucket"},
+				{ID: "z/RDSInstance//db", Family: sources.FamilyCrossplane, Kind: "RDSInstance"},
+				{ID: "a/Bucket//files", Family: sources.FamilyCrossplane, Kind: "Bucket"},
 			},
 			want: catalogv1alpha1.CatalogEntitySpec{Kind: catalogv1alpha1.KindResource, Type: "bucket", Owner: testOwner},
 		},
 		"only Crossplane, type annotation wins": {
 			members: []Member{
-				{ID: "a", Family: FamilyCrossplane, Kind: "Bucket"},
-				{ID: "b", Family: FamilyCrossplane, Kind: "RDSInstance", Annotations: ann("type", "database")},
+				{ID: "a", Family: sources.FamilyCrossplane, Kind: "Bucket"},
+				{ID: "b", Family: sources.FamilyCrossplane, Kind: "RDSInstance", Annotations: ann("type", "database")},
 			},
 			want: catalogv1alpha1.CatalogEntitySpec{Kind: catalogv1alpha1.KindResource, Type: "database", Owner: testOwner},
 		},
 		"only Crossplane, kind annotation wins": {
 			members: []Member{
-				{ID: "a", Family: FamilyCrossplane, Kind: "Bucket", Annotations: ann("kind", "Component")},
+				{ID: "a", Family: sources.FamilyCrossplane, Kind: "Bucket", Annotations: ann("kind", "Component")},
 			},
 			want: catalogv1alpha1.CatalogEntitySpec{Kind: catalogv1alpha1.KindComponent, Owner: testOwner},
 		},
 		"Resource by annotation is typed by the first member's kind": {
 			members: []Member{
-				{ID: "b", Family: FamilyArgoCD, Kind: "Application", Annotations: ann("kind", "Resource")},
+				{ID: "b", Family: sources.FamilyArgoCD, Kind: "Application", Annotations: ann("kind", "Resource")},
 				{ID: "a", Family: "workflows", Kind: "CronWorkflow"},
 			},
 			want: catalogv1alpha1.CatalogEntitySpec{Kind: catalogv1alpha1.KindResource, Type: "cronworkflow", Owner: testOwner},
 		},
 		"Crossplane and another family: Component": {
 			members: []Member{
-				{ID: "a", Family: FamilyCrossplane, Kind: "Bucket"},
+				{ID: "a", Family: sources.FamilyCrossplane, Kind: "Bucket"},
 				{ID: "b", Family: "workflows", Kind: "Workflow"},
 			},
 			want: catalogv1alpha1.CatalogEntitySpec{Kind: catalogv1alpha1.KindComponent, Owner: testOwner},
@@ -462,9 +486,9 @@ func TestNewEntitySpec(t *testing.T) {
 
 func TestNewEntitySpecKeepsInputOrder(t *testing.T) {
 	members := []Member{
-		{ID: "c", Family: FamilyCrossplane, Kind: "C", Annotations: ann("title", "C")},
-		{ID: "a", Family: FamilyCrossplane, Kind: "A", Annotations: ann("title", "A")},
-		{ID: "b", Family: FamilyCrossplane, Kind: "B", Annotations: ann("title", "B")},
+		{ID: "c", Family: sources.FamilyCrossplane, Kind: "C", Annotations: ann("title", "C")},
+		{ID: "a", Family: sources.FamilyCrossplane, Kind: "A", Annotations: ann("title", "A")},
+		{ID: "b", Family: sources.FamilyCrossplane, Kind: "B", Annotations: ann("title", "B")},
 	}
 	before := slices.Clone(members)
 	spec, _ := NewEntitySpec(members, testOwner)

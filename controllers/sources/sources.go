@@ -1,7 +1,13 @@
 // Package sources defines what a source kind is — a GroupVersionKind and a mapper that
 // reads one object of it into a normalized health — and the registry that decides,
-// from each CustomResourceDefinition, which kinds are sources. Families of kinds
-// (Argo CD, Crossplane, Argo Workflows, kinds named in configuration) plug in here.
+// from each CustomResourceDefinition, which kinds are sources. It is the first step of
+// the way data flows (DESIGN.md §6): source object → mapper → entity status → write.
+//
+// Families of kinds plug in here, one package each: argocd, crossplane, workflows, and
+// kstatus for the kinds named in configuration. They read objects with the helpers of
+// fields, and their tests share sourcetest. Everything under sources is pure: object in,
+// Result out, no client and no cluster; the watches and the entity reconciler wire it to
+// the cluster.
 package sources
 
 import (
@@ -16,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/sources/fields"
 )
 
 // Result is what a mapper reads from one source object.
@@ -37,9 +44,14 @@ type Result struct {
 	Deploys []ObjectRef
 }
 
-// ObjectRef names an object by group, kind, namespace and name.
+// ObjectRef names an object by group, kind, namespace and name; the namespace is empty
+// for a cluster-scoped object.
 type ObjectRef struct {
-	Group, Kind, Namespace, Name string
+	// Group is the API group, empty for the core group; the version is not part of a
+	// ref, as an object is the same object at every version.
+	Group string
+	// Kind, Namespace and Name name the object within its group.
+	Kind, Namespace, Name string
 }
 
 // Key is the ref as an index value: <group>/<Kind>/<namespace>/<name>.
@@ -70,13 +82,10 @@ func DeployKeys(refs []ObjectRef) []string {
 // deploys most of (Deployments, Services, ConfigMaps) never are.
 func CouldBeSource(group string) bool { return strings.Contains(group, ".") }
 
-// AnnotationPrefix is the prefix of the annotations on sources that fill the spec of the
-// entity created for them (catalog.entityhub.dev/owner and the like).
-const AnnotationPrefix = "catalog.entityhub.dev/"
-
 // KeepAnnotations removes from obj, as it enters the cache, every annotation but those
-// under AnnotationPrefix and those named in keep; metadata.annotations goes when none
-// is left. Annotations of another shape than a map are left for the mapper to report.
+// under catalogv1alpha1.AnnotationPrefix (catalog.entityhub.dev/owner and the others
+// that fill the spec of the entity created for a source) and those named in keep;
+// metadata.annotations goes when none is left. Annotations of another shape than a map are left for the mapper to report.
 func KeepAnnotations(obj *unstructured.Unstructured, keep []string) {
 	md, ok := obj.Object["metadata"].(map[string]any)
 	if !ok {
@@ -87,7 +96,7 @@ func KeepAnnotations(obj *unstructured.Unstructured, keep []string) {
 		return
 	}
 	for k := range a {
-		if !strings.HasPrefix(k, AnnotationPrefix) && !slices.Contains(keep, k) {
+		if !strings.HasPrefix(k, catalogv1alpha1.AnnotationPrefix) && !slices.Contains(keep, k) {
 			delete(a, k)
 		}
 	}
@@ -130,12 +139,30 @@ func KeepMetadata(obj *unstructured.Unstructured, read ...string) {
 // yields Unknown with a message that says what was wrong with it.
 type Mapper func(obj *unstructured.Unstructured) Result
 
+// The names of the families of source kinds, defined here once so that the packages
+// that weigh a source by its family (membership, to choose the kind of a new entity)
+// need not import the families themselves. Each family package names its own as
+// FamilyName.
+const (
+	// FamilyArgoCD is Argo CD's Applications and ApplicationSets (package argocd).
+	FamilyArgoCD = "argocd"
+	// FamilyCrossplane is Crossplane's managed resources, composites and claims
+	// (package crossplane).
+	FamilyCrossplane = "crossplane"
+	// FamilyWorkflows is Argo Workflows' runs, schedules and templates (package
+	// workflows).
+	FamilyWorkflows = "workflows"
+	// FamilyConfig is the kinds named in configuration, read with kstatus (package
+	// kstatus).
+	FamilyConfig = "config"
+)
+
 // Kind is a kind of source object and how to read it.
 type Kind struct {
 	// GVK is the kind watched, at the version it is read at.
 	GVK schema.GroupVersionKind
-	// Family names where the kind came from, e.g. "argocd", "crossplane" or "config";
-	// it labels metrics.
+	// Family names where the kind came from, one of the Family* names; it labels
+	// metrics.
 	Family string
 	// Map reads one object of the kind.
 	Map Mapper
@@ -161,8 +188,8 @@ type Kind struct {
 	// of the whole.
 	Parents func(obj *unstructured.Unstructured) []ObjectRef
 	// RunOf, for kinds whose objects are runs (Argo Workflows), reads one run: of the
-	// runs of one group only the newest counts toward health, so that a failure that a
-	// later run fixed does not keep an entity Degraded.
+	// runs of one group only the newest (Run.Newer) counts toward health, so that a
+	// failure that a later run fixed does not keep an entity Degraded.
 	RunOf func(obj *unstructured.Unstructured) (Run, bool)
 	// Indexes are cache indexes to add to the kind's informer, by name.
 	Indexes map[string]func(obj *unstructured.Unstructured) []string
@@ -177,20 +204,66 @@ type Kind struct {
 
 // RunsOf says where the runs of an object are.
 type RunsOf struct {
-	RunKind  schema.GroupKind
+	// RunKind is the kind of the runs, such as Argo Workflows' Workflow.
+	RunKind schema.GroupKind
+	// RunIndex is the cache index of RunKind that finds an object's runs.
 	RunIndex string
-	RunKey   func(obj *unstructured.Unstructured) string
+	// RunKey is the value of RunIndex under which obj's runs are.
+	RunKey func(obj *unstructured.Unstructured) string
 }
 
-// Run is one run of something scheduled or templated.
+// Run is one run of something scheduled or templated, such as an Argo Workflows
+// Workflow, as the engine weighs it against the other runs of the same Group: only the
+// newest run of each group counts toward health (see Newer).
 type Run struct {
-	// Group is what the run is one of (a cron schedule, a template); the newest run of a
-	// group is the one that counts.
-	Group             string
-	Name, Namespace   string
-	Phase             string
-	Created           time.Time
+	// Group is what the run is one of, such as a cron schedule or a template, within
+	// one namespace; each family says how it groups its runs.
+	Group string
+	// Name and Namespace of the run's object.
+	Name, Namespace string
+	// Phase is the run's own word for where it is, such as Succeeded; "" when unknown.
+	Phase string
+	// Created is metadata.creationTimestamp, which orders runs: unlike a start time it
+	// is set from the start, by the API server, on every run. Zero when unknown.
+	Created time.Time
+	// Started and Finished are when the run started and finished, in UTC; zero when
+	// unknown.
 	Started, Finished time.Time
+}
+
+// Newer reports whether run a is to count rather than b, a run of the same Group: only
+// the newest run of a group counts toward health, so that a failure a later run fixed
+// does not keep an entity Degraded, and status.runs lists runs newest first. It
+// compares, in order, until one differs:
+//
+//  1. Created, the later winning. A run without a creation time is older than any with
+//     one.
+//  2. Name, the greater winning: timestamps have no finer grain than a second, and a
+//     CronWorkflow names its runs <cron>-<unix time>, so of runs created in the same
+//     second the later name is the later run.
+//  3. Namespace, the greater winning, so that runs of two namespaces are ordered too.
+//  4. Started, then
+//  5. Finished, the later winning: the same run read twice, and the copy that got
+//     further counts.
+//  6. Phase, the greater winning, so that only equal runs are left undecided.
+//
+// Newer is thus a strict total order over the runs of a group that differ in any of
+// these fields: keeping the newer of each pair, or sorting by it, gives one answer
+// whatever the order the runs were listed in.
+func (a Run) Newer(b Run) bool {
+	switch {
+	case !a.Created.Equal(b.Created):
+		return a.Created.After(b.Created)
+	case a.Name != b.Name:
+		return a.Name > b.Name
+	case a.Namespace != b.Namespace:
+		return a.Namespace > b.Namespace
+	case !a.Started.Equal(b.Started):
+		return a.Started.After(b.Started)
+	case !a.Finished.Equal(b.Finished):
+		return a.Finished.After(b.Finished)
+	}
+	return a.Phase > b.Phase
 }
 
 // WithGVK returns k reading group/version/kind.
@@ -238,12 +311,22 @@ func (r *Registry) Families() []string {
 	return names
 }
 
-// SafeMap runs m on obj and turns a panic into Unknown with a message, so that no
-// object, however malformed, can stop the manager.
+// Unknown is the result for an object that cannot be read: Unknown, with why as the
+// message, made printable, since an object built in code can carry any bytes.
+func Unknown(why string) Result {
+	return Result{Health: catalogv1alpha1.HealthUnknown, Message: fields.Printable(why)}
+}
+
+// SafeMap runs m on obj, which every mapper does, so that no object, however malformed,
+// can stop the manager: a nil object is Unknown with the message "no object" and never
+// reaches m, and a panic in m is Unknown with a message saying what it was.
 func SafeMap(m Mapper, obj *unstructured.Unstructured) (res Result) {
+	if obj == nil {
+		return Unknown("no object")
+	}
 	defer func() {
 		if r := recover(); r != nil {
-			res = Result{Health: catalogv1alpha1.HealthUnknown, Message: fmt.Sprintf("cannot read this object: %v", r)}
+			res = Unknown(fmt.Sprintf("cannot read this object: %v", r))
 		}
 	}()
 	return m(obj)
@@ -292,8 +375,11 @@ func ParseGVK(s string) (schema.GroupVersionKind, error) {
 // Static is a family of kinds named up front, such as in the --source-kind flag, each
 // read with its own mapper.
 type Static struct {
+	// FamilyName is the family's Name, such as FamilyConfig; it is set as the Family
+	// of each of its kinds.
 	FamilyName string
-	Kinds      []Kind
+	// Kinds are the kinds named, each with its mapper.
+	Kinds []Kind
 }
 
 // Name implements Family.

@@ -3,12 +3,9 @@ package sources
 import (
 	"reflect"
 	"sort"
-	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
-	"github.com/entityhub/entityhub/controllers/membership"
 )
 
 func TestDeployKeys(t *testing.T) {
@@ -86,16 +83,6 @@ func TestKeepAnnotations(t *testing.T) {
 	}
 }
 
-// TestAnnotationPrefix: the annotations new entities are filled from are all kept.
-func TestAnnotationPrefix(t *testing.T) {
-	for _, a := range []string{membership.AnnotationKind, membership.AnnotationType, membership.AnnotationOwner,
-		membership.AnnotationLifecycle, membership.AnnotationSystem, membership.AnnotationTitle, membership.AnnotationDescription} {
-		if !strings.HasPrefix(a, AnnotationPrefix) {
-			t.Errorf("%s does not start with %s: the cache would drop it", a, AnnotationPrefix)
-		}
-	}
-}
-
 func TestKeepMetadata(t *testing.T) {
 	full := func() map[string]any {
 		return map[string]any{
@@ -139,4 +126,26 @@ func TestKeepKeys(t *testing.T) {
 		t.Errorf("KeepKeys left %v, want %v", m, want)
 	}
 	KeepKeys(nil, nil) // a missing map is left alone
+}
+
+func TestSafeMap(t *testing.T) {
+	healthy := func(*unstructured.Unstructured) Result { return Result{Health: "Healthy"} }
+	panics := func(*unstructured.Unstructured) Result { panic("bad \xff byte") }
+	obj := &unstructured.Unstructured{Object: map[string]any{}}
+	for name, tc := range map[string]struct {
+		m    Mapper
+		obj  *unstructured.Unstructured
+		want Result
+	}{
+		"a mapper's result is passed on":        {m: healthy, obj: obj, want: Result{Health: "Healthy"}},
+		"a nil object never reaches the mapper": {m: panics, obj: nil, want: Result{Health: "Unknown", Message: "no object"}},
+		"a panic is Unknown, printably": {m: panics, obj: obj,
+			want: Result{Health: "Unknown", Message: "cannot read this object: bad \uFFFD byte"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := SafeMap(tc.m, tc.obj); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("SafeMap() = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // FamilyName labels Argo CD's kinds, in metrics and in sources.Kind.Family.
-const FamilyName = "argocd"
+const FamilyName = sources.FamilyArgoCD
 
 // Group is the API group of Argo CD's kinds; it is how a CustomResourceDefinition is
 // recognised as Argo CD's, whichever version it serves.
@@ -92,9 +92,6 @@ func MapApplication(obj *unstructured.Unstructured, clusters ClusterNamer) sourc
 
 // mapApplication is MapApplication without the guard against panics.
 func mapApplication(obj *unstructured.Unstructured, clusters ClusterNamer) sources.Result {
-	if obj == nil {
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "no object"}
-	}
 	r := &reader{}
 	status, _ := r.Object(obj.Object, "status", "status")
 	h := r.health(status)
@@ -164,34 +161,26 @@ var appSetVerdicts = []struct {
 
 // mapApplicationSet is MapApplicationSet without the guard against panics.
 func mapApplicationSet(obj *unstructured.Unstructured) sources.Result {
-	if obj == nil {
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "no object"}
-	}
 	r := &reader{}
 	status, _ := r.Object(obj.Object, "status", "status")
 	h := r.health(status)
-	conds := r.conditions(status)
+	conds := r.Conditions(status, true)
 	if r.Problem() != "" {
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: fields.Printable(r.Problem())}
+		return sources.Unknown(r.Problem())
 	}
 
-	var decided *condition
+	var decided *fields.Condition
 	var health catalogv1alpha1.Health
 	for _, v := range appSetVerdicts {
-		for i := range conds {
-			if conds[i].typ == v.condition && conds[i].status == "True" {
-				decided, health = &conds[i], v.health
-				break
-			}
-		}
-		if decided != nil {
+		if c, ok := fields.FirstTrue(conds, v.condition); ok {
+			decided, health = &c, v.health
 			break
 		}
 	}
 
 	res := sources.Result{}
 	if decided != nil {
-		res.Phase = fields.Printable(fields.FirstNonEmpty(decided.reason, decided.typ))
+		res.Phase = fields.Printable(fields.FirstNonEmpty(decided.Reason, decided.Type))
 	}
 	switch {
 	case h.word != "":
@@ -200,12 +189,12 @@ func mapApplicationSet(obj *unstructured.Unstructured) sources.Result {
 		res.Health = h.health
 		message := h.message
 		if decided != nil {
-			message = fields.FirstNonEmpty(message, decided.message)
+			message = fields.FirstNonEmpty(message, decided.Message)
 		}
 		res.Message = fields.Printable(fields.Join(h.note, message))
 	case decided != nil:
 		res.Health = health
-		res.Message = fields.Printable(decided.message)
+		res.Message = fields.Printable(decided.Message)
 	case len(conds) == 0:
 		res.Health = catalogv1alpha1.HealthUnknown
 		res.Message = MessageNoStatus
@@ -309,39 +298,12 @@ func (r *reader) operation(status map[string]any) (phase, message string) {
 // Warnings such as OrphanedResourceWarning are left out: they need no action for the
 // Application to work.
 func (r *reader) errorCondition(status map[string]any) string {
-	for _, c := range r.conditions(status) {
-		if strings.HasSuffix(c.typ, "Error") {
-			if c.message == "" {
-				return c.typ
-			}
-			return c.typ + ": " + c.message
+	for _, c := range r.Conditions(status, true) {
+		if strings.HasSuffix(c.Type, "Error") {
+			return c.Summary()
 		}
 	}
 	return ""
-}
-
-// condition is the part of an Argo CD condition that is read. Application conditions
-// have no status or reason (their presence is the news); ApplicationSet conditions have.
-type condition struct {
-	typ, status, reason, message string
-}
-
-// conditions reads status.conditions, skipping null entries as the API server's
-// decoder would.
-func (r *reader) conditions(status map[string]any) []condition {
-	var out []condition
-	for path, m := range r.Objects(status, "conditions", "status.conditions") {
-		var c condition
-		c.typ, _ = r.Str(m, "type", path+".type")
-		c.status, _ = r.Str(m, "status", path+".status")
-		c.reason, _ = r.Str(m, "reason", path+".reason")
-		c.message, _ = r.Str(m, "message", path+".message")
-		out = append(out, c)
-	}
-	if r.Problem() != "" {
-		return nil
-	}
-	return out
 }
 
 // cluster reads the Application's destination cluster. spec.destination is the only

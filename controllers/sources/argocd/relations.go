@@ -24,6 +24,12 @@ func DeployedObjects(obj *unstructured.Unstructured) []sources.ObjectRef {
 	// Read in place: NestedSlice would deep-copy every entry on every reconcile.
 	status, _ := obj.Object["status"].(map[string]any)
 	resources, _ := status["resources"].([]any)
+	return deployedObjects(resources)
+}
+
+// deployedObjects returns the first maxDeployed entries of resources, an Application's
+// status.resources, that name objects that could be sources.
+func deployedObjects(resources []any) []sources.ObjectRef {
 	var out []sources.ObjectRef
 	for _, r := range resources {
 		ref, ok := deployedObject(r)

@@ -71,19 +71,12 @@ func trimConditions(v any) {
 // returns.
 func trimResources(resources []any) []any {
 	var kept []any
-	for _, r := range resources {
-		ref, ok := deployedObject(r)
-		if !ok {
-			continue
-		}
+	for _, ref := range deployedObjects(resources) {
 		entry := map[string]any{"group": ref.Group, "kind": ref.Kind, "name": ref.Name}
 		if ref.Namespace != "" {
 			entry["namespace"] = ref.Namespace
 		}
 		kept = append(kept, entry)
-		if len(kept) == maxDeployed {
-			break
-		}
 	}
 	return kept
 }

@@ -3,7 +3,6 @@ package crossplane
 import (
 	"slices"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
 	"github.com/entityhub/entityhub/controllers/sources"
@@ -35,7 +34,7 @@ func (Family) KindsFor(crd *apiextensionsv1.CustomResourceDefinition) []sources.
 	}
 	k := sources.Kind{Family: FamilyName}.WithGVK(crd.Spec.Group, version, crd.Spec.Names.Kind)
 	k.Map = MapResource
-	k.Annotations = []string{meta.AnnotationKeyReconciliationPaused}
+	k.Annotations = []string{AnnotationPaused}
 	k.KeepSpec = KeepSpec()
 	k.Trim = TrimResource
 	k.Children = Children

@@ -9,7 +9,6 @@ package crossplane
 import (
 	"fmt"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -20,7 +19,13 @@ import (
 )
 
 // FamilyName labels Crossplane's kinds, in metrics and in sources.Kind.Family.
-const FamilyName = "crossplane"
+const FamilyName = sources.FamilyCrossplane
+
+// AnnotationPaused is the annotation that pauses Crossplane's reconciliation of a
+// resource when it is "true" (crossplane-runtime's meta.AnnotationKeyReconciliationPaused).
+// It is named here rather than imported: crossplane-runtime's meta package brings in
+// controller-runtime's client, which a mapper has no use for.
+const AnnotationPaused = "crossplane.io/paused"
 
 // Categories are the CRD categories that make a kind a Crossplane source: providers put
 // their managed resources in "managed", and Crossplane puts the composites and claims it
@@ -39,7 +44,7 @@ const (
 	MessageNoReady = "no Ready condition yet"
 	// MessagePausedByAnnotation is the message of a resource paused with the
 	// crossplane.io/paused annotation, so that a person knows what to remove.
-	MessagePausedByAnnotation = "reconciliation is paused by the annotation " + meta.AnnotationKeyReconciliationPaused + `: "true"`
+	MessagePausedByAnnotation = "reconciliation is paused by the annotation " + AnnotationPaused + `: "true"`
 	// MessagePaused is the message of a resource Crossplane reports paused for another
 	// reason, such as empty managementPolicies.
 	MessagePaused = "reconciliation is paused"
@@ -95,22 +100,19 @@ func MapResource(obj *unstructured.Unstructured) sources.Result {
 
 // mapResource is MapResource without the guard against panics.
 func mapResource(obj *unstructured.Unstructured) sources.Result {
-	if obj == nil {
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "no object"}
-	}
 	r := newReader()
 	md, _ := r.Object(obj.Object, "metadata", "metadata")
 	generation, _ := r.Integer(md, "generation", "metadata.generation")
 	deletionTimestamp, _ := r.Str(md, "deletionTimestamp", "metadata.deletionTimestamp")
 	deleting := deletionTimestamp != ""
 	annotations, _ := r.Object(md, "annotations", "metadata.annotations")
-	paused, _ := r.Str(annotations, meta.AnnotationKeyReconciliationPaused,
-		"metadata.annotations["+meta.AnnotationKeyReconciliationPaused+"]")
+	paused, _ := r.Str(annotations, AnnotationPaused,
+		"metadata.annotations["+AnnotationPaused+"]")
 	pausedByAnnotation := paused == "true"
 	status, _ := r.Object(obj.Object, "status", "status")
 	all := r.conditions(status)
 	if r.Problem() != "" {
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: fields.Printable(r.Problem())}
+		return sources.Unknown(r.Problem())
 	}
 
 	conds := current(all, generation)

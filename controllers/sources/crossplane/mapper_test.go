@@ -618,4 +618,7 @@ func TestNames(t *testing.T) {
 	if PhaseDeleting != "Deleting" || PhasePaused != "ReconcilePaused" {
 		t.Errorf("PhaseDeleting, PhasePaused = %q, %q; want Crossplane's reasons Deleting, ReconcilePaused", PhaseDeleting, PhasePaused)
 	}
+	if AnnotationPaused != "crossplane.io/paused" {
+		t.Errorf("AnnotationPaused = %q, want Crossplane's crossplane.io/paused", AnnotationPaused)
+	}
 }

@@ -3,7 +3,6 @@ package crossplane
 import (
 	"unicode/utf8"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/fieldpath"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -15,16 +14,24 @@ import (
 // making every reconcile of its entity follow millions of references.
 const maxRefs = 1000
 
-// The places a claim or composite names its parts and its claim, as field paths under
+// The places a claim or composite names its parts and its claim, as paths of keys under
 // the object. Crossplane v1 composites (and v2's LegacyCluster ones) keep their refs at
 // the top of spec; Crossplane v2 moved everything it owns under spec.crossplane.
-const (
-	pathResourceRef            = "spec.resourceRef"
-	pathResourceRefs           = "spec.resourceRefs"
-	pathClaimRef               = "spec.claimRef"
-	pathCrossplaneResourceRefs = "spec.crossplane.resourceRefs"
-	pathCrossplaneClaimRef     = "spec.crossplane.claimRef"
+var (
+	pathResourceRef            = []string{"spec", "resourceRef"}
+	pathResourceRefs           = []string{"spec", "resourceRefs"}
+	pathClaimRef               = []string{"spec", "claimRef"}
+	pathCrossplaneResourceRefs = []string{"spec", "crossplane", "resourceRefs"}
+	pathCrossplaneClaimRef     = []string{"spec", "crossplane", "claimRef"}
+	pathOwnerReferences        = []string{"metadata", "ownerReferences"}
 )
+
+// valueAt returns the value at path in obj, and whether there is one: false when a key
+// is missing or what holds it is not an object.
+func valueAt(obj *unstructured.Unstructured, path []string) (any, bool) {
+	v, found, err := unstructured.NestedFieldNoCopy(obj.Object, path...)
+	return v, found && err == nil
+}
 
 // KeepSpec returns the fields under .spec that MapResource, Children and Parents read,
 // for sources.Kind.KeepSpec: only the references that make up the Crossplane tree.
@@ -62,27 +69,24 @@ func Children(obj *unstructured.Unstructured) []sources.ObjectRef {
 	if obj == nil {
 		return nil
 	}
-	p := fieldpath.Pave(obj.Object)
-	ns := namespaceOf(obj)
 	var out refList
-	if v, err := p.GetValue(pathResourceRef); err == nil {
+	if v, ok := valueAt(obj, pathResourceRef); ok {
 		out.add(parseRef(v, ""))
 	}
-	for _, path := range []string{pathResourceRefs, pathCrossplaneResourceRefs} {
-		v, err := p.GetValue(path)
-		if err != nil {
-			continue
-		}
+	for _, refs := range []struct {
+		path      []string
+		defaultNS string
+	}{
+		{pathResourceRefs, ""},
+		{pathCrossplaneResourceRefs, namespaceOf(obj)},
+	} {
+		v, _ := valueAt(obj, refs.path)
 		list, _ := v.([]any)
-		defaultNS := ""
-		if path == pathCrossplaneResourceRefs {
-			defaultNS = ns
-		}
 		for _, e := range list {
 			if len(out.refs) == maxRefs {
 				return out.refs
 			}
-			out.add(parseRef(e, defaultNS))
+			out.add(parseRef(e, refs.defaultNS))
 		}
 	}
 	return out.refs
@@ -106,9 +110,8 @@ func Parents(obj *unstructured.Unstructured) []sources.ObjectRef {
 	if obj == nil {
 		return nil
 	}
-	p := fieldpath.Pave(obj.Object)
 	var out refList
-	if v, err := p.GetValue("metadata.ownerReferences"); err == nil {
+	if v, ok := valueAt(obj, pathOwnerReferences); ok {
 		owners, _ := v.([]any)
 		for _, o := range owners {
 			m, _ := o.(map[string]any)
@@ -121,9 +124,9 @@ func Parents(obj *unstructured.Unstructured) []sources.ObjectRef {
 			}
 		}
 	}
-	for _, path := range []string{pathClaimRef, pathCrossplaneClaimRef} {
-		v, err := p.GetValue(path)
-		if err != nil {
+	for _, path := range [][]string{pathClaimRef, pathCrossplaneClaimRef} {
+		v, ok := valueAt(obj, path)
+		if !ok {
 			continue
 		}
 		ref, ok := parseRef(v, "")

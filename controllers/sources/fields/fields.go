@@ -59,8 +59,8 @@ func (r *Reader) Fail(problem string) {
 
 // FailKind records, as Fail does, that the field at path holds got where want (with
 // its article, e.g. "a string") was expected: "<path> is <kind of got>, not <want>".
-// The kind is named by KindOf, or by the stricter naming of JSONOnly, so that a
-// message never says that a value is not what it was accepted as.
+// The kind is named by KindOf as this reader takes values (Lenient, or StrictJSON with
+// JSONOnly), so that a message never says that a value is not what it was accepted as.
 func (r *Reader) FailKind(path string, got any, want string) {
 	if r.problem == "" {
 		r.Fail(path + " is " + r.kindOf(got) + ", not " + want)
@@ -136,6 +136,62 @@ func (r *Reader) Objects(m map[string]any, key, path string) iter.Seq2[string, m
 			}
 		}
 	}
+}
+
+// Condition is a status condition as the mappers read it: the fields a mapper uses, each
+// as written, "" when missing. Argo CD, Argo Workflows and Kubernetes write these alike.
+type Condition struct {
+	// Type, such as Ready or SyncError, is what a condition is looked up by.
+	Type string
+	// Status is "True", "False" or "Unknown" where the kind writes one.
+	Status string
+	// Reason is a CamelCase word for why, where the kind writes one and the caller
+	// reads it (see Reader.Conditions).
+	Reason string
+	// Message says why in words.
+	Message string
+}
+
+// Summary is "<type>: <message>", or the type alone when the condition has no message:
+// how a message names the condition that decided it.
+func (c Condition) Summary() string {
+	if c.Message == "" {
+		return c.Type
+	}
+	return c.Type + ": " + c.Message
+}
+
+// FirstTrue returns the first of conds of type typ whose status is "True".
+func FirstTrue(conds []Condition, typ string) (Condition, bool) {
+	for _, c := range conds {
+		if c.Type == typ && c.Status == "True" {
+			return c, true
+		}
+	}
+	return Condition{}, false
+}
+
+// Conditions reads status.conditions, the list at status["conditions"], skipping null
+// entries as the API server's decoder would. Of each entry it reads type, status and
+// message, and reason when withReason is set: only what the caller uses, so that a
+// field it never looks at cannot make an object Unknown. A field that is not a string
+// is a problem, and then Conditions returns nil.
+func (r *Reader) Conditions(status map[string]any, withReason bool) []Condition {
+	var out []Condition
+	for path, m := range r.Objects(status, "conditions", "status.conditions") {
+		var c Condition
+		c.Type, _ = r.Str(m, "type", path+".type")
+		c.Status, _ = r.Str(m, "status", path+".status")
+		if withReason {
+			c.Reason, _ = r.Str(m, "reason", path+".reason")
+		}
+		c.Message, _ = r.Str(m, "message", path+".message")
+		out = append(out, c)
+	}
+	if r.problem != "" {
+		return nil
+	}
+	return out
 }
 
 // Str returns the string at m[key]; ok is false when it is missing, null or not a
@@ -254,9 +310,9 @@ func (r *Reader) whole(n float64, path string) (int64, bool) {
 // kindOf names the kind of v as this reader's methods see it.
 func (r *Reader) kindOf(v any) string {
 	if r.JSONOnly {
-		return jsonKindOf(v)
+		return KindOf(v, StrictJSON)
 	}
-	return KindOf(v)
+	return KindOf(v, Lenient)
 }
 
 // AsMap returns v as an object. Objects decoded from the API server are always
@@ -312,55 +368,77 @@ func AsString(v any) (string, bool) {
 	return rv.String(), true
 }
 
-// KindOf names the kind of v the way a YAML or JSON author would, with an article: "an
-// object", "a list", "a string", "a boolean", "a number", or "null" for nil. It agrees
-// with AsMap, AsList and AsString, so that a message never says that an object is not
-// an object; what no JSON decoder produces is named by its Go type, e.g. "a
-// chan int".
-func KindOf(v any) string {
-	if _, ok := v.(json.Number); ok {
-		return "a number"
+// Decoding says which Go values stand for each JSON kind in the objects a reading
+// takes, so that KindOf names a value's kind by the rule that refused it: a message
+// never says that an object is not an object.
+type Decoding int
+
+const (
+	// Lenient takes, besides what a JSON decoder produces, what objects built in code
+	// carry: maps with string keys of any type, slices and arrays, named string and
+	// boolean types, and numbers of any Go type; a json.Number is a number, because that
+	// is what its author wrote. A Reader reads this way (see AsMap, AsList, AsString and
+	// Integer).
+	Lenient Decoding = iota
+	// StrictJSON takes only the Go types a JSON decoder produces: map[string]any, []any,
+	// string, bool, and float64, float32, int64, int, int32 or json.Number for numbers.
+	// Anything else is named by its Go type. A Reader with JSONOnly set reads this way.
+	StrictJSON
+	// Converter takes what apimachinery's unstructured converter
+	// (runtime.DefaultUnstructuredConverter) takes when it fills Go types from an
+	// object, which goes by reflect.Kind: maps with string keys, slices (not arrays),
+	// and strings of any named type, a json.Number among them.
+	Converter
+)
+
+// KindOf names the kind of v as d takes it, the way a YAML or JSON author would, with an
+// article: "an object", "a list", "a string", "a boolean", "a number", or "null" for
+// nil. What d takes as none of these is named by its Go type, e.g. "a chan int" or,
+// under StrictJSON, "a map[string]string". It is the one place the mappers' messages
+// name a kind.
+func KindOf(v any, d Decoding) string {
+	if d == StrictJSON {
+		switch v.(type) {
+		case map[string]any:
+			return "an object"
+		case []any:
+			return "a list"
+		case string:
+			return "a string"
+		case bool:
+			return "a boolean"
+		case float64, float32, int64, int, int32, json.Number:
+			return "a number"
+		case nil:
+			return "null"
+		}
+		return fmt.Sprintf("a %T", v)
 	}
-	if _, ok := AsMap(v); ok {
-		return "an object"
-	}
-	if _, ok := AsList(v); ok {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Invalid:
+		return "null"
+	case reflect.Map:
+		if rv.Type().Key().Kind() == reflect.String {
+			return "an object"
+		}
+	case reflect.Slice:
 		return "a list"
-	}
-	if _, ok := AsString(v); ok {
+	case reflect.Array:
+		if d == Lenient {
+			return "a list"
+		}
+	case reflect.String:
+		if _, isNumber := v.(json.Number); isNumber && d == Lenient {
+			return "a number"
+		}
 		return "a string"
-	}
-	switch reflect.ValueOf(v).Kind() {
 	case reflect.Bool:
 		return "a boolean"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
 		reflect.Float32, reflect.Float64:
 		return "a number"
-	case reflect.Invalid:
-		return "null"
-	default:
-		return fmt.Sprintf("a %T", v)
-	}
-}
-
-// jsonKindOf is KindOf for a JSONOnly reader: it names only the types a JSON decoder
-// produces by their JSON kind, and anything else by its Go type, so that it agrees
-// with what such a reader accepts.
-func jsonKindOf(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "a list"
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case float64, float32, int64, int, int32, json.Number:
-		return "a number"
-	case nil:
-		return "null"
 	}
 	return fmt.Sprintf("a %T", v)
 }

@@ -123,41 +123,47 @@ func TestAsString(t *testing.T) {
 
 func TestKindOf(t *testing.T) {
 	tests := []struct {
-		in       any
-		want     string
-		wantJSON string // jsonKindOf, which a JSONOnly reader names kinds with
+		in                       any
+		lenient, strict, convert string // as Lenient, StrictJSON and Converter name it
 	}{
-		{in: nil, want: "null", wantJSON: "null"},
-		{in: map[string]any{}, want: "an object", wantJSON: "an object"},
-		{in: map[string]string{}, want: "an object", wantJSON: "a map[string]string"},
-		{in: labels{}, want: "an object", wantJSON: "a fields.labels"},
-		{in: map[int]any{}, want: "a map[int]interface {}", wantJSON: "a map[int]interface {}"},
-		{in: []any{}, want: "a list", wantJSON: "a list"},
-		{in: []string{}, want: "a list", wantJSON: "a []string"},
-		{in: [2]int{}, want: "a list", wantJSON: "a [2]int"},
-		{in: "x", want: "a string", wantJSON: "a string"},
-		{in: name("x"), want: "a string", wantJSON: "a fields.name"},
-		{in: json.Number("1"), want: "a number", wantJSON: "a number"},
-		{in: json.Number("x"), want: "a number", wantJSON: "a number"},
-		{in: true, want: "a boolean", wantJSON: "a boolean"},
-		{in: flag(false), want: "a boolean", wantJSON: "a fields.flag"},
-		{in: 1.5, want: "a number", wantJSON: "a number"},
-		{in: float32(1), want: "a number", wantJSON: "a number"},
-		{in: int64(1), want: "a number", wantJSON: "a number"},
-		{in: 1, want: "a number", wantJSON: "a number"},
-		{in: int32(1), want: "a number", wantJSON: "a number"},
-		{in: int8(1), want: "a number", wantJSON: "a int8"},
-		{in: uint(1), want: "a number", wantJSON: "a uint"},
-		{in: count(1), want: "a number", wantJSON: "a fields.count"},
-		{in: struct{}{}, want: "a struct {}", wantJSON: "a struct {}"},
-		{in: make(chan int), want: "a chan int", wantJSON: "a chan int"},
+		{in: nil, lenient: "null", strict: "null", convert: "null"},
+		{in: map[string]any{}, lenient: "an object", strict: "an object", convert: "an object"},
+		{in: map[string]string{}, lenient: "an object", strict: "a map[string]string", convert: "an object"},
+		{in: labels{}, lenient: "an object", strict: "a fields.labels", convert: "an object"},
+		{in: map[int]any{}, lenient: "a map[int]interface {}", strict: "a map[int]interface {}", convert: "a map[int]interface {}"},
+		{in: []any{}, lenient: "a list", strict: "a list", convert: "a list"},
+		{in: []string{}, lenient: "a list", strict: "a []string", convert: "a list"},
+		{in: [2]int{}, lenient: "a list", strict: "a [2]int", convert: "a [2]int"},
+		{in: "x", lenient: "a string", strict: "a string", convert: "a string"},
+		{in: name("x"), lenient: "a string", strict: "a fields.name", convert: "a string"},
+		{in: json.Number("1"), lenient: "a number", strict: "a number", convert: "a string"},
+		{in: json.Number("x"), lenient: "a number", strict: "a number", convert: "a string"},
+		{in: true, lenient: "a boolean", strict: "a boolean", convert: "a boolean"},
+		{in: flag(false), lenient: "a boolean", strict: "a fields.flag", convert: "a boolean"},
+		{in: 1.5, lenient: "a number", strict: "a number", convert: "a number"},
+		{in: float32(1), lenient: "a number", strict: "a number", convert: "a number"},
+		{in: int64(1), lenient: "a number", strict: "a number", convert: "a number"},
+		{in: 1, lenient: "a number", strict: "a number", convert: "a number"},
+		{in: int32(1), lenient: "a number", strict: "a number", convert: "a number"},
+		{in: int8(1), lenient: "a number", strict: "a int8", convert: "a number"},
+		{in: uint(1), lenient: "a number", strict: "a uint", convert: "a number"},
+		{in: count(1), lenient: "a number", strict: "a fields.count", convert: "a number"},
+		{in: struct{}{}, lenient: "a struct {}", strict: "a struct {}", convert: "a struct {}"},
+		{in: make(chan int), lenient: "a chan int", strict: "a chan int", convert: "a chan int"},
 	}
 	for _, tt := range tests {
-		if got := KindOf(tt.in); got != tt.want {
-			t.Errorf("KindOf(%#v) = %q, want %q", tt.in, got, tt.want)
+		for d, want := range map[Decoding]string{Lenient: tt.lenient, StrictJSON: tt.strict, Converter: tt.convert} {
+			if got := KindOf(tt.in, d); got != want {
+				t.Errorf("KindOf(%#v, %d) = %q, want %q", tt.in, d, got, want)
+			}
 		}
-		if got := jsonKindOf(tt.in); got != tt.wantJSON {
-			t.Errorf("jsonKindOf(%#v) = %q, want %q", tt.in, got, tt.wantJSON)
+		// Lenient names an object, a list or a string exactly what AsMap, AsList and
+		// AsString read as one, so that a reader's message never contradicts itself.
+		_, isMap := AsMap(tt.in)
+		_, isList := AsList(tt.in)
+		_, isString := AsString(tt.in)
+		if got := KindOf(tt.in, Lenient); (got == "an object") != isMap || (got == "a list") != isList || (got == "a string") != isString {
+			t.Errorf("KindOf(%#v, Lenient) = %q, but AsMap, AsList, AsString read it: %v, %v, %v", tt.in, got, isMap, isList, isString)
 		}
 	}
 }
@@ -459,5 +465,67 @@ func TestReaderObjectsStopsAtAProblemInAnEntry(t *testing.T) {
 	}
 	if want := "status.conditions[0].type is a number, not a string"; r.Problem() != want {
 		t.Errorf("Problem() = %q, want %q", r.Problem(), want)
+	}
+}
+
+func TestConditions(t *testing.T) {
+	status := func(conds any) map[string]any { return map[string]any{"conditions": conds} }
+	tests := map[string]struct {
+		status     map[string]any
+		withReason bool
+		want       []Condition
+		problem    string
+	}{
+		"no status":     {status: nil},
+		"no conditions": {status: map[string]any{}},
+		"every field, null entries skipped": {
+			status:     status([]any{nil, map[string]any{"type": "Ready", "status": "True", "reason": "Available", "message": "up", "lastTransitionTime": "x"}}),
+			withReason: true,
+			want:       []Condition{{Type: "Ready", Status: "True", Reason: "Available", Message: "up"}},
+		},
+		"reason left unread, however it is written": {
+			status: status([]any{map[string]any{"type": "SpecError", "status": "True", "reason": 7}}),
+			want:   []Condition{{Type: "SpecError", Status: "True"}},
+		},
+		"reason read": {
+			status:     status([]any{map[string]any{"type": "SpecError", "status": "True", "reason": 7}}),
+			withReason: true,
+			problem:    "status.conditions[0].reason is a number, not a string",
+		},
+		"not a list": {
+			status:  status("Ready"),
+			problem: "status.conditions is a string, not a list",
+		},
+		"an entry not an object": {
+			status:  status([]any{map[string]any{"type": "Ready"}, true}),
+			problem: "status.conditions[1] is a boolean, not an object",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			r := &Reader{}
+			got := r.Conditions(tc.status, tc.withReason)
+			if diff := cmp.Diff(tc.want, got); diff != "" || r.Problem() != tc.problem {
+				t.Errorf("Conditions() problem %q, want %q; mismatch (-want +got):\n%s", r.Problem(), tc.problem, diff)
+			}
+		})
+	}
+}
+
+func TestFirstTrueAndSummary(t *testing.T) {
+	conds := []Condition{
+		{Type: "SubmissionError", Status: "False", Message: "old"},
+		{Type: "SpecError", Status: "True"},
+		{Type: "SubmissionError", Status: "True", Message: "quota exceeded"},
+		{Type: "SubmissionError", Status: "True", Message: "later"},
+	}
+	if c, ok := FirstTrue(conds, "SubmissionError"); !ok || c.Summary() != "SubmissionError: quota exceeded" {
+		t.Errorf("FirstTrue(SubmissionError) = %+v, %v; want the first True one, summed up with its message", c, ok)
+	}
+	if c, ok := FirstTrue(conds, "SpecError"); !ok || c.Summary() != "SpecError" {
+		t.Errorf("FirstTrue(SpecError) = %+v, %v; want it, summed up by its type alone", c, ok)
+	}
+	if c, ok := FirstTrue(conds, "Ready"); ok {
+		t.Errorf("FirstTrue(Ready) = %+v, want none", c)
 	}
 }

@@ -19,7 +19,7 @@ import (
 )
 
 // FamilyName labels the kinds named in configuration, in metrics and in Kind.Family.
-const FamilyName = "config"
+const FamilyName = sources.FamilyConfig
 
 // PhaseTerminating is the phase of an object being deleted. kstatus calls it
 // Terminating too; it is named here because it is the one phase chosen by this package
@@ -51,10 +51,6 @@ func Map(obj *unstructured.Unstructured) sources.Result {
 
 // compute is Map without the guard against panics.
 func compute(obj *unstructured.Unstructured) sources.Result {
-	if obj == nil {
-		// status.Compute dereferences its argument.
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "cannot read status: no object"}
-	}
 	res, err := status.Compute(obj)
 	if err != nil {
 		// kstatus' own errors about conditions come from the unstructured converter and
@@ -63,11 +59,11 @@ func compute(obj *unstructured.Unstructured) sources.Result {
 		if why == "" {
 			why = err.Error()
 		}
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: fields.Printable("cannot read status: " + why)}
+		return sources.Unknown("cannot read status: " + why)
 	}
 	if res == nil {
 		// Compute does not return nil without an error today; a later version might.
-		return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: "cannot read status: kstatus returned no result"}
+		return sources.Unknown("cannot read status: kstatus returned no result")
 	}
 	health, ok := healthOf[res.Status]
 	if !ok {
@@ -102,7 +98,9 @@ var conditionFields = []string{"type", "status", "reason", "message"}
 // conditionsProblem says what in obj keeps kstatus from reading status.conditions, or
 // returns "" when nothing does. It accepts exactly what the unstructured converter
 // behind status.GetObjectWithConditions accepts: a missing or null field is fine, and
-// so is a string of any named string type, but nothing else.
+// so is a string of any named string type, but nothing else. What it refuses it names
+// as the converter takes values (fields.Converter), so that it never says that an
+// object is not an object.
 func conditionsProblem(obj map[string]any) string {
 	st, ok := obj["status"]
 	if !ok || st == nil {
@@ -110,7 +108,7 @@ func conditionsProblem(obj map[string]any) string {
 	}
 	stv := reflect.ValueOf(st)
 	if stv.Kind() != reflect.Map || stv.Type().Key().Kind() != reflect.String {
-		return "status is " + jsonKind(st) + ", not an object"
+		return "status is " + fields.KindOf(st, fields.Converter) + ", not an object"
 	}
 	conds := stv.MapIndex(reflect.ValueOf("conditions").Convert(stv.Type().Key()))
 	if !conds.IsValid() {
@@ -121,7 +119,7 @@ func conditionsProblem(obj map[string]any) string {
 		return ""
 	}
 	if conds.Kind() != reflect.Slice {
-		return "status.conditions is " + jsonKind(conds.Interface()) + ", not a list"
+		return "status.conditions is " + fields.KindOf(conds.Interface(), fields.Converter) + ", not a list"
 	}
 	for i := 0; i < conds.Len(); i++ {
 		c := unwrap(conds.Index(i))
@@ -129,7 +127,7 @@ func conditionsProblem(obj map[string]any) string {
 			continue
 		}
 		if c.Kind() != reflect.Map || c.Type().Key().Kind() != reflect.String {
-			return fmt.Sprintf("status.conditions[%d] is %s, not an object", i, jsonKind(c.Interface()))
+			return fmt.Sprintf("status.conditions[%d] is %s, not an object", i, fields.KindOf(c.Interface(), fields.Converter))
 		}
 		for _, f := range conditionFields {
 			v := c.MapIndex(reflect.ValueOf(f).Convert(c.Type().Key()))
@@ -138,7 +136,7 @@ func conditionsProblem(obj map[string]any) string {
 			}
 			v = unwrap(v)
 			if v.IsValid() && v.Kind() != reflect.String {
-				return fmt.Sprintf("status.conditions[%d].%s is %s, not a string", i, f, jsonKind(v.Interface()))
+				return fmt.Sprintf("status.conditions[%d].%s is %s, not a string", i, f, fields.KindOf(v.Interface(), fields.Converter))
 			}
 		}
 	}
@@ -152,23 +150,6 @@ func unwrap(v reflect.Value) reflect.Value {
 		v = v.Elem()
 	}
 	return v
-}
-
-// jsonKind names the kind of v the way a YAML or JSON author would, with an article.
-// Maps, structs, slices, arrays and strings it names by reflect.Kind alone, as
-// conditionsProblem's checks go by it, rather than as fields.KindOf does, which names
-// a json.Number a number and a struct or a map without string keys by its Go type:
-// that would change kstatus' messages. Every other kind fields.KindOf names alike.
-func jsonKind(v any) string {
-	switch reflect.ValueOf(v).Kind() {
-	case reflect.Map, reflect.Struct:
-		return "an object"
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	case reflect.String:
-		return "a string"
-	}
-	return fields.KindOf(v)
 }
 
 // Kinds returns the family of the kinds named in configuration (such as the

@@ -275,6 +275,14 @@ spec:
 			obj:  withStatus(map[string]any{"conditions": map[string]any{"Ready": "True"}}),
 			want: sources.Result{Health: "Unknown", Message: "cannot read status: status.conditions is an object, not a list"},
 		},
+		"conditions an array, which the converter does not take as a list": {
+			obj:  withStatus(map[string]any{"conditions": [1]any{map[string]any{"type": "Ready", "status": "True"}}}),
+			want: sources.Result{Health: "Unknown", Message: "cannot read status: status.conditions is a [1]interface {}, not a list"},
+		},
+		"status a struct, which the converter does not take as an object": {
+			obj:  withStatus(struct{ Phase string }{"Ready"}),
+			want: sources.Result{Health: "Unknown", Message: "cannot read status: status is a struct { Phase string }, not an object"},
+		},
 		"a condition not an object": {
 			obj:  withStatus(map[string]any{"conditions": []any{"Ready"}}),
 			want: sources.Result{Health: "Unknown", Message: "cannot read status: status.conditions[0] is a string, not an object"},
@@ -327,7 +335,7 @@ spec:
 		},
 		"nil object": {
 			obj:  nil,
-			want: sources.Result{Health: "Unknown", Message: "cannot read status: no object"},
+			want: sources.Result{Health: "Unknown", Message: "no object"},
 		},
 	}
 	for name, tc := range tests {

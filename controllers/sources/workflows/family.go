@@ -39,7 +39,7 @@ func (Family) KindsFor(crd *apiextensionsv1.CustomResourceDefinition) []sources.
 		k.Map = MapWorkflow
 		k.KeepSpec = KeepSpecWorkflow()
 		k.Trim = TrimWorkflow
-		k.RunOf = runOf
+		k.RunOf = RunOf
 		k.Parents = starters
 		k.Indexes = map[string]func(*unstructured.Unstructured) []string{IndexRunOwner: runOwners}
 	case KindCronWorkflow:
@@ -89,16 +89,4 @@ func starters(obj *unstructured.Unstructured) []sources.ObjectRef {
 		refs = append(refs, sources.ObjectRef{Group: Group, Kind: KindWorkflowTemplate, Namespace: obj.GetNamespace(), Name: v})
 	}
 	return refs
-}
-
-// runOf adapts RunOf to the engine's run type.
-func runOf(obj *unstructured.Unstructured) (sources.Run, bool) {
-	r, ok := RunOf(obj)
-	if !ok {
-		return sources.Run{}, false
-	}
-	return sources.Run{
-		Group: r.Group, Name: r.Name, Namespace: r.Namespace, Phase: r.Phase,
-		Created: r.Created, Started: r.Started, Finished: r.Finished,
-	}, true
 }

@@ -228,7 +228,7 @@ func hasErrorCondition(obj map[string]any) bool {
 	return false
 }
 
-// FuzzRunOf feeds RunOf objects decoded from arbitrary JSON, and Newest the runs read.
+// FuzzRunOf feeds RunOf objects decoded from arbitrary JSON, and Run.Newer the runs read.
 func FuzzRunOf(f *testing.F) {
 	sourcetest.AddFixtureSeeds(f, "workflow-")
 	addSeeds(f,
@@ -259,7 +259,7 @@ func FuzzRunOf(f *testing.F) {
 // groupPrefixes are the prefixes a Run's Group starts with.
 var groupPrefixes = []string{groupCron, groupTemplate, groupClusterTemplate, groupGenerate, groupName}
 
-// checkRunOf checks RunOf's promises on one object, and Newest's on what it reads.
+// checkRunOf checks RunOf's promises on one object, and Run.Newer's on what it reads.
 func checkRunOf(t *testing.T, obj map[string]any) {
 	t.Helper()
 	before := sourcetest.CopyValue(obj)
@@ -281,7 +281,7 @@ func checkRunOf(t *testing.T, obj map[string]any) {
 		t.Errorf("RunOf(%v) ok = %v, but metadata is an object: %v", obj, ok, mdIsObject)
 	}
 	if !ok {
-		if !reflect.DeepEqual(got, Run{}) {
+		if !reflect.DeepEqual(got, sources.Run{}) {
 			t.Errorf("RunOf(%v) = %+v with ok false, want the zero Run", obj, got)
 		}
 		return
@@ -307,18 +307,16 @@ func checkRunOf(t *testing.T, obj map[string]any) {
 		}
 	}
 
-	// Newest of one run is that run; of the run and a renamed copy created later, the
-	// copy, whatever the order.
-	if diff := cmp.Diff(map[string]Run{got.Group: got}, Newest([]Run{got})); diff != "" {
-		t.Errorf("Newest of one run mismatch (-want +got):\n%s", diff)
+	// A run read is not newer than itself; a renamed copy created later is newer than
+	// it, and it is not newer than the copy.
+	if got.Newer(got) {
+		t.Errorf("RunOf(%v) = %+v, which is newer than itself", obj, got)
 	}
 	later := got
 	later.Name += "-later"
 	later.Created = got.Created.Add(time.Second)
-	for _, runs := range [][]Run{{got, later}, {later, got}} {
-		if n := Newest(runs); len(n) != 1 || !reflect.DeepEqual(n[got.Group], later) {
-			t.Errorf("Newest(%+v) = %+v, want the later run", runs, n)
-		}
+	if !later.Newer(got) || got.Newer(later) {
+		t.Errorf("%+v is not newer than %+v, which it was created after", later, got)
 	}
 }
 

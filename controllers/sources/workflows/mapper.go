@@ -6,9 +6,10 @@
 //
 // A Workflow is one run, and runs pile up: a CronWorkflow leaves one per schedule, a
 // WorkflowTemplate one per submission. A run that failed last week must not keep an
-// entity Degraded after the runs since have succeeded, so RunOf and Newest pick, for each
-// CronWorkflow, template or name, the one run that counts. A CronWorkflow's own health
-// says only whether it schedules; how its runs do is theirs to say.
+// entity Degraded after the runs since have succeeded, so RunOf groups runs by
+// CronWorkflow, template or name, and the engine counts the newest of each group
+// (sources.Run.Newer). A CronWorkflow's own health says only whether it schedules; how
+// its runs do is theirs to say.
 package workflows
 
 import (
@@ -28,7 +29,7 @@ import (
 )
 
 // FamilyName labels Argo Workflows' kinds, in metrics and in sources.Kind.Family.
-const FamilyName = "workflows"
+const FamilyName = sources.FamilyWorkflows
 
 // Group is the API group of Argo Workflows' kinds. Argo CD shares it, so a
 // CustomResourceDefinition is recognised as Argo Workflows' by its kind as well.
@@ -155,16 +156,13 @@ func MapWorkflow(obj *unstructured.Unstructured) sources.Result {
 
 // mapWorkflow is MapWorkflow without the guard against panics.
 func mapWorkflow(obj *unstructured.Unstructured) sources.Result {
-	if obj == nil {
-		return unknown("no object")
-	}
 	r := &reader{}
 	status, _ := r.Object(obj.Object, "status", "status")
 	phase, _ := r.Str(status, "phase", "status.phase")
 	message, _ := r.Str(status, "message", "status.message")
 	progress, _ := r.Str(status, "progress", "status.progress")
 	if r.Problem() != "" {
-		return unknown(r.Problem())
+		return sources.Unknown(r.Problem())
 	}
 
 	health, known := workflowHealth[phase]
@@ -184,7 +182,7 @@ func mapWorkflow(obj *unstructured.Unstructured) sources.Result {
 	if health == catalogv1alpha1.HealthProgressing {
 		suspended := r.suspended(obj.Object, status)
 		if r.Problem() != "" {
-			return unknown(r.Problem())
+			return sources.Unknown(r.Problem())
 		}
 		if suspended != "" {
 			health, note = catalogv1alpha1.HealthSuspended, suspended
@@ -293,7 +291,8 @@ var cronErrors = []string{"SpecError", "SubmissionError"}
 
 // MapCronWorkflow reads an Argo Workflows CronWorkflow; it is a sources.Mapper. Its
 // health says whether it schedules, not how its runs went: runs are Workflows labelled
-// with LabelCronWorkflow, and the engine counts the newest of them (see Newest).
+// with LabelCronWorkflow, and the engine counts the newest of them (see
+// sources.Run.Newer).
 //
 //   - spec.suspend true is Suspended, phase Suspended: no run starts until a person
 //     resumes it.
@@ -319,28 +318,22 @@ func MapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
 
 // mapCronWorkflow is MapCronWorkflow without the guard against panics.
 func mapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
-	if obj == nil {
-		return unknown("no object")
-	}
 	r := &reader{}
 	spec, _ := r.Object(obj.Object, "spec", "spec")
 	suspend, _ := r.Boolean(spec, "suspend", "spec.suspend")
 	status, _ := r.Object(obj.Object, "status", "status")
 	phase, _ := r.Str(status, "phase", "status.phase")
-	conds := r.conditions(status)
+	conds := r.Conditions(status, false)
 	succeeded, hasSucceeded := r.count(status, "succeeded", "status.succeeded")
 	failed, hasFailed := r.count(status, "failed", "status.failed")
 	if r.Problem() != "" {
-		return unknown(r.Problem())
+		return sources.Unknown(r.Problem())
 	}
 
 	var errMessage string
 	for _, typ := range cronErrors {
-		if c, ok := findTrue(conds, typ); ok {
-			errMessage = c.typ
-			if c.message != "" {
-				errMessage += ": " + c.message
-			}
+		if c, ok := fields.FirstTrue(conds, typ); ok {
+			errMessage = c.Summary()
 			break
 		}
 	}
@@ -383,36 +376,9 @@ func mapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
 	return res
 }
 
-// findTrue returns the first condition of type typ whose status is "True".
-func findTrue(conds []condition, typ string) (condition, bool) {
-	for _, c := range conds {
-		if c.typ == typ && c.status == "True" {
-			return c, true
-		}
-	}
-	return condition{}, false
-}
-
-// Run is one Workflow run as the engine weighs it against the other runs of the same
-// source: only the newest run of each Group counts (see Newest).
-type Run struct {
-	// Name and Namespace of the Workflow.
-	Name, Namespace string
-	// Phase is status.phase as written, e.g. Succeeded; "" when it is not set or not a
-	// string.
-	Phase string
-	// Group is what the run is one of: see RunOf.
-	Group string
-	// Created is metadata.creationTimestamp, which orders runs: unlike startedAt it is
-	// set from the start, by the API server, on every run. Zero when absent or not an
-	// RFC 3339 time.
-	Created time.Time
-	// Started and Finished are status.startedAt and status.finishedAt, in UTC; zero when
-	// absent or not RFC 3339 times.
-	Started, Finished time.Time
-}
-
-// RunOf reads a Workflow as a Run. Its Group is, in this order of precedence:
+// RunOf reads a Workflow as a sources.Run, for sources.Kind.RunOf: its name, namespace
+// and phase, metadata.creationTimestamp as Created, status.startedAt and
+// status.finishedAt as Started and Finished. Its Group is, in this order of precedence:
 //
 //   - "cron:<namespace>/<name>" for a run a CronWorkflow created (LabelCronWorkflow);
 //   - "template:<namespace>/<name>" for one submitted from a WorkflowTemplate
@@ -432,20 +398,20 @@ type Run struct {
 // that are not RFC 3339 times too. ok is false only when there is nothing to read: obj
 // is nil, has no content, or its metadata is not an object. RunOf never panics and
 // never modifies obj.
-func RunOf(obj *unstructured.Unstructured) (run Run, ok bool) {
+func RunOf(obj *unstructured.Unstructured) (run sources.Run, ok bool) {
 	defer func() {
 		// Nothing here should panic; a Workflow that makes it anyway is not read
 		// rather than stopping the manager.
 		if recover() != nil {
-			run, ok = Run{}, false
+			run, ok = sources.Run{}, false
 		}
 	}()
 	if obj == nil || obj.Object == nil {
-		return Run{}, false
+		return sources.Run{}, false
 	}
 	md, ok := fields.AsMap(obj.Object["metadata"])
 	if !ok {
-		return Run{}, false
+		return sources.Run{}, false
 	}
 	run.Name = stringOf(md["name"])
 	run.Namespace = stringOf(md["namespace"])
@@ -473,43 +439,6 @@ func RunOf(obj *unstructured.Unstructured) (run Run, ok bool) {
 	return run, true
 }
 
-// Newest returns the newest run of each Group, keyed by Group, so that an entity's
-// health follows the latest run of each of its CronWorkflows and templates instead of
-// staying Degraded for as long as an old failed run is kept. Newest is the latest
-// Created; a run without a creation time counts as older than any with one. Runs
-// created in the same second — timestamps have no finer grain — are told apart by
-// Name, the later name winning: a CronWorkflow names its runs <cron>-<unix time>, so the
-// later name is the later run. What is left to break ties (the same Workflow listed
-// twice) is decided by the fields that remain, so the answer does not depend on the
-// order of runs. Newest of no runs is an empty map.
-func Newest(runs []Run) map[string]Run {
-	out := make(map[string]Run, len(runs))
-	for _, run := range runs {
-		if cur, ok := out[run.Group]; !ok || newer(run, cur) {
-			out[run.Group] = run
-		}
-	}
-	return out
-}
-
-// newer reports whether a is to count rather than b, which is in the same group.
-func newer(a, b Run) bool {
-	switch {
-	case !a.Created.Equal(b.Created):
-		return a.Created.After(b.Created)
-	case a.Name != b.Name:
-		return a.Name > b.Name
-	case a.Namespace != b.Namespace:
-		return a.Namespace > b.Namespace
-	case !a.Started.Equal(b.Started):
-		// The same Workflow seen twice: the copy that got further.
-		return a.Started.After(b.Started)
-	case !a.Finished.Equal(b.Finished):
-		return a.Finished.After(b.Finished)
-	}
-	return a.Phase > b.Phase
-}
-
 // timestamp reads v as a Kubernetes timestamp (RFC 3339, in UTC so that runs compare
 // and print alike). set is false when v is missing or null; ok is false when it is set
 // but not a valid time.
@@ -532,33 +461,6 @@ func timestamp(v any) (t time.Time, set, ok bool) {
 func stringOf(v any) string {
 	s, _ := fields.AsString(v)
 	return fields.Printable(s)
-}
-
-// unknown is the result for an object that cannot be read, saying why.
-func unknown(why string) sources.Result {
-	return sources.Result{Health: catalogv1alpha1.HealthUnknown, Message: fields.Printable(why)}
-}
-
-// condition is the part of an Argo Workflows condition that is read.
-type condition struct {
-	typ, status, message string
-}
-
-// conditions reads status.conditions, skipping null entries as the API server's
-// decoder would.
-func (r *reader) conditions(status map[string]any) []condition {
-	var out []condition
-	for path, m := range r.Objects(status, "conditions", "status.conditions") {
-		var c condition
-		c.typ, _ = r.Str(m, "type", path+".type")
-		c.status, _ = r.Str(m, "status", path+".status")
-		c.message, _ = r.Str(m, "message", path+".message")
-		out = append(out, c)
-	}
-	if r.Problem() != "" {
-		return nil
-	}
-	return out
 }
 
 // reader reads a Workflow's or CronWorkflow's fields; its own methods read what only

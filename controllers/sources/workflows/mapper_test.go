@@ -689,27 +689,27 @@ func TestRunOf(t *testing.T) {
 	}
 	tests := map[string]struct {
 		obj    *unstructured.Unstructured
-		want   Run
+		want   sources.Run
 		wantOK bool
 	}{
 		// Grouping, from the fixtures.
 		"a CronWorkflow's run": {
 			obj: sourcetest.LoadManifest(t, "workflow-succeeded.yaml"),
-			want: Run{Name: "nightly-report-1795140000", Namespace: "payments-prod", Phase: "Succeeded",
+			want: sources.Run{Name: "nightly-report-1795140000", Namespace: "payments-prod", Phase: "Succeeded",
 				Group:   "cron:payments-prod/nightly-report",
 				Created: at(t, "2026-11-20T02:00:00Z"), Started: at(t, "2026-11-20T02:00:00Z"), Finished: at(t, "2026-11-20T02:03:41Z")},
 			wantOK: true,
 		},
 		"a WorkflowTemplate's run outranks its generateName": {
 			obj: sourcetest.LoadManifest(t, "workflow-failed.yaml"),
-			want: Run{Name: "ci-payments-x7k2p", Namespace: "payments-ci", Phase: "Failed",
+			want: sources.Run{Name: "ci-payments-x7k2p", Namespace: "payments-ci", Phase: "Failed",
 				Group:   "template:payments-ci/ci-payments",
 				Created: at(t, "2026-11-20T09:41:17Z"), Started: at(t, "2026-11-20T09:41:17Z"), Finished: at(t, "2026-11-20T09:44:02Z")},
 			wantOK: true,
 		},
 		"a run named by generateName, not finished": {
 			obj: sourcetest.LoadManifest(t, "workflow-running.yaml"),
-			want: Run{Name: "ledger-backfill-q9zrt", Namespace: "payments-prod", Phase: "Running",
+			want: sources.Run{Name: "ledger-backfill-q9zrt", Namespace: "payments-prod", Phase: "Running",
 				Group:   "generate:payments-prod/ledger-backfill-",
 				Created: at(t, "2026-11-20T10:05:44Z"), Started: at(t, "2026-11-20T10:05:44Z")},
 			wantOK: true,
@@ -721,81 +721,81 @@ func TestRunOf(t *testing.T) {
   workflows.argoproj.io/cron-workflow: nightly-report,
   workflows.argoproj.io/workflow-template: report,
   workflows.argoproj.io/cluster-workflow-template: report-base}}`, "{phase: Running}"),
-			want:   Run{Name: "nightly-report-1795140000", Namespace: "payments-prod", Phase: "Running", Group: "cron:payments-prod/nightly-report"},
+			want:   sources.Run{Name: "nightly-report-1795140000", Namespace: "payments-prod", Phase: "Running", Group: "cron:payments-prod/nightly-report"},
 			wantOK: true,
 		},
 		"the WorkflowTemplate label outranks the ClusterWorkflowTemplate label": {
 			obj: run(t, `{name: report-abcde, generateName: report-, namespace: payments-prod, labels: {
   workflows.argoproj.io/workflow-template: report,
   workflows.argoproj.io/cluster-workflow-template: report-base}}`, "{}"),
-			want:   Run{Name: "report-abcde", Namespace: "payments-prod", Group: "template:payments-prod/report"},
+			want:   sources.Run{Name: "report-abcde", Namespace: "payments-prod", Group: "template:payments-prod/report"},
 			wantOK: true,
 		},
 		"a ClusterWorkflowTemplate's run": {
 			obj: run(t, `{name: db-backup-k2j4h, generateName: db-backup-, namespace: payments-prod, labels: {
   workflows.argoproj.io/cluster-workflow-template: db-backup}}`, "{phase: Succeeded}"),
-			want:   Run{Name: "db-backup-k2j4h", Namespace: "payments-prod", Phase: "Succeeded", Group: "clustertemplate:payments-prod/db-backup"},
+			want:   sources.Run{Name: "db-backup-k2j4h", Namespace: "payments-prod", Phase: "Succeeded", Group: "clustertemplate:payments-prod/db-backup"},
 			wantOK: true,
 		},
 		"an empty label does not count": {
 			obj: run(t, `{name: report-abcde, generateName: report-, namespace: payments-prod, labels: {
   workflows.argoproj.io/cron-workflow: "", workflows.argoproj.io/workflow-template: report}}`, "{}"),
-			want:   Run{Name: "report-abcde", Namespace: "payments-prod", Group: "template:payments-prod/report"},
+			want:   sources.Run{Name: "report-abcde", Namespace: "payments-prod", Group: "template:payments-prod/report"},
 			wantOK: true,
 		},
 		"a Workflow made by hand is a group of its own": {
 			obj:    run(t, "{name: migrate-ledger-v42, namespace: payments-prod, creationTimestamp: '2026-11-20T08:00:00Z'}", "{phase: Error}"),
-			want:   Run{Name: "migrate-ledger-v42", Namespace: "payments-prod", Phase: "Error", Group: "name:payments-prod/migrate-ledger-v42", Created: at(t, "2026-11-20T08:00:00Z")},
+			want:   sources.Run{Name: "migrate-ledger-v42", Namespace: "payments-prod", Phase: "Error", Group: "name:payments-prod/migrate-ledger-v42", Created: at(t, "2026-11-20T08:00:00Z")},
 			wantOK: true,
 		},
 		"the same CronWorkflow name in two namespaces is two groups": {
 			obj:    run(t, "{name: nightly-report-1795140000, namespace: payments-staging, labels: {workflows.argoproj.io/cron-workflow: nightly-report}}", "{}"),
-			want:   Run{Name: "nightly-report-1795140000", Namespace: "payments-staging", Group: "cron:payments-staging/nightly-report"},
+			want:   sources.Run{Name: "nightly-report-1795140000", Namespace: "payments-staging", Group: "cron:payments-staging/nightly-report"},
 			wantOK: true,
 		},
 
 		// Timestamps.
 		"no timestamps at all": {
 			obj:    run(t, "{name: w, namespace: ns}", "{phase: Pending}"),
-			want:   Run{Name: "w", Namespace: "ns", Phase: "Pending", Group: "name:ns/w"},
+			want:   sources.Run{Name: "w", Namespace: "ns", Phase: "Pending", Group: "name:ns/w"},
 			wantOK: true,
 		},
 		"malformed timestamps are zero, not a failure": {
 			obj:    run(t, "{name: w, namespace: ns, creationTimestamp: yesterday}", "{phase: Succeeded, startedAt: 1795140000, finishedAt: '2026-13-40T99:00:00Z'}"),
-			want:   Run{Name: "w", Namespace: "ns", Phase: "Succeeded", Group: "name:ns/w"},
+			want:   sources.Run{Name: "w", Namespace: "ns", Phase: "Succeeded", Group: "name:ns/w"},
 			wantOK: true,
 		},
 		"timestamps with offsets and fractions are read, in UTC": {
 			obj: run(t, "{name: w, namespace: ns, creationTimestamp: '2026-11-20T03:00:00+01:00'}",
 				"{startedAt: '2026-11-20T02:00:01.250Z', finishedAt: null}"),
-			want:   Run{Name: "w", Namespace: "ns", Group: "name:ns/w", Created: at(t, "2026-11-20T02:00:00Z"), Started: at(t, "2026-11-20T02:00:01.25Z")},
+			want:   sources.Run{Name: "w", Namespace: "ns", Group: "name:ns/w", Created: at(t, "2026-11-20T02:00:00Z"), Started: at(t, "2026-11-20T02:00:01.25Z")},
 			wantOK: true,
 		},
 
 		// Malformed objects.
 		"labels not an object": {
 			obj:    run(t, "{name: report-abcde, generateName: report-, namespace: ns, labels: [workflows.argoproj.io/cron-workflow]}", "{}"),
-			want:   Run{Name: "report-abcde", Namespace: "ns", Group: "generate:ns/report-"},
+			want:   sources.Run{Name: "report-abcde", Namespace: "ns", Group: "generate:ns/report-"},
 			wantOK: true,
 		},
 		"a label that is a number": {
 			obj:    run(t, "{name: w, namespace: ns, labels: {workflows.argoproj.io/cron-workflow: 7}}", "{}"),
-			want:   Run{Name: "w", Namespace: "ns", Group: "name:ns/w"},
+			want:   sources.Run{Name: "w", Namespace: "ns", Group: "name:ns/w"},
 			wantOK: true,
 		},
 		"phase a number": {
 			obj:    run(t, "{name: w, namespace: ns}", "{phase: 3, startedAt: '2026-11-20T02:00:00Z'}"),
-			want:   Run{Name: "w", Namespace: "ns", Group: "name:ns/w", Started: at(t, "2026-11-20T02:00:00Z")},
+			want:   sources.Run{Name: "w", Namespace: "ns", Group: "name:ns/w", Started: at(t, "2026-11-20T02:00:00Z")},
 			wantOK: true,
 		},
 		"status a string": {
 			obj:    run(t, "{name: w, namespace: ns}", "Succeeded"),
-			want:   Run{Name: "w", Namespace: "ns", Group: "name:ns/w"},
+			want:   sources.Run{Name: "w", Namespace: "ns", Group: "name:ns/w"},
 			wantOK: true,
 		},
 		"name a number": {
 			obj:    run(t, "{name: 42, namespace: ns}", "{}"),
-			want:   Run{Namespace: "ns", Group: "name:ns/"},
+			want:   sources.Run{Namespace: "ns", Group: "name:ns/"},
 			wantOK: true,
 		},
 		"invalid UTF-8 is replaced": {
@@ -803,7 +803,7 @@ func TestRunOf(t *testing.T) {
 				"metadata": map[string]any{"name": "w\xff", "namespace": "ns", "labels": map[string]string{LabelCronWorkflow: "c\xff"}},
 				"status":   map[string]any{"phase": "Run\xffning"},
 			}},
-			want:   Run{Name: "w\uFFFD", Namespace: "ns", Phase: "Run\uFFFDning", Group: "cron:ns/c\uFFFD"},
+			want:   sources.Run{Name: "w\uFFFD", Namespace: "ns", Phase: "Run\uFFFDning", Group: "cron:ns/c\uFFFD"},
 			wantOK: true,
 		},
 		"metadata missing": {
@@ -846,118 +846,20 @@ func TestRunOf(t *testing.T) {
 	}
 }
 
-func TestNewest(t *testing.T) {
-	day := func(d int) time.Time { return time.Date(2026, 11, d, 2, 0, 0, 0, time.UTC) }
-	cron := func(name string, created time.Time, phase string) Run {
-		return Run{Name: name, Namespace: "payments-prod", Phase: phase, Group: "cron:payments-prod/nightly-report", Created: created}
-	}
-	tests := map[string]struct {
-		runs []Run
-		want map[string]Run
-	}{
-		"no runs": {
-			runs: nil,
-			want: map[string]Run{},
-		},
-		"a failed run is forgotten once a newer one succeeds": {
-			runs: []Run{
-				cron("nightly-report-1794967200", day(18), "Failed"),
-				cron("nightly-report-1795140000", day(20), "Succeeded"),
-				cron("nightly-report-1795053600", day(19), "Succeeded"),
-			},
-			want: map[string]Run{"cron:payments-prod/nightly-report": cron("nightly-report-1795140000", day(20), "Succeeded")},
-		},
-		"a newer failed run counts over an older success": {
-			runs: []Run{
-				cron("nightly-report-1795140000", day(20), "Failed"),
-				cron("nightly-report-1795053600", day(19), "Succeeded"),
-			},
-			want: map[string]Run{"cron:payments-prod/nightly-report": cron("nightly-report-1795140000", day(20), "Failed")},
-		},
-		"each group keeps its own newest": {
-			runs: []Run{
-				cron("nightly-report-1795053600", day(19), "Succeeded"),
-				{Name: "ci-payments-x7k2p", Namespace: "payments-ci", Phase: "Failed", Group: "template:payments-ci/ci-payments", Created: day(20)},
-				{Name: "ci-payments-b2c3d", Namespace: "payments-ci", Phase: "Succeeded", Group: "template:payments-ci/ci-payments", Created: day(18)},
-				{Name: "nightly-report-1795140000", Namespace: "payments-staging", Phase: "Running", Group: "cron:payments-staging/nightly-report", Created: day(20)},
-			},
-			want: map[string]Run{
-				"cron:payments-prod/nightly-report":    cron("nightly-report-1795053600", day(19), "Succeeded"),
-				"template:payments-ci/ci-payments":     {Name: "ci-payments-x7k2p", Namespace: "payments-ci", Phase: "Failed", Group: "template:payments-ci/ci-payments", Created: day(20)},
-				"cron:payments-staging/nightly-report": {Name: "nightly-report-1795140000", Namespace: "payments-staging", Phase: "Running", Group: "cron:payments-staging/nightly-report", Created: day(20)},
-			},
-		},
-		"created in the same second: the later name wins": {
-			runs: []Run{
-				cron("nightly-report-1795140060", day(20), "Running"),
-				cron("nightly-report-1795140000", day(20), "Failed"),
-			},
-			want: map[string]Run{"cron:payments-prod/nightly-report": cron("nightly-report-1795140060", day(20), "Running")},
-		},
-		"a run without a creation time is older than any with one": {
-			runs: []Run{
-				cron("nightly-report-9999999999", time.Time{}, "Running"),
-				cron("nightly-report-1794967200", day(18), "Failed"),
-			},
-			want: map[string]Run{"cron:payments-prod/nightly-report": cron("nightly-report-1794967200", day(18), "Failed")},
-		},
-		"runs without creation times: the later name wins": {
-			runs: []Run{
-				cron("nightly-report-b", time.Time{}, "Succeeded"),
-				cron("nightly-report-c", time.Time{}, "Failed"),
-				cron("nightly-report-a", time.Time{}, "Running"),
-			},
-			want: map[string]Run{"cron:payments-prod/nightly-report": cron("nightly-report-c", time.Time{}, "Failed")},
-		},
-		"the same Workflow twice: the copy that got further": {
-			runs: []Run{
-				{Name: "w", Group: "name:ns/w", Created: day(20), Started: day(20), Phase: "Running"},
-				{Name: "w", Group: "name:ns/w", Created: day(20), Started: day(20), Finished: day(21), Phase: "Succeeded"},
-			},
-			want: map[string]Run{"name:ns/w": {Name: "w", Group: "name:ns/w", Created: day(20), Started: day(20), Finished: day(21), Phase: "Succeeded"}},
-		},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			// Whatever the order of the runs, the answer is the same.
-			for i := 0; i < len(tc.runs)+1; i++ {
-				runs := append(append([]Run(nil), tc.runs[min(i, len(tc.runs)):]...), tc.runs[:min(i, len(tc.runs))]...)
-				for _, order := range [][]Run{runs, reversed(runs)} {
-					got := Newest(order)
-					if got == nil {
-						t.Fatalf("Newest(%v) = nil, want a map", order)
-					}
-					if diff := cmp.Diff(tc.want, got); diff != "" {
-						t.Errorf("Newest(%v) mismatch (-want +got):\n%s", order, diff)
-					}
-				}
-			}
-		})
-	}
-}
-
-// reversed returns a reversed copy of runs.
-func reversed(runs []Run) []Run {
-	out := make([]Run, len(runs))
-	for i, r := range runs {
-		out[len(runs)-1-i] = r
-	}
-	return out
-}
-
-// TestNewestOfFixtures groups the fixtures' runs as the engine would for one entity.
+// TestNewestOfFixtures groups the fixtures' runs as the engine would for one entity, and
+// keeps the newest of each group (sources.Run.Newer).
 func TestNewestOfFixtures(t *testing.T) {
-	var runs []Run
+	got := map[string]string{}
+	newest := map[string]sources.Run{}
 	for _, f := range []string{"workflow-succeeded.yaml", "workflow-failed.yaml", "workflow-running.yaml", "workflow-approval.yaml"} {
 		r, ok := RunOf(sourcetest.LoadManifest(t, f))
 		if !ok {
 			t.Fatalf("RunOf(%s) not ok", f)
 		}
-		runs = append(runs, r)
-	}
-	got := map[string]string{}
-	for g, r := range Newest(runs) {
-		got[g] = r.Name
+		if cur, seen := newest[r.Group]; !seen || r.Newer(cur) {
+			newest[r.Group] = r
+			got[r.Group] = r.Name
+		}
 	}
 	want := map[string]string{
 		"cron:payments-prod/nightly-report":       "nightly-report-1795140000",
@@ -966,7 +868,7 @@ func TestNewestOfFixtures(t *testing.T) {
 		"template:payments-prod/release-payments": "release-payments-m4v8d",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Newest() of the fixtures mismatch (-want +got):\n%s", diff)
+		t.Errorf("newest run of each group of the fixtures mismatch (-want +got):\n%s", diff)
 	}
 }
 
