@@ -450,7 +450,3 @@ type CatalogEntityList struct {
 	// Items are the CatalogEntities listed.
 	Items []CatalogEntity `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&CatalogEntity{}, &CatalogEntityList{})
-}

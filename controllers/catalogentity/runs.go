@@ -62,17 +62,8 @@ func (c *collected) finishRuns() (lastRun string, history []catalogv1alpha1.RunS
 	if len(c.runs) == 0 {
 		return "", nil
 	}
-	// Newest first: by creation time, then by name (cron runs are named by time).
-	sort.Slice(c.runs, func(i, j int) bool {
-		a, b := c.runs[i].run, c.runs[j].run
-		if !a.Created.Equal(b.Created) {
-			return a.Created.After(b.Created)
-		}
-		if a.Name != b.Name {
-			return a.Name > b.Name
-		}
-		return a.Namespace > b.Namespace
-	})
+	// Newest first, by the one rule of which run counts (sources.Run.Newer).
+	sort.Slice(c.runs, func(i, j int) bool { return c.runs[i].run.Newer(c.runs[j].run) })
 	seenGroup := map[string]bool{}
 	for _, rc := range c.runs {
 		if !seenGroup[rc.run.Group] {

@@ -18,6 +18,7 @@ import (
 	toolscache "k8s.io/client-go/tools/cache"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/sources"
 )
 
 // compact is how the cache keeps one source object: the object, stripped of what no
@@ -378,4 +379,26 @@ func kubernetesID(obj *unstructured.Unstructured) []string {
 		return []string{v}
 	}
 	return nil
+}
+
+// CachedCopy returns obj as a watch of kind k keeps it and its reader gives it back:
+// stripped as the kind says (the cache transform's spec paths, the kind's Trim, the
+// annotations it reads, the uids), compacted and decoded again. obj is not changed; it
+// is read as kind k whatever apiVersion and kind it says. Tests of the mappers check
+// with it that a mapper reads nothing the cache drops, through the very pipeline the
+// cache runs.
+func CachedCopy(k sources.Kind, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	m := newManager(Options{})
+	k.GVK = obj.GroupVersionKind() // the cache looks a kind up by the object's own
+	m.remember(k)
+	cp := obj.DeepCopy()
+	item, err := compactor(m.stripSource, kindIndexes(k.Indexes))(cp)
+	if err != nil {
+		return nil, err
+	}
+	u, ok, err := cachedObject(item)
+	if err == nil && !ok {
+		err = fmt.Errorf("the cache kept %T, not an object", item)
+	}
+	return u, err
 }
