@@ -34,12 +34,18 @@ var (
 	testEnv   *envtest.Environment
 	cancel    context.CancelFunc
 	engine    *setup.Engine
+	// proxy stands between the manager and the API server, to fail requests on purpose.
+	proxy *testenv.Proxy
 )
 
 const (
 	catalogNamespace = "entityhub-system"
 	// gracePeriod is short so that clean-up of auto-created entities can be seen.
 	gracePeriod = 2 * time.Second
+	// kindSyncTimeout and kindErrorGrace are how long a kind's first list and a failing
+	// watch may take before its sources show Unknown.
+	kindSyncTimeout = 3 * time.Second
+	kindErrorGrace  = time.Second
 )
 
 // widgetGVK is the test-only source kind of test/fixtures/crds, read with kstatus.
@@ -75,8 +81,14 @@ var _ = BeforeSuite(func() {
 		ArgoCDNamespaces:        []string{"argocd"},
 		ExtraKinds:              []schema.GroupVersionKind{widgetGVK},
 		RegisterMetrics:         true,
+		// Short, so that specs see a late list and a failing watch within seconds.
+		KindSyncTimeout: kindSyncTimeout,
+		KindErrorGrace:  kindErrorGrace,
 	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	var mgrCfg *rest.Config
+	proxy, mgrCfg, err = testenv.StartProxy(cfg)
+	Expect(err).NotTo(HaveOccurred())
+	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
 		Scheme:  scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
 		Cache:   setup.CacheOptions(opts),
@@ -97,6 +109,9 @@ var _ = BeforeSuite(func() {
 var _ = AfterSuite(func() {
 	if cancel != nil {
 		cancel()
+	}
+	if proxy != nil {
+		Expect(proxy.Stop()).To(Succeed())
 	}
 	if testEnv != nil {
 		Expect(testEnv.Stop()).To(Succeed())

@@ -21,9 +21,6 @@ import (
 const (
 	DefaultSyncTimeout = time.Minute
 	DefaultErrorGrace  = 5 * time.Second
-	// recheckEvery is how often a failing watch is checked for recovery: local reads
-	// only, while it fails.
-	recheckEvery = time.Second
 )
 
 // readability is what a watch knows of whether its kind can be read now. It changes in
@@ -36,10 +33,12 @@ type readability struct {
 	// problem says why the kind cannot be read, once a failure has lasted errorGrace;
 	// empty while it can.
 	problem string
-	// lastErr is the watch's last failure since it last worked; failing is set while a
-	// recovery check runs.
-	lastErr error
-	failing bool
+	// lastErr is the watch's last failure since it last worked; failing is set from a
+	// real failure until a list or watch works again, and failures counts the times it
+	// was set, so that a late check of an earlier failure does nothing.
+	lastErr  error
+	failing  bool
+	failures int
 }
 
 // state returns the kind's State and, unless Synced, why.
@@ -111,9 +110,8 @@ func benign(err error) bool {
 }
 
 // watchFailed is the informer's watch error handler: it logs as client-go would, and
-// when the failure is real and the kind was readable, checks every recheckEvery whether
-// the watch works again — the informer's resource version moves once it has listed or
-// watched anew — making the kind Unavailable if it does not within errorGrace.
+// when the failure is real and the kind was readable, makes the kind Unavailable if no
+// list or watch has worked again within errorGrace.
 func (w *watch) watchFailed(ctx context.Context, r *toolscache.Reflector, err error, changed func()) {
 	toolscache.DefaultWatchErrorHandler(ctx, r, err)
 	if benign(err) {
@@ -124,48 +122,42 @@ func (w *watch) watchFailed(ctx context.Context, r *toolscache.Reflector, err er
 	start := w.read.listed && !w.read.failing
 	if start {
 		w.read.failing = true
+		w.read.failures++
 	}
+	failure := w.read.failures
 	w.read.mu.Unlock()
-	if start {
-		go w.recoverFrom(ctx, w.informer.LastSyncResourceVersion, changed)
+	if !start {
+		return
 	}
-}
-
-// recoverFrom watches a failing kind until it works again, or the watch stops.
-// resourceVersion reads the informer's last resource version.
-func (w *watch) recoverFrom(ctx context.Context, resourceVersion func() string, changed func()) {
-	failedAt, failedRV := time.Now(), resourceVersion()
-	tick := time.NewTicker(recheckEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	timer := time.AfterFunc(w.errorGrace, func() {
 		w.read.mu.Lock()
-		recovered := resourceVersion() != failedRV
-		wasMarked := w.read.problem != ""
-		switch {
-		case recovered:
-			w.read.problem, w.read.lastErr, w.read.failing = "", nil, false
-		case !wasMarked && time.Since(failedAt) >= w.errorGrace:
+		mark := w.read.failing && w.read.failures == failure && w.read.problem == ""
+		if mark {
 			w.read.problem = fmt.Sprintf("cannot read %s: %v", w.kindName(), w.read.lastErr)
 		}
-		marked := w.read.problem != ""
 		w.read.mu.Unlock()
-		log := logf.FromContext(ctx)
-		switch {
-		case recovered && wasMarked:
-			log.Info("Source kind readable again", "kind", w.kind.GVK.String())
-			changed()
-		case marked && !wasMarked:
-			log.Error(nil, "Source kind unreadable; its sources show Unknown until it recovers", "kind", w.kind.GVK.String(),
-				"after", w.errorGrace)
+		if mark && ctx.Err() == nil {
+			logf.FromContext(ctx).Error(nil, "Source kind unreadable; its sources show Unknown until it recovers",
+				"kind", w.kind.GVK.String(), "after", w.errorGrace)
 			changed()
 		}
-		if recovered {
-			return
-		}
+	})
+	context.AfterFunc(ctx, func() { timer.Stop() })
+}
+
+// worked is told of every list and watch the API server accepted: a failing kind is
+// readable again.
+func (w *watch) worked(ctx context.Context, changed func()) {
+	w.read.mu.Lock()
+	if !w.read.failing {
+		w.read.mu.Unlock()
+		return
+	}
+	wasMarked := w.read.problem != ""
+	w.read.problem, w.read.lastErr, w.read.failing = "", nil, false
+	w.read.mu.Unlock()
+	if wasMarked {
+		logf.FromContext(ctx).Info("Source kind readable again", "kind", w.kind.GVK.String())
+		changed()
 	}
 }

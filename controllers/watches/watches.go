@@ -256,14 +256,26 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 	// Known before the first object arrives, so that the cache strips every one of them.
 	m.remember(k)
 	resource := m.dynamic.Resource(mapping.Resource)
+	// w is set below, before the informer runs; a list or watch that the API server
+	// accepts tells it the kind is readable (see watch.worked).
+	var w *watch
+	changed := func() { m.changed(k.GVK) }
 	lw := &toolscache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return resource.List(ctx, opts)
+			list, err := resource.List(ctx, opts)
+			if err == nil {
+				w.worked(ctx, changed)
+			}
+			return list, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (apiwatch.Interface, error) {
 			opts.Watch = true
 			opts.AllowWatchBookmarks = true
-			return resource.Watch(ctx, opts)
+			watcher, err := resource.Watch(ctx, opts)
+			if err == nil {
+				w.worked(ctx, changed)
+			}
+			return watcher, err
 		},
 	}
 	indexes := kindIndexes(k.Indexes)
@@ -279,12 +291,11 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 	wctx, cancelWatch := context.WithCancel(context.WithoutCancel(ctx))
 	unlink := context.AfterFunc(m.life, cancelWatch)
 	cancel := func() { unlink(); cancelWatch() }
-	w := &watch{
+	w = &watch{
 		kind: k, crd: crdName, informer: inf, cancel: cancel, stopped: wctx.Done(),
 		resource: mapping.Resource.GroupResource(), clusterScoped: clusterScoped,
 		settled: make(chan struct{}), syncTimeout: m.syncTimeout, errorGrace: m.errorGrace,
 	}
-	changed := func() { m.changed(k.GVK) }
 	if err := inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, r *toolscache.Reflector, err error) {
 		w.watchFailed(ctx, r, err, changed)
 	}); err != nil {
