@@ -2,6 +2,7 @@ package catalogentity
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -79,17 +80,20 @@ func (w *fakeWatches) KindFor(gk schema.GroupKind) (sources.Kind, bool) {
 	return sources.Kind{}, false
 }
 
-func (w *fakeWatches) StateOf(gvk schema.GroupVersionKind) (watches.State, bool) {
+func (w *fakeWatches) StateOf(gvk schema.GroupVersionKind) (watches.State, string, bool) {
 	if !slices.ContainsFunc(w.kinds, func(k sources.Kind) bool { return k.GVK == gvk }) {
-		return watches.Syncing, false
+		return watches.Syncing, "", false
 	}
-	if s, ok := w.states[gvk]; ok {
-		return s, true
+	if s, ok := w.states[gvk]; ok && s != watches.Synced {
+		return s, fmt.Sprintf("%s is %v in this test", gvk.Kind, s), true
 	}
-	return watches.Synced, true
+	return watches.Synced, "", true
 }
 
-func (*fakeWatches) WaitForSync(context.Context) bool { return true }
+// started is closed: the kinds of a unit test are all in.
+var started = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func (*fakeWatches) Started() <-chan struct{} { return started }
 
 func (w *fakeWatches) Names(gvk schema.GroupVersionKind, index, value string) ([]types.NamespacedName, error) {
 	list := &unstructured.UnstructuredList{}

@@ -182,10 +182,10 @@ func TestRelatedTo(t *testing.T) {
 			reason: "No object labelled with the name: no entity to recompute.",
 			name:   "ghost",
 		},
-		"DeployerKindNotSynced": {
-			reason: "Applications are not read while their kind is not synced.",
+		"DeployerKindUnavailable": {
+			reason: "Applications are not read while their kind cannot be read.",
 			name:   "orders",
-			states: map[schema.GroupVersionKind]watches.State{app.GVK: watches.Syncing},
+			states: map[schema.GroupVersionKind]watches.State{app.GVK: watches.Unavailable},
 		},
 	}
 	for name, tc := range tests {

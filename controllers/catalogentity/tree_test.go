@@ -181,11 +181,10 @@ func TestAddTree(t *testing.T) {
 				healthyEntry(k.instance, "", x+"-primary"),
 			}},
 		},
-		// Today's behaviour: a part of a kind still syncing (or given up on) is skipped,
-		// as if it were not there, and the root's count leaves it out. The next issue
-		// changes this; change this case with it.
+		// A part of a kind that cannot be read is skipped by the walk; what was last known
+		// of it is carried from the entity's last status (carryUnreadable).
 		"KindNotSynced": {
-			reason: "A part of a kind that is not synced yet is skipped, and so is one of a kind that is unavailable.",
+			reason: "A part of a kind still being listed is read as far as it is; one of a kind that cannot be read is skipped.",
 			args: args{
 				objects: []*unstructured.Unstructured{
 					managedResource(t, k.subnetGroup, x+"-subnets", readyCreating),
@@ -197,7 +196,11 @@ func TestAddTree(t *testing.T) {
 					k.instance.GVK:    watches.Unavailable,
 				},
 			},
-			want: want{statuses: []catalogv1alpha1.SourceStatus{healthyEntry(k.composite, "", x)}},
+			want: want{statuses: []catalogv1alpha1.SourceStatus{
+				withTree(healthyEntry(k.composite, "", x), "0/1",
+					"0/1 ready; SubnetGroup "+x+"-subnets is Progressing (Creating)"),
+				sourceEntry(k.subnetGroup, "", x+"-subnets", catalogv1alpha1.HealthProgressing, "Creating", ""),
+			}},
 		},
 		"Cycle": {
 			reason: "Composites that reference each other are each read once, and the resource below them is counted once.",
