@@ -46,7 +46,7 @@ func isBackstageTag(s string) bool {
 func isAnnotationKey(k string) bool {
 	prefix, name, found := strings.Cut(k, "/")
 	if !found {
-		name, prefix = k, ""
+		name = k
 	} else if strings.Contains(name, "/") || !isDNSSubdomain(prefix) {
 		return false
 	}

@@ -44,7 +44,7 @@ func (rv *reviewer) client(t *testing.T) client.Client {
 		t.Fatal(err)
 	}
 	return interceptor.NewClient(fake.NewClientBuilder().WithScheme(s).Build(), interceptor.Funcs{
-		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+		Create: func(_ context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 			rv.mu.Lock()
 			defer rv.mu.Unlock()
 			switch o := obj.(type) {
@@ -166,15 +166,15 @@ func TestTokenAuthorizerRemembers(t *testing.T) {
 	// After the TTL it asks again: a revoked token stops working soon.
 	tokens, _ := rv.calls()
 	now = now.Add(DefaultAuthTTL)
-	a.Authorize(request("Bearer backstage"))
+	_, _ = a.Authorize(request("Bearer backstage"))
 	if t2, _ := rv.calls(); t2 != tokens+1 {
 		t.Errorf("after the TTL: %d new TokenReviews, want 1", t2-tokens)
 	}
 
 	// A failed review is not remembered.
 	before, _ := rv.calls()
-	a.Authorize(request("Bearer broken"))
-	a.Authorize(request("Bearer broken"))
+	_, _ = a.Authorize(request("Bearer broken"))
+	_, _ = a.Authorize(request("Bearer broken"))
 	if after, _ := rv.calls(); after != before+2 {
 		t.Errorf("a failed review was remembered: %d reviews for 2 requests", after-before)
 	}
@@ -185,7 +185,7 @@ func TestTokenAuthorizerIsBounded(t *testing.T) {
 	a := NewTokenAuthorizer(rv.client(t))
 	a.MaxEntries = 3
 	for i := range 20 {
-		a.Authorize(request(fmt.Sprintf("Bearer made-up-%d", i)))
+		_, _ = a.Authorize(request(fmt.Sprintf("Bearer made-up-%d", i)))
 	}
 	if n := len(a.entries); n > 3 {
 		t.Errorf("%d decisions remembered, want at most 3", n)

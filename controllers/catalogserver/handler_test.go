@@ -81,7 +81,7 @@ type logCounter struct {
 }
 
 func (l *logCounter) logger() logr.Logger {
-	return funcr.New(func(prefix, args string) {
+	return funcr.New(func(_, args string) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		l.lines = append(l.lines, args)

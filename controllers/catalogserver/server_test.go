@@ -62,14 +62,15 @@ func TestServerServesAndStops(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Errorf("Start returned %v after its context ended, want nil", err)
 	}
-	if _, err := http.Get("http://" + addr + "/"); err == nil {
+	if resp, err := http.Get("http://" + addr + "/"); err == nil {
+		_ = resp.Body.Close()
 		t.Error("still serving after stop")
 	}
 }
 
 func TestServerFinishesRequestsInFlight(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
-	s := &Server{Log: logr.Discard(), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s := &Server{Log: logr.Discard(), Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		close(entered)
 		<-release
 		_, _ = io.WriteString(w, "finished")
