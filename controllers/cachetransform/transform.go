@@ -94,7 +94,11 @@ func stripTyped(o metav1.Object) {
 // which would cost allocations on every event just to find out there is nothing to do.
 func stripUnstructured(u *unstructured.Unstructured, keepSpec func(schema.GroupVersionKind) ([][]string, bool)) {
 	if md, ok := u.Object["metadata"].(map[string]any); ok {
-		delete(md, "managedFields")
+		// The guard is the point: delete writes to the map even when the key is absent,
+		// and a second pass over a cached object must only read (TestSecondPassDoesNotRace).
+		if _, ok := md["managedFields"]; ok { //nolint:staticcheck // S1033: see above
+			delete(md, "managedFields")
+		}
 		if a, ok := md["annotations"].(map[string]any); ok {
 			if _, ok := a[lastApplied]; ok {
 				delete(a, lastApplied)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,6 +40,11 @@ type collected struct {
 	// carried counts the sources kept from the last status because their kind cannot be
 	// read now: while there are any, the entity is not orphaned.
 	carried int
+	// upstream are asked whether each source's status is current at now; recheck is the
+	// earliest moment one of their verdicts changes by itself.
+	upstream []sources.Upstream
+	now      time.Time
+	recheck  time.Time
 }
 
 // append adds an entry and returns its index.
@@ -78,6 +84,16 @@ func (r *Reconciler) addRoot(ctx context.Context, c *collected, kind sources.Kin
 // add records obj as a source and returns the index of its entry.
 func (c *collected) add(kind sources.Kind, obj *unstructured.Unstructured) int {
 	res := sources.SafeMap(kind.Map, obj)
+	for _, u := range c.upstream {
+		v := u.Vouch(kind, obj, res, c.now)
+		if !v.Recheck.IsZero() && (c.recheck.IsZero() || v.Recheck.Before(c.recheck)) {
+			c.recheck = v.Recheck
+		}
+		if v.Why != "" {
+			res = sources.Unvouched(res, v)
+			break
+		}
+	}
 	i := c.append(catalogv1alpha1.SourceStatus{
 		ID:         membership.SourceID(kind.GVK, obj.GetNamespace(), obj.GetName()),
 		APIVersion: obj.GetAPIVersion(),
@@ -124,7 +140,8 @@ func (c *collected) placeholder(at int, sel catalogv1alpha1.SourceSelector, h ca
 // collectSources reads every source of the entity from the cache: objects labelled
 // with its name, of every watched kind, and what its spec.sources select.
 func (r *Reconciler) collectSources(ctx context.Context, entity *catalogv1alpha1.CatalogEntity) (*collected, error) {
-	c := &collected{perKind: map[string]int{}, index: map[string]int{}, leaf: map[string]bool{}, heldRuns: map[string]bool{}}
+	c := &collected{perKind: map[string]int{}, index: map[string]int{}, leaf: map[string]bool{}, heldRuns: map[string]bool{},
+		upstream: r.upstream, now: r.now()}
 	for _, kind := range r.watches.Kinds() {
 		if !r.readable(kind.GVK) {
 			continue // its sources are carried from the last status below
@@ -247,25 +264,21 @@ func (r *Reconciler) carryUnreadable(c *collected, last []catalogv1alpha1.Source
 	}
 }
 
-// lastKnownSep separates why a source is Unknown from what was last known of it.
-const lastKnownSep = "; last known: "
-
 // carried is prev, a source of a kind that cannot be read now, as Unknown: why, then
 // what was last known of it, kept from the first time it was carried.
 func carried(prev catalogv1alpha1.SourceStatus, why string) catalogv1alpha1.SourceStatus {
-	known := string(prev.Health)
+	known := sources.LastKnown(prev.Health, prev.Sync)
 	if prev.Health == catalogv1alpha1.HealthUnknown {
-		if _, after, ok := strings.Cut(prev.Message, lastKnownSep); ok {
+		known = string(prev.Health)
+		if _, after, ok := strings.Cut(prev.Message, sources.LastKnownSep); ok {
 			known = after
 		}
-	} else if prev.Sync != "" {
-		known += ", " + string(prev.Sync)
 	}
 	st := prev
 	st.Health = catalogv1alpha1.HealthUnknown
 	if st.Sync != "" {
 		st.Sync = catalogv1alpha1.SyncUnknown
 	}
-	st.Message = why + lastKnownSep + known
+	st.Message = why + sources.LastKnownSep + known
 	return st
 }

@@ -94,6 +94,9 @@ type Options struct {
 	// MaxConcurrentReconciles is the number of entities reconciled at once
 	// (DefaultMaxConcurrentReconciles when zero).
 	MaxConcurrentReconciles int
+	// Upstream are asked whether each source's status is still kept current by the
+	// controller that writes it (see sources.Upstream); optional.
+	Upstream []sources.Upstream
 	// Entities feeds the entity and source gauges; optional.
 	Entities *metrics.Entities
 	// Clock measures event-to-status latency; optional.
@@ -115,6 +118,7 @@ type Reconciler struct {
 	defaultOwner     string
 	gracePeriod      time.Duration
 	workers          int
+	upstream         []sources.Upstream
 	entities         *metrics.Entities
 	clock            *metrics.EventClock
 	now              func() time.Time
@@ -170,6 +174,7 @@ func New(opts Options) (*Reconciler, error) {
 		defaultOwner:     opts.DefaultOwner,
 		gracePeriod:      cmp.Or(opts.GracePeriod, DefaultGracePeriod),
 		workers:          cmp.Or(opts.MaxConcurrentReconciles, DefaultMaxConcurrentReconciles),
+		upstream:         opts.Upstream,
 		entities:         opts.Entities,
 		clock:            opts.Clock,
 		now:              opts.Now,
@@ -237,7 +242,25 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if r.entities != nil {
 		r.entities.Set(req.NamespacedName, string(next.Health), found.perKind)
 	}
-	return r.deleteIfOrphaned(ctx, entity, found.objects+found.carried)
+	result, err := r.deleteIfOrphaned(ctx, entity, found.objects+found.carried)
+	return recheckAt(result, found.recheck, r.now()), err
+}
+
+// recheckAt returns result, asked to come back by at if that is sooner: a verdict of an
+// upstream changes then by itself (a threshold crossed), with no event to say so.
+func recheckAt(result ctrl.Result, at, now time.Time) ctrl.Result {
+	if at.IsZero() {
+		return result
+	}
+	// A second past the moment, so that the verdict has surely changed.
+	after := at.Sub(now) + time.Second
+	if after < time.Second {
+		after = time.Second
+	}
+	if result.RequeueAfter == 0 || after < result.RequeueAfter {
+		result.RequeueAfter = after
+	}
+	return result
 }
 
 // ensureKubernetesID labels the entity backstage.io/kubernetes-id=<name>, the label the
