@@ -21,6 +21,7 @@ import (
 	"github.com/entityhub/entityhub/controllers/catalogentity"
 	"github.com/entityhub/entityhub/controllers/setup"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/sources/argocd"
 )
 
 // defaultOwner owns entities that name no owner; the manager and `entityhub export` share
@@ -40,6 +41,7 @@ type options struct {
 	gracePeriod      time.Duration
 	sourceKinds      stringList
 	argocdNamespaces stringList
+	argocdStaleAfter time.Duration
 	catalogAddr      string
 	catalogURL       string
 	catalogAuth      bool
@@ -91,6 +93,9 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.Var(&o.argocdNamespaces, "argocd-namespace",
 		"Namespace where Argo CD keeps its cluster Secrets, to name Applications' destination clusters "+
 			"(default argocd; repeat or separate with commas for several Argo CD instances).")
+	fs.DurationVar(&o.argocdStaleAfter, "argocd-stale-after", argocd.DefaultStaleAfter,
+		"How old an Application's status.reconciledAt may grow before its status shows Unknown (Argo CD's "+
+			"application controller has stopped); 0 turns the check off, for installations that set timeout.reconciliation: 0.")
 	fs.StringVar(&o.catalogAddr, "catalog-bind-address", "0",
 		"Address the Backstage catalog endpoint listens on, such as :8090; \"0\" (the default) turns it off. "+
 			"It serves every CatalogEntity as a Backstage descriptor (YAML, or JSON on Accept: application/json).")
@@ -118,6 +123,9 @@ func (o *options) validate() error {
 	}
 	if o.gracePeriod < 0 {
 		errs = append(errs, fmt.Errorf("--orphan-grace-period %s must not be negative", o.gracePeriod))
+	}
+	if o.argocdStaleAfter < 0 {
+		errs = append(errs, fmt.Errorf("--argocd-stale-after %s must not be negative", o.argocdStaleAfter))
 	}
 	if o.concurrency < 1 {
 		errs = append(errs, fmt.Errorf("--max-concurrent-reconciles %d must be at least 1", o.concurrency))
@@ -214,6 +222,7 @@ func run(opts options) error {
 		GracePeriod:             opts.gracePeriod,
 		MaxConcurrentReconciles: opts.concurrency,
 		ArgoCDNamespaces:        opts.argocdNamespaces,
+		ArgoCDStaleAfter:        opts.argocdStaleAfter,
 		ExtraKinds:              extra,
 		RegisterMetrics:         true,
 	})

@@ -45,6 +45,8 @@ const (
 	// kindSyncTimeout and kindErrorGrace are how long a kind's first list and a failing
 	// watch may take before its sources show Unknown.
 	kindSyncTimeout = 3 * time.Second
+	// argoStaleAfter is how old an Application's reconciledAt may grow in the suite.
+	argoStaleAfter = 10 * time.Minute
 	kindErrorGrace  = time.Second
 )
 
@@ -79,6 +81,7 @@ var _ = BeforeSuite(func() {
 		GracePeriod:             gracePeriod,
 		MaxConcurrentReconciles: 2,
 		ArgoCDNamespaces:        []string{"argocd"},
+		ArgoCDStaleAfter:        argoStaleAfter,
 		ExtraKinds:              []schema.GroupVersionKind{widgetGVK},
 		RegisterMetrics:         true,
 		// Short, so that specs see a late list and a failing watch within seconds.

@@ -48,6 +48,9 @@ type Options struct {
 	MaxConcurrentReconciles int
 	// ArgoCDNamespaces are where Argo CD keeps its cluster Secrets; none reads no Secret.
 	ArgoCDNamespaces []string
+	// ArgoCDStaleAfter is how old an Application's status.reconciledAt may grow before
+	// it shows Unknown; zero turns the check off (--argocd-stale-after).
+	ArgoCDStaleAfter time.Duration
 	// ExtraKinds are source kinds read with kstatus (--source-kind).
 	ExtraKinds []schema.GroupVersionKind
 	// KindSyncTimeout and KindErrorGrace are how long a source kind's first list, and a
@@ -143,6 +146,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Engine, error)
 		DefaultOwner:            opts.DefaultOwner,
 		GracePeriod:             opts.GracePeriod,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
+		Upstream:                []sources.Upstream{argocd.Freshness{StaleAfter: opts.ArgoCDStaleAfter}},
 		Entities:                entities,
 		Clock:                   metrics.NewEventClock(),
 	})

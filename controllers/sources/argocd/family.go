@@ -58,6 +58,7 @@ func (f *Family) KindsFor(crd *apiextensionsv1.CustomResourceDefinition) []sourc
 		}
 		k.KeepSpec = KeepSpecApplication()
 		k.Trim = TrimApplication
+		k.Annotations = []string{AnnotationSkipReconcile} // read by Freshness
 		k.Indexes = map[string]func(*unstructured.Unstructured) []string{
 			sources.IndexDeploys: func(obj *unstructured.Unstructured) []string { return sources.DeployKeys(deploys(obj)) },
 		}

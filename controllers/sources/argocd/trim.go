@@ -14,13 +14,15 @@ var readStatus = map[string]map[string]bool{
 	"operationState": {"phase": true, "message": true},
 	"conditions":     nil, // a list: see trimConditions
 	"resources":      nil, // a list: see trimResources
+	"reconciledAt":   nil, // a time: read by Freshness
 }
 
 // TrimApplication drops, from an Application as it enters the cache, all metadata but
 // what the cache keeps (see sources.KeepMetadata), and the status fields nothing reads:
 // its sync history (up to ten past syncs, each with its sources), the last sync
 // operation and its per-object results, what the sync was compared to (the whole source
-// again, Helm values and all), the summary of images and URLs, the times, and of
+// again, Helm values and all), the summary of images and URLs, the times but
+// reconciledAt (see Freshness), and of
 // status.resources — one entry per object it manages, most of them Deployments, Services
 // and the like — all but the group, kind, namespace and name of those that could be
 // sources, which relations read. A field of another shape than expected is left as it

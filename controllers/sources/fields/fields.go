@@ -14,6 +14,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"time"
 )
 
 // Reader reads fields of an unstructured object and remembers the first one that is
@@ -472,4 +473,22 @@ func Join(a, b string) string {
 // in a status field and in logs.
 func Printable(s string) string {
 	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// Timestamp reads v as a Kubernetes timestamp (RFC 3339), in UTC so that times compare
+// and print alike. set is false when v is missing or null; ok is false when it is set
+// but not a valid time.
+func Timestamp(v any) (t time.Time, set, ok bool) {
+	if v == nil {
+		return time.Time{}, false, false
+	}
+	s, isString := AsString(v)
+	if !isString {
+		return time.Time{}, true, false
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, true, false
+	}
+	return t.UTC(), true, true
 }
