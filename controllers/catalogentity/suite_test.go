@@ -47,7 +47,7 @@ const (
 	kindSyncTimeout = 3 * time.Second
 	// argoStaleAfter is how old an Application's reconciledAt may grow in the suite.
 	argoStaleAfter = 10 * time.Minute
-	kindErrorGrace  = time.Second
+	kindErrorGrace = time.Second
 )
 
 // widgetGVK is the test-only source kind of test/fixtures/crds, read with kstatus.

@@ -38,7 +38,7 @@ func TestFreshness(t *testing.T) {
 		"Stale": {
 			reason: "Reconciled two hours ago: not current, saying since when, with a message that does not tick.",
 			f:      Freshness{StaleAfter: 10 * time.Minute}, kind: app,
-			obj: application("2026-11-30T09:56:00Z", nil),
+			obj:  application("2026-11-30T09:56:00Z", nil),
 			want: sources.Verdict{Why: "Argo CD has not reconciled Application argocd/payments-prod for over 10m0s (since 2026-11-30T09:56:00Z)"},
 		},
 		"AtTheThreshold": {
