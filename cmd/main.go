@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -22,6 +23,7 @@ import (
 	"github.com/entityhub/entityhub/controllers/setup"
 	"github.com/entityhub/entityhub/controllers/sources"
 	"github.com/entityhub/entityhub/controllers/sources/argocd"
+	"github.com/entityhub/entityhub/controllers/workflowcontroller"
 )
 
 // defaultOwner owns entities that name no owner; the manager and `entityhub export` share
@@ -42,6 +44,7 @@ type options struct {
 	sourceKinds      stringList
 	argocdNamespaces stringList
 	argocdStaleAfter time.Duration
+	workflowsLease   string
 	catalogAddr      string
 	catalogURL       string
 	catalogAuth      bool
@@ -96,6 +99,10 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.argocdStaleAfter, "argocd-stale-after", argocd.DefaultStaleAfter,
 		"How old an Application's status.reconciledAt may grow before its status shows Unknown (Argo CD's "+
 			"application controller has stopped); 0 turns the check off, for installations that set timeout.reconciliation: 0.")
+	fs.StringVar(&o.workflowsLease, "workflows-controller-lease", workflowcontroller.DefaultLease,
+		"The Lease Argo Workflows' controller renews, as <namespace>/<name>: while it is not renewed for three lease "+
+			"durations, Pending and Running Workflows show Unknown. Empty turns the check off. The manager must be "+
+			"allowed to read Leases in that namespace (config/rbac grants argo).")
 	fs.StringVar(&o.catalogAddr, "catalog-bind-address", "0",
 		"Address the Backstage catalog endpoint listens on, such as :8090; \"0\" (the default) turns it off. "+
 			"It serves every CatalogEntity as a Backstage descriptor (YAML, or JSON on Accept: application/json).")
@@ -136,6 +143,9 @@ func (o *options) validate() error {
 		}
 	}
 	if _, err := o.extraKinds(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := o.lease(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -181,6 +191,18 @@ func main() {
 	}
 }
 
+// lease parses --workflows-controller-lease; empty is no Lease.
+func (o *options) lease() (types.NamespacedName, error) {
+	if o.workflowsLease == "" {
+		return types.NamespacedName{}, nil
+	}
+	key, err := workflowcontroller.ParseLease(o.workflowsLease)
+	if err != nil {
+		return key, fmt.Errorf("--workflows-controller-lease: %w", err)
+	}
+	return key, nil
+}
+
 // extraKinds parses --source-kind.
 func (o *options) extraKinds() ([]schema.GroupVersionKind, error) {
 	var gvks []schema.GroupVersionKind
@@ -204,6 +226,10 @@ func run(opts options) error {
 	if err != nil {
 		return err
 	}
+	lease, err := opts.lease()
+	if err != nil {
+		return err
+	}
 	ctx := ctrl.SetupSignalHandler()
 	mgr, engine, err := setup.NewManager(ctx, cfg, setup.ProcessOptions{
 		MetricsAddr:             opts.metricsAddr,
@@ -217,14 +243,15 @@ func run(opts options) error {
 		CatalogURL:              opts.catalogURL,
 		CatalogAuth:             opts.catalogAuth,
 	}, setup.Options{
-		CatalogNamespace:        opts.catalogNamespace,
-		DefaultOwner:            opts.defaultOwner,
-		GracePeriod:             opts.gracePeriod,
-		MaxConcurrentReconciles: opts.concurrency,
-		ArgoCDNamespaces:        opts.argocdNamespaces,
-		ArgoCDStaleAfter:        opts.argocdStaleAfter,
-		ExtraKinds:              extra,
-		RegisterMetrics:         true,
+		CatalogNamespace:         opts.catalogNamespace,
+		DefaultOwner:             opts.defaultOwner,
+		GracePeriod:              opts.gracePeriod,
+		MaxConcurrentReconciles:  opts.concurrency,
+		ArgoCDNamespaces:         opts.argocdNamespaces,
+		ArgoCDStaleAfter:         opts.argocdStaleAfter,
+		WorkflowsControllerLease: lease,
+		ExtraKinds:               extra,
+		RegisterMetrics:          true,
 	})
 	if err != nil {
 		return err

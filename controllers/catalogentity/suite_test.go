@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -50,6 +51,10 @@ const (
 	kindErrorGrace = time.Second
 )
 
+// leaseKey is the Lease the suite's workflow controller renews (it has none until a spec
+// makes one).
+var leaseKey = types.NamespacedName{Namespace: "argo", Name: "workflow-controller"}
+
 // widgetGVK is the test-only source kind of test/fixtures/crds, read with kstatus.
 var widgetGVK = schema.GroupVersionKind{Group: "example.entityhub.dev", Version: "v1", Kind: "Widget"}
 
@@ -76,14 +81,15 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 
 	opts := setup.Options{
-		CatalogNamespace:        catalogNamespace,
-		DefaultOwner:            "group:default/platform-team",
-		GracePeriod:             gracePeriod,
-		MaxConcurrentReconciles: 2,
-		ArgoCDNamespaces:        []string{"argocd"},
-		ArgoCDStaleAfter:        argoStaleAfter,
-		ExtraKinds:              []schema.GroupVersionKind{widgetGVK},
-		RegisterMetrics:         true,
+		CatalogNamespace:         catalogNamespace,
+		DefaultOwner:             "group:default/platform-team",
+		GracePeriod:              gracePeriod,
+		MaxConcurrentReconciles:  2,
+		ArgoCDNamespaces:         []string{"argocd"},
+		ArgoCDStaleAfter:         argoStaleAfter,
+		WorkflowsControllerLease: leaseKey,
+		ExtraKinds:               []schema.GroupVersionKind{widgetGVK},
+		RegisterMetrics:          true,
 		// Short, so that specs see a late list and a failing watch within seconds.
 		KindSyncTimeout: kindSyncTimeout,
 		KindErrorGrace:  kindErrorGrace,

@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/dynamic"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -34,6 +36,7 @@ import (
 	"github.com/entityhub/entityhub/controllers/sources/kstatus"
 	"github.com/entityhub/entityhub/controllers/sources/workflows"
 	"github.com/entityhub/entityhub/controllers/watches"
+	"github.com/entityhub/entityhub/controllers/workflowcontroller"
 )
 
 // Options are the manager's settings that the engine uses, one per flag of cmd.
@@ -51,6 +54,10 @@ type Options struct {
 	// ArgoCDStaleAfter is how old an Application's status.reconciledAt may grow before
 	// it shows Unknown; zero turns the check off (--argocd-stale-after).
 	ArgoCDStaleAfter time.Duration
+	// WorkflowsControllerLease is the Lease Argo Workflows' controller renews; while it
+	// is not renewed, running Workflows show Unknown. Zero turns the check off
+	// (--workflows-controller-lease).
+	WorkflowsControllerLease types.NamespacedName
 	// ExtraKinds are source kinds read with kstatus (--source-kind).
 	ExtraKinds []schema.GroupVersionKind
 	// KindSyncTimeout and KindErrorGrace are how long a source kind's first list, and a
@@ -98,6 +105,9 @@ func CacheOptions(opts Options) cache.Options {
 	if len(opts.ArgoCDNamespaces) > 0 {
 		byObject[&corev1.Secret{}] = argoclusters.CacheConfig(opts.ArgoCDNamespaces)
 	}
+	if opts.WorkflowsControllerLease.Name != "" {
+		byObject[&coordinationv1.Lease{}] = workflowcontroller.CacheConfig(opts.WorkflowsControllerLease)
+	}
 	return cache.Options{
 		DefaultTransform: cachetransform.New(nil),
 		ByObject:         byObject,
@@ -133,6 +143,15 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Engine, error)
 		Registry: sources.NewRegistry(&argocd.Family{Clusters: clusterNames}, crossplane.Family{}, workflows.Family{},
 			kstatus.Kinds(opts.ExtraKinds)),
 	}
+	// The upstream trackers ask for a resync through the reconciler, made below.
+	resync := func() { e.Entities.Resync() }
+	upstream := []sources.Upstream{argocd.Freshness{StaleAfter: opts.ArgoCDStaleAfter}}
+	starters := map[string]sourcekind.Starter{}
+	if opts.WorkflowsControllerLease.Name != "" {
+		liveness := workflowcontroller.NewLiveness(mgr.GetCache(), opts.WorkflowsControllerLease, resync)
+		upstream = append(upstream, liveness)
+		starters[workflows.FamilyName] = liveness
+	}
 	entities := metrics.NewEntities(w.Count)
 	if opts.RegisterMetrics {
 		metrics.Register(entities)
@@ -146,7 +165,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Engine, error)
 		DefaultOwner:            opts.DefaultOwner,
 		GracePeriod:             opts.GracePeriod,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
-		Upstream:                []sources.Upstream{argocd.Freshness{StaleAfter: opts.ArgoCDStaleAfter}},
+		Upstream:                upstream,
 		Entities:                entities,
 		Clock:                   metrics.NewEventClock(),
 	})
@@ -157,9 +176,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Engine, error)
 	if err != nil {
 		return nil, fmt.Errorf("setting up the CatalogEntity controller: %w", err)
 	}
-	starters := map[string]sourcekind.Starter{}
 	if len(opts.ArgoCDNamespaces) > 0 {
-		starters[argocd.FamilyName] = argoclusters.NewWatcher(mgr.GetCache(), clusterNames, e.Entities.Resync)
+		starters[argocd.FamilyName] = argoclusters.NewWatcher(mgr.GetCache(), clusterNames, resync)
 	}
 	kinds, err := sourcekind.New(sourcekind.Options{
 		Client:   mgr.GetClient(),

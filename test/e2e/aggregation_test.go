@@ -77,7 +77,7 @@ var _ = Describe("Read access to Crossplane's and configured kinds, by aggregati
 	}
 
 	BeforeAll(func() {
-		for _, name := range []string{"entityhub-system", "argocd"} {
+		for _, name := range []string{"entityhub-system", "argocd", "argo"} {
 			Expect(client.IgnoreAlreadyExists(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}))).To(Succeed())
 		}
 		_, stderr, err := kubectl(ctx, "apply", "--server-side", "--force-conflicts", "-k", "config/default")

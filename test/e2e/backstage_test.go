@@ -33,7 +33,7 @@ var _ = Describe("Backstage's access, with only the shipped ServiceAccount's tok
 	var token string
 
 	BeforeAll(func() {
-		for _, name := range []string{"entityhub-system", "argocd", "team-a", "team-b"} {
+		for _, name := range []string{"entityhub-system", "argocd", "argo", "team-a", "team-b"} {
 			Expect(client.IgnoreAlreadyExists(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}))).To(Succeed())
 		}
 		By("installing config/default for real")

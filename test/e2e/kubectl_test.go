@@ -23,7 +23,7 @@ var _ = Describe("kubectl", func() {
 	It("accepts config/default on a real API server", func() {
 		// The dry run creates nothing, so the namespaces config/default puts objects in
 		// must exist: its own, and Argo CD's, where the Role for cluster Secrets goes.
-		for _, name := range []string{"entityhub-system", "argocd"} {
+		for _, name := range []string{"entityhub-system", "argocd", "argo"} {
 			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 			Expect(client.IgnoreAlreadyExists(k8sClient.Create(ctx, ns))).To(Succeed())
 		}

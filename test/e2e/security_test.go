@@ -33,7 +33,7 @@ var _ = Describe("Least privilege and hardening", Ordered, func() {
 	ctx := context.Background()
 
 	BeforeAll(func() {
-		for _, name := range []string{"entityhub-system", "argocd"} {
+		for _, name := range []string{"entityhub-system", "argocd", "argo"} {
 			Expect(client.IgnoreAlreadyExists(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}))).To(Succeed())
 		}
 		_, stderr, err := kubectl(ctx, "apply", "--server-side", "--force-conflicts", "-k", "config/default")
@@ -60,6 +60,7 @@ var _ = Describe("Least privilege and hardening", Ordered, func() {
 		Entry("record events", "create", "events.k8s.io", "events", "", "team-a"),
 		Entry("list Argo CD cluster Secrets, in Argo CD's namespace", "list", "", "secrets", "", "argocd"),
 		Entry("hold its leader election Lease", "update", "coordination.k8s.io", "leases", "", "entityhub-system"),
+		Entry("watch the Argo Workflows controller's Lease", "watch", "coordination.k8s.io", "leases", "", "argo"),
 		Entry("review tokens for the catalog endpoint", "create", "authentication.k8s.io", "tokenreviews", "", ""),
 		Entry("review access for the catalog endpoint", "create", "authorization.k8s.io", "subjectaccessreviews", "", ""),
 	)
@@ -73,6 +74,8 @@ var _ = Describe("Least privilege and hardening", Ordered, func() {
 		Entry("get a Secret of another namespace", "get", "", "secrets", "", "default"),
 		Entry("write Argo CD's Secrets", "update", "", "secrets", "", "argocd"),
 		Entry("read ConfigMaps", "list", "", "configmaps", "", "default"),
+		Entry("read Leases of other namespaces", "list", "coordination.k8s.io", "leases", "", "kube-system"),
+		Entry("change the Argo Workflows controller's Lease", "update", "coordination.k8s.io", "leases", "", "argo"),
 		Entry("read Pods", "list", "", "pods", "", ""),
 		Entry("change Applications", "patch", "argoproj.io", "applications", "", "argocd"),
 		Entry("delete Workflows", "delete", "argoproj.io", "workflows", "", "default"),
