@@ -6,6 +6,7 @@ import (
 	"maps"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -343,7 +344,9 @@ func application(name, entity string) *unstructured.Unstructured {
 				"operation":  map[string]any{"sync": map[string]any{"revision": revision, "syncOptions": []any{"ServerSideApply=true"}}, "initiatedBy": map[string]any{"automated": true}},
 				"syncResult": map[string]any{"revision": revision, "source": source, "resources": results},
 			},
-			"reconciledAt": "2026-01-03T00:10:00Z", "sourceType": "Kustomize", "controllerNamespace": "argocd",
+			// Reconciled as the fleet is made: an Application Argo CD has not refreshed for
+			// longer than --argocd-stale-after would read Unknown (see the manager's flags).
+			"reconciledAt": time.Now().UTC().Format(time.RFC3339), "sourceType": "Kustomize", "controllerNamespace": "argocd",
 			"summary": map[string]any{"images": []any{"registry.example.com/" + entity + "/api:1.42.0"}, "externalURLs": []any{"https://" + entity + ".example.com"}},
 		},
 	}}

@@ -297,7 +297,9 @@ func (t *tracker) write(ctx context.Context, dyn dynamic.Interface, f *fleet, jo
 		if seq%2 == 0 {
 			health = "Progressing"
 		}
-		patch := fmt.Appendf(nil, `{"status":{"health":{"status":%q,"message":%q}}}`, health, seqMessage(seq))
+		// Argo CD writes reconciledAt with every refresh that changes health.
+		patch := fmt.Appendf(nil, `{"status":{"health":{"status":%q,"message":%q},"reconciledAt":%q}}`,
+			health, seqMessage(seq), time.Now().UTC().Format(time.RFC3339))
 		// Application has no status subresource: status is patched on the object.
 		if _, err := dyn.Resource(appGVR).Namespace(argocdNS).Patch(ctx, app, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 			t.mu.Lock()

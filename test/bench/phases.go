@@ -146,7 +146,10 @@ func (b *bench) startManager(ctx context.Context, stop context.CancelFunc) (func
 	say("Starting the manager (%s)", c.manager)
 	b.managerStart = time.Now()
 	mgrArgs := []string{"--metrics-bind-address=" + b.metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=" + probeAddr,
-		"--max-concurrent-reconciles=" + strconv.Itoa(c.reconciles)}
+		"--max-concurrent-reconciles=" + strconv.Itoa(c.reconciles),
+		// No Argo CD refreshes the fleet: a threshold longer than the longest run keeps its
+		// Applications current, as a live Argo CD would.
+		"--argocd-stale-after=2h"}
 	if c.cpuProfile != "" || c.heapProfile != "" || c.coldProfile != "" {
 		if b.pprofAddr, err = testenv.FreePort(); err != nil {
 			return nil, err
