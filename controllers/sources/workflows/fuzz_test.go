@@ -84,9 +84,9 @@ func checkMapWorkflow(t *testing.T, obj map[string]any) {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
 	if specIsObject(obj) {
-		cached := MapWorkflow(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecWorkflow(), nil)})
+		cached := MapWorkflow(sourcetest.CachedCopy(t, familyKind(t, KindWorkflow), u))
 		if !reflect.DeepEqual(cached, got) {
-			t.Errorf("MapWorkflow(%v) reads spec beyond KeepSpecWorkflow: %+v, cached %+v", obj, got, cached)
+			t.Errorf("MapWorkflow(%v) reads what the cache drops: %+v, cached %+v", obj, got, cached)
 		}
 	}
 
@@ -188,9 +188,9 @@ func checkMapCronWorkflow(t *testing.T, obj map[string]any) {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
 	if specIsObject(obj) {
-		cached := MapCronWorkflow(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecCronWorkflow(), nil)})
+		cached := MapCronWorkflow(sourcetest.CachedCopy(t, familyKind(t, KindCronWorkflow), u))
 		if !reflect.DeepEqual(cached, got) {
-			t.Errorf("MapCronWorkflow(%v) reads spec beyond KeepSpecCronWorkflow: %+v, cached %+v", obj, got, cached)
+			t.Errorf("MapCronWorkflow(%v) reads what the cache drops: %+v, cached %+v", obj, got, cached)
 		}
 	}
 
@@ -272,8 +272,9 @@ func checkRunOf(t *testing.T, obj map[string]any) {
 	if again, againOK := RunOf(u); !reflect.DeepEqual(again, got) || againOK != ok {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
-	// RunOf reads no spec at all, so the cache's copy reads the same whatever spec is.
-	if cached, cachedOK := RunOf(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecWorkflow(), nil)}); !reflect.DeepEqual(cached, got) || cachedOK != ok {
+	// RunOf reads nothing the cache drops, whatever spec is: the cache's copy reads the
+	// same.
+	if cached, cachedOK := RunOf(sourcetest.CachedCopy(t, familyKind(t, KindWorkflow), u)); !reflect.DeepEqual(cached, got) || cachedOK != ok {
 		t.Errorf("RunOf(%v) = %+v, but of the cached copy %+v", obj, got, cached)
 	}
 	_, mdIsObject := obj["metadata"].(map[string]any)
