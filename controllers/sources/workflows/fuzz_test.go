@@ -213,6 +213,11 @@ func checkMapCronWorkflow(t *testing.T, obj map[string]any) {
 	case catalogv1alpha1.HealthProgressing, catalogv1alpha1.HealthMissing:
 		t.Errorf("MapCronWorkflow(%v) is %s, which it never says", obj, got.Health)
 	}
+	// A healthy CronWorkflow says nothing that changes with every run, so that its
+	// entity is not written on every schedule.
+	if got.Health == catalogv1alpha1.HealthHealthy && got.Message != "" && got.Message != MessageNotScheduled {
+		t.Errorf("MapCronWorkflow(%v) = %+v: a healthy CronWorkflow's message is empty or %q", obj, got, MessageNotScheduled)
+	}
 }
 
 // hasErrorCondition reports whether a SpecError or SubmissionError condition is True.
