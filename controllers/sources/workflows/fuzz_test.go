@@ -118,10 +118,16 @@ func checkMapWorkflow(t *testing.T, obj map[string]any) {
 	}
 }
 
+// isTrue reports whether v is the boolean true.
+func isTrue(v any) bool {
+	b, ok := v.(bool)
+	return ok && b
+}
+
 // waits reports whether spec.suspend is true or a Suspend step is Running, the two
 // things that make a Workflow Suspended.
 func waits(obj map[string]any) bool {
-	if s, _, _ := unstructured.NestedFieldNoCopy(obj, "spec", "suspend"); s == true {
+	if s, _, _ := unstructured.NestedFieldNoCopy(obj, "spec", "suspend"); isTrue(s) {
 		return true
 	}
 	nodes, _, _ := unstructured.NestedFieldNoCopy(obj, "status", "nodes")
@@ -198,7 +204,7 @@ func checkMapCronWorkflow(t *testing.T, obj map[string]any) {
 	phase, _, _ := unstructured.NestedFieldNoCopy(obj, "status", "phase")
 	switch got.Health {
 	case catalogv1alpha1.HealthSuspended:
-		if suspend != true && phase != CronPhaseStopped {
+		if !isTrue(suspend) && phase != CronPhaseStopped {
 			t.Errorf("MapCronWorkflow(%v) is Suspended, but it is neither suspended nor stopped", obj)
 		}
 	case catalogv1alpha1.HealthDegraded:
@@ -207,7 +213,7 @@ func checkMapCronWorkflow(t *testing.T, obj map[string]any) {
 		}
 		fallthrough
 	case catalogv1alpha1.HealthHealthy:
-		if got.Phase != CronPhaseActive || suspend == true {
+		if got.Phase != CronPhaseActive || isTrue(suspend) {
 			t.Errorf("MapCronWorkflow(%v) = %+v: an active CronWorkflow is in phase Active and not suspended", obj, got)
 		}
 	case catalogv1alpha1.HealthProgressing, catalogv1alpha1.HealthMissing:
