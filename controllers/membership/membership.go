@@ -117,8 +117,8 @@ func NewEntitySpec(members []Member, defaultOwner string) (catalogv1alpha1.Catal
 		}
 		return ""
 	}
-	nonEmpty := func(max int) func(string) bool {
-		return func(v string) bool { return v != "" && len(v) <= max }
+	nonEmpty := func(maxLen int) func(string) bool {
+		return func(v string) bool { return v != "" && len(v) <= maxLen }
 	}
 
 	spec := catalogv1alpha1.CatalogEntitySpec{

@@ -99,13 +99,16 @@ func checkMapApplication(t *testing.T, obj map[string]any, clusters ClusterNamer
 		t.Errorf("MapApplication(%v).Cluster = %q, want the destination's name %q", obj, got.Cluster, name)
 	}
 
-	// Nothing of spec but KeepSpecApplication is read: the object as the cache keeps
-	// it reads the same. A spec that is not an object is dropped by the cache, and
-	// with it the problem it was.
+	// Nothing the cache drops is read: the object as the cache keeps it reads the
+	// same. A spec that is not an object is dropped by the cache, and with it the
+	// problem it was.
 	if specIsObject(obj) {
-		cached := MapApplication(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecApplication(), nil)}, clusters)
-		if !reflect.DeepEqual(cached, got) {
-			t.Errorf("MapApplication(%v) reads spec beyond KeepSpecApplication: %+v, cached %+v", obj, got, cached)
+		cached := sourcetest.CachedCopy(t, familyKind(t, KindApplication), u)
+		if after := MapApplication(cached, clusters); !reflect.DeepEqual(after, got) {
+			t.Errorf("MapApplication(%v) reads what the cache drops: %+v, cached %+v", obj, got, after)
+		}
+		if after, want := DeployedObjects(cached), DeployedObjects(u); !reflect.DeepEqual(after, want) {
+			t.Errorf("DeployedObjects(%v) reads what the cache drops: %+v, cached %+v", obj, want, after)
 		}
 	}
 

@@ -109,7 +109,7 @@ func checkMapResourceFuzz(t *testing.T, obj map[string]any) {
 
 	// MapResource reads no spec: the object as the cache keeps it, or with no spec at
 	// all, reads the same.
-	if cached := MapResource(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpec(), familyKind(t).Annotations)}); !reflect.DeepEqual(cached, got) {
+	if cached := MapResource(sourcetest.CachedCopy(t, familyKind(t), u)); !reflect.DeepEqual(cached, got) {
 		t.Errorf("MapResource(%v) differs on the cached object: %+v, cached %+v", obj, got, cached)
 	}
 	if noSpec := MapResource(&unstructured.Unstructured{Object: withoutSpec(obj)}); !reflect.DeepEqual(noSpec, got) {
@@ -219,8 +219,8 @@ func checkRefsFuzz(t *testing.T, name string, fn func(*unstructured.Unstructured
 	if again := fn(u); !reflect.DeepEqual(again, got) {
 		t.Errorf("%s: second call differs: %+v, then %+v", name, got, again)
 	}
-	if cached := fn(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpec(), familyKind(t).Annotations)}); !reflect.DeepEqual(cached, got) {
-		t.Errorf("%s(%v) reads spec beyond KeepSpec: %+v, cached %+v", name, obj, got, cached)
+	if cached := fn(sourcetest.CachedCopy(t, familyKind(t), u)); !reflect.DeepEqual(cached, got) {
+		t.Errorf("%s(%v) reads what the cache drops: %+v, cached %+v", name, obj, got, cached)
 	}
 	trimmed := &unstructured.Unstructured{Object: sourcetest.CopyValue(obj).(map[string]any)}
 	TrimResource(trimmed)

@@ -24,6 +24,14 @@ func FuzzMap(f *testing.F) {
 		`{}`,
 		`{"apiVersion":"tf.upbound.io/v1beta1","kind":"Workspace","metadata":{"name":"vpc","generation":2},` +
 			`"status":{"conditions":[{"type":"Ready","status":"True","reason":"Available"},{"type":"Synced","status":"False","reason":"ReconcileError","message":"apply failed"}]}}`,
+		`{"kind":"Workspace","metadata":{"generation":1},"status":{"conditions":[{"type":"Synced","status":"False"}]}}`,
+		`{"kind":"Workspace","metadata":{"generation":1},"status":{"conditions":[{"type":"Ready","status":"True"},{"type":"Synced","status":"False","reason":"ReconcilePaused"}]}}`,
+		`{"kind":"Workspace","metadata":{"generation":1},"status":{"conditions":[{"type":"Synced","status":"Unknown","message":"m"},{"type":"Synced","status":"False"}]}}`,
+		`{"metadata":{"deletionTimestamp":"2026-01-02T03:04:05Z"},"status":{"conditions":[{"type":"Synced","status":"False","message":"destroy failed"}]}}`,
+		`{"metadata":{"deletionTimestamp":"2026-01-02T03:04:05Z"},"status":{"conditions":[{"type":"Synced","status":0}]}}`,
+		`{"metadata":{"generation":3},"status":{"observedGeneration":2,"conditions":[{"type":"Synced","status":false,"reason":"ReconcileError"}]}}`,
+		`{"status":{"conditions":[{"type":"Synced","status":"False","reason":"ReconcileError","message":"plan failed"},{"type":"Stalled","status":"True"}]}}`,
+		`{"status":{"conditions":[{"type":"Synced","status":"False","reason":["ReconcileError"]}]}}`,
 		`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"generation":5},"status":{"observedGeneration":4}}`,
 		`{"metadata":{"generation":3},"status":{"observedGeneration":3,"conditions":[{"type":"Ready","status":"False","reason":"Creating"}]}}`,
 		`{"status":{"conditions":[{"type":"Stalled","status":"True","reason":"BuildFailed","message":"kustomize build failed"}]}}`,
@@ -100,22 +108,41 @@ func checkMap(t *testing.T, obj map[string]any) {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
 
-	// Map agrees with kstatus: Unknown exactly when kstatus cannot read the object.
+	// Map agrees with kstatus: Unknown exactly when kstatus cannot read the object, or
+	// cannot read conditions it skipped (those of a status for an older generation)
+	// and the object is not being deleted.
 	res, err := status.Compute(u)
-	if (err != nil) != (got.Health == "Unknown") {
-		t.Errorf("Map(%v) = %+v, but status.Compute returned %v, %v", obj, got, res, err)
+	withConds, convErr := status.GetObjectWithConditions(obj)
+	terminating := err == nil && res != nil && res.Status == status.TerminatingStatus
+	unreadable := err != nil || (convErr != nil && !terminating)
+	if unreadable != (got.Health == "Unknown") {
+		t.Errorf("Map(%v) = %+v, but status.Compute returned %v, %v and the conversion %v", obj, got, res, err, convErr)
 	}
-	if err != nil && !strings.HasPrefix(got.Message, "cannot read status: ") {
+	if unreadable && !strings.HasPrefix(got.Message, "cannot read status: ") {
 		t.Errorf("Map(%v).Message = %q; want it to start with \"cannot read status: \"", obj, got.Message)
 	}
-	if err == nil && got.Phase == "" {
+	if !unreadable && got.Phase == "" {
 		t.Errorf("Map(%v) = %+v: no phase although kstatus read it", obj, got)
+	}
+
+	// Unless it is being deleted, a readable object is Degraded exactly when its first
+	// Synced condition is False, not for a pause, or kstatus says it Failed.
+	if !unreadable && !terminating {
+		failedSync := false
+		for _, c := range withConds.Status.Conditions {
+			if c.Type == "Synced" {
+				failedSync = c.Status == "False" && c.Reason != "ReconcilePaused"
+				break
+			}
+		}
+		if degraded := got.Health == "Degraded"; degraded != (failedSync || res.Status == status.FailedStatus) {
+			t.Errorf("Map(%v) = %+v, but the first Synced says failed %v and kstatus %v", obj, got, failedSync, res.Status)
+		}
 	}
 
 	// conditionsProblem finds a problem exactly when kstatus' conversion of the
 	// conditions fails, so that its message never blames a field kstatus accepts.
-	why := conditionsProblem(obj)
-	if _, convErr := status.GetObjectWithConditions(obj); (why != "") != (convErr != nil) {
+	if why := conditionsProblem(obj); (why != "") != (convErr != nil) {
 		t.Errorf("conditionsProblem(%v) = %q, but the conversion returned %v", obj, why, convErr)
 	}
 }

@@ -2,13 +2,17 @@
 // Workspace, whose controllers entityhub knows nothing about. It leans on
 // sigs.k8s.io/cli-utils kstatus, whose generic rules (deletion, observedGeneration,
 // the Reconciling, Stalled and Ready conditions) are what most controllers follow, so
-// that any such kind gets a sensible health without a mapper of its own.
+// that any such kind gets a sensible health without a mapper of its own. To those it
+// adds one rule of Crossplane's, whose providers (provider-terraform's Workspace among
+// them) report a failed reconcile on a Synced condition that kstatus does not read.
 package kstatus
 
 import (
 	"fmt"
 	"reflect"
 
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
@@ -38,11 +42,23 @@ var healthOf = map[status.Status]catalogv1alpha1.Health{
 	status.UnknownStatus:     catalogv1alpha1.HealthUnknown,
 }
 
+// MessageSyncFailed is the message of a Synced condition that is False and says
+// neither why nor how.
+const MessageSyncFailed = "the Synced condition is False"
+
 // Map is a sources.Mapper for kinds named in configuration: it reads obj with kstatus'
-// status.Compute. It never panics: a nil object, or one whose fields kstatus cannot
-// read (a string where conditions should be, a number as a condition's type), yields
-// Unknown with a message that says what was wrong. It reports no sync state, because
-// kstatus has none.
+// status.Compute, with one rule before kstatus' own. A Synced condition that is False,
+// as Crossplane and its providers write it when a reconcile fails, is Degraded with
+// the condition's reason as phase and its message, as the crossplane package reads a
+// managed resource: kstatus ignores Synced, and would call Current an object whose
+// Ready condition is still True from before the error. A Synced False with reason
+// ReconcilePaused is a pause, not an error, and is left to kstatus. An object being
+// deleted stays Progressing (deletion outranks every condition), its message saying
+// the Synced error too, as that is what keeps a deletion from finishing.
+//
+// It never panics: a nil object, or one whose fields kstatus cannot read (a string
+// where conditions should be, a number as a condition's type), yields Unknown with a
+// message that says what was wrong. It reports no sync state, because kstatus has none.
 func Map(obj *unstructured.Unstructured) sources.Result {
 	// SafeMap as well as the checks in compute: kstatus is third-party code, and a panic
 	// in it must not stop the manager.
@@ -53,17 +69,29 @@ func Map(obj *unstructured.Unstructured) sources.Result {
 func compute(obj *unstructured.Unstructured) sources.Result {
 	res, err := status.Compute(obj)
 	if err != nil {
-		// kstatus' own errors about conditions come from the unstructured converter and
-		// name neither the field nor the value ("unrecognized type: string"); say which.
-		why := conditionsProblem(obj.Object)
-		if why == "" {
-			why = err.Error()
-		}
-		return sources.Unknown("cannot read status: " + why)
+		return cannotRead(obj.Object, err)
 	}
 	if res == nil {
 		// Compute does not return nil without an error today; a later version might.
 		return sources.Unknown("cannot read status: kstatus returned no result")
+	}
+	terminating := res.Status == status.TerminatingStatus
+	synced, failed, err := syncFailed(obj.Object)
+	switch {
+	case err != nil && !terminating:
+		// kstatus skips the conditions of an object whose status is for an older
+		// generation; they are read here all the same.
+		return cannotRead(obj.Object, err)
+	case failed && !terminating:
+		phase := synced.Reason
+		if phase == "" {
+			phase = string(status.FailedStatus)
+		}
+		return sources.Result{
+			Health:  catalogv1alpha1.HealthDegraded,
+			Phase:   fields.Printable(phase),
+			Message: fields.Printable(syncMessage(synced)),
+		}
 	}
 	health, ok := healthOf[res.Status]
 	if !ok {
@@ -75,10 +103,13 @@ func compute(obj *unstructured.Unstructured) sources.Result {
 		}
 	}
 	phase := string(res.Status)
-	if res.Status == status.TerminatingStatus {
-		phase = PhaseTerminating
-	}
 	message := res.Message
+	if terminating {
+		phase = PhaseTerminating
+		if failed {
+			message = fields.Join(message, syncMessage(synced))
+		}
+	}
 	if message == "" && health != catalogv1alpha1.HealthHealthy {
 		// A Stalled or Ready=False condition without a message leaves kstatus with
 		// nothing to say; the condition's reason, such as ReconcileError, still says why.
@@ -90,6 +121,46 @@ func compute(obj *unstructured.Unstructured) sources.Result {
 		}
 	}
 	return sources.Result{Health: health, Phase: phase, Message: fields.Printable(message)}
+}
+
+// cannotRead is the result of an object whose status kstatus cannot read, err being
+// what it said. kstatus' own errors about conditions come from the unstructured
+// converter and name neither the field nor the value ("unrecognized type: string"), so
+// the message says which.
+func cannotRead(obj map[string]any, err error) sources.Result {
+	why := conditionsProblem(obj)
+	if why == "" {
+		why = err.Error()
+	}
+	return sources.Unknown("cannot read status: " + why)
+}
+
+// syncFailed returns the first Synced condition of obj, and whether it says that a
+// reconcile failed: False, for any reason but ReconcilePaused. It reads the conditions
+// as kstatus does, and fails where kstatus would.
+func syncFailed(obj map[string]any) (status.BasicCondition, bool, error) {
+	o, err := status.GetObjectWithConditions(obj)
+	if err != nil {
+		return status.BasicCondition{}, false, err
+	}
+	for _, c := range o.Status.Conditions {
+		if c.Type == string(xpv2.TypeSynced) {
+			return c, c.Status == corev1.ConditionFalse && c.Reason != string(xpv2.ReasonReconcilePaused), nil
+		}
+	}
+	return status.BasicCondition{}, false, nil
+}
+
+// syncMessage is what a Synced condition that is False says: its message, else its
+// reason, else MessageSyncFailed.
+func syncMessage(c status.BasicCondition) string {
+	switch {
+	case c.Message != "":
+		return c.Message
+	case c.Reason != "":
+		return c.Reason
+	}
+	return MessageSyncFailed
 }
 
 // conditionFields are the fields of a condition kstatus reads, each as a string.

@@ -1,6 +1,7 @@
 package kstatus
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -29,6 +30,14 @@ func fromYAML(t *testing.T, manifest string) *unstructured.Unstructured {
 		t.Fatalf("bad manifest in test: %v", err)
 	}
 	return u
+}
+
+// workspace returns a provider-terraform Workspace at generation 1 whose
+// status.conditions are the given YAML flow mappings, in order.
+func workspace(t *testing.T, conditions ...string) *unstructured.Unstructured {
+	t.Helper()
+	return fromYAML(t, "apiVersion: tf.upbound.io/v1beta1\nkind: Workspace\nmetadata: {name: vpc, generation: 1}\n"+
+		"status:\n  conditions:\n  - "+strings.Join(conditions, "\n  - ")+"\n")
 }
 
 // withStatus returns a Terraform-like object with status as given, for the malformed
@@ -218,29 +227,95 @@ status:
 `),
 			want: sources.Result{Health: "Progressing", Phase: "InProgress", Message: "Creating"},
 		},
-		"Terraform Workspace failing to apply is Progressing: kstatus reads no Synced": {
-			obj: fromYAML(t, `
-apiVersion: tf.upbound.io/v1beta1
-kind: Workspace
-metadata: {name: vpc, generation: 1}
-status:
-  conditions:
-  - {type: Ready, status: "False", reason: Unavailable}
-  - {type: Synced, status: "False", reason: ReconcileError, message: "apply failed: Error: creating EC2 VPC: UnauthorizedOperation"}
-`),
-			want: sources.Result{Health: "Progressing", Phase: "InProgress", Message: "Unavailable"},
+		"Terraform Workspace failing to apply is Degraded, though kstatus says InProgress": {
+			obj: workspace(t,
+				`{type: Ready, status: "False", reason: Unavailable}`,
+				`{type: Synced, status: "False", reason: ReconcileError, message: "apply failed: Error: creating EC2 VPC: UnauthorizedOperation"}`),
+			want: sources.Result{Health: "Degraded", Phase: "ReconcileError", Message: "apply failed: Error: creating EC2 VPC: UnauthorizedOperation"},
 		},
-		"Terraform Workspace Ready but not Synced is Healthy": {
+		"Terraform Workspace Ready but not Synced is Degraded, though kstatus says Current": {
+			obj: workspace(t,
+				`{type: Ready, status: "True", reason: Available}`,
+				`{type: Synced, status: "False", reason: ReconcileError, message: "plan failed"}`),
+			want: sources.Result{Health: "Degraded", Phase: "ReconcileError", Message: "plan failed"},
+		},
+		"Synced False outranks Stalled": {
+			obj: workspace(t,
+				`{type: Stalled, status: "True", reason: BuildFailed, message: "gave up"}`,
+				`{type: Synced, status: "False", reason: ReconcileError, message: "plan failed"}`),
+			want: sources.Result{Health: "Degraded", Phase: "ReconcileError", Message: "plan failed"},
+		},
+		"Synced False outranks a status for an older generation": {
 			obj: fromYAML(t, `
 apiVersion: tf.upbound.io/v1beta1
 kind: Workspace
-metadata: {name: vpc, generation: 1}
+metadata: {name: vpc, generation: 3}
 status:
+  observedGeneration: 2
   conditions:
   - {type: Ready, status: "True", reason: Available}
   - {type: Synced, status: "False", reason: ReconcileError, message: "plan failed"}
 `),
+			want: sources.Result{Health: "Degraded", Phase: "ReconcileError", Message: "plan failed"},
+		},
+		"Synced False without a message says its reason": {
+			obj: workspace(t,
+				`{type: Ready, status: "True", reason: Available}`,
+				`{type: Synced, status: "False", reason: ReconcileError}`),
+			want: sources.Result{Health: "Degraded", Phase: "ReconcileError", Message: "ReconcileError"},
+		},
+		"Synced False with neither reason nor message": {
+			obj:  workspace(t, `{type: Synced, status: "False"}`),
+			want: sources.Result{Health: "Degraded", Phase: "Failed", Message: MessageSyncFailed},
+		},
+		"Synced False for a pause is what kstatus says": {
+			obj: fromYAML(t, `
+apiVersion: tf.upbound.io/v1beta1
+kind: Workspace
+metadata: {name: vpc, generation: 1, annotations: {crossplane.io/paused: "true"}}
+status:
+  conditions:
+  - {type: Ready, status: "True", reason: Available}
+  - {type: Synced, status: "False", reason: ReconcilePaused}
+`),
 			want: sources.Result{Health: "Healthy", Phase: "Current", Message: "Resource is Ready"},
+		},
+		"Synced Unknown is what kstatus says": {
+			obj: workspace(t,
+				`{type: Ready, status: "True", reason: Available}`,
+				`{type: Synced, status: Unknown, reason: ReconcileError, message: "could not tell"}`),
+			want: sources.Result{Health: "Healthy", Phase: "Current", Message: "Resource is Ready"},
+		},
+		"Synced True, Ready False is what kstatus says": {
+			obj: workspace(t,
+				`{type: Synced, status: "True", reason: ReconcileSuccess}`,
+				`{type: Ready, status: "False", reason: Creating, message: "applying"}`),
+			want: sources.Result{Health: "Progressing", Phase: "InProgress", Message: "applying"},
+		},
+		"a Synced status that is not True, False or Unknown is what kstatus says": {
+			obj: workspace(t,
+				`{type: Ready, status: "True"}`,
+				`{type: Synced, status: "false", message: "lower case"}`),
+			want: sources.Result{Health: "Healthy", Phase: "Current", Message: "Resource is Ready"},
+		},
+		"the first Synced condition decides": {
+			obj: workspace(t,
+				`{type: Ready, status: "True"}`,
+				`{type: Synced, status: "True"}`,
+				`{type: Synced, status: "False", message: "a second one"}`),
+			want: sources.Result{Health: "Healthy", Phase: "Current", Message: "Resource is Ready"},
+		},
+		"a deleting Workspace whose Synced is False is Terminating, saying the error": {
+			obj: fromYAML(t, `
+apiVersion: tf.upbound.io/v1beta1
+kind: Workspace
+metadata: {name: vpc, generation: 1, deletionTimestamp: "2026-01-02T03:04:05Z", finalizers: [finalizer.managedresource.crossplane.io]}
+status:
+  conditions:
+  - {type: Ready, status: "False", reason: Deleting}
+  - {type: Synced, status: "False", reason: ReconcileError, message: "destroy failed: DependencyViolation"}
+`),
+			want: sources.Result{Health: "Progressing", Phase: "Terminating", Message: "Resource scheduled for deletion; destroy failed: DependencyViolation"},
 		},
 		"no observedGeneration: the generation check is skipped": {
 			obj: fromYAML(t, `
@@ -297,6 +372,37 @@ spec:
 		"a condition's type a number": {
 			obj:  withStatus(map[string]any{"conditions": []any{map[string]any{"type": int64(1), "status": "True"}}}),
 			want: sources.Result{Health: "Unknown", Message: "cannot read status: status.conditions[0].type is a number, not a string"},
+		},
+		"a Synced condition's status a number": {
+			obj: withStatus(map[string]any{"conditions": []any{
+				map[string]any{"type": "Ready", "status": "True"},
+				map[string]any{"type": "Synced", "status": int64(0), "reason": "ReconcileError"},
+			}}),
+			want: sources.Result{Health: "Unknown", Message: "cannot read status: status.conditions[1].status is a number, not a string"},
+		},
+		"a Synced condition's message an object": {
+			obj: withStatus(map[string]any{"conditions": []any{
+				map[string]any{"type": "Synced", "status": "False", "message": map[string]any{"error": "plan failed"}},
+			}}),
+			want: sources.Result{Health: "Unknown", Message: "cannot read status: status.conditions[0].message is an object, not a string"},
+		},
+		"a malformed Synced condition, on a status kstatus skips as old": {
+			obj: &unstructured.Unstructured{Object: map[string]any{
+				"kind":     "Workspace",
+				"metadata": map[string]any{"name": "vpc", "generation": int64(3)},
+				"status": map[string]any{"observedGeneration": int64(2), "conditions": []any{
+					map[string]any{"type": "Synced", "status": false, "reason": "ReconcileError"},
+				}},
+			}},
+			want: sources.Result{Health: "Unknown", Message: "cannot read status: status.conditions[0].status is a boolean, not a string"},
+		},
+		"a malformed Synced condition of a deleting object is left to kstatus": {
+			obj: &unstructured.Unstructured{Object: map[string]any{
+				"kind":     "Workspace",
+				"metadata": map[string]any{"name": "vpc", "deletionTimestamp": "2026-01-02T03:04:05Z"},
+				"status":   map[string]any{"conditions": []any{map[string]any{"type": "Synced", "status": []any{"False"}}}},
+			}},
+			want: sources.Result{Health: "Progressing", Phase: "Terminating", Message: "Resource scheduled for deletion"},
 		},
 		"a condition's message a list": {
 			obj:  withStatus(map[string]any{"conditions": []any{map[string]any{"type": "Ready", "status": "False", "message": []any{"a"}}}}),

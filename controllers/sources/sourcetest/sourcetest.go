@@ -1,22 +1,24 @@
 // Package sourcetest holds test helpers shared by the tests of the source packages
 // under controllers/sources: decoding manifests and fixtures, deep copies, the cache
-// transform, fuzz seeds and the API's health words. It is imported only by tests.
+// pipeline, fuzz seeds and the API's health words. It is imported only by tests.
 package sourcetest
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
+	"unicode/utf8"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/yaml"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
-	"github.com/entityhub/entityhub/controllers/cachetransform"
 	"github.com/entityhub/entityhub/controllers/sources"
+	"github.com/entityhub/entityhub/controllers/watches"
 )
 
 // HealthWords are the API's six health words, written out here so that a change to the
@@ -90,20 +92,71 @@ func CopyValue(v any) any {
 	}
 }
 
-// StripForCache returns a copy of obj as the manager's cache holds it: through the
-// project's cache transform, with .spec cut down to keep and the annotations cut down
-// to those named and the catalog.entityhub.dev/ ones (sources.KeepAnnotations). It panics if the transform
-// fails, which the transform promises never to do.
-func StripForCache(obj map[string]any, keep [][]string, annotations []string) map[string]any {
-	cp := &unstructured.Unstructured{Object: CopyValue(obj).(map[string]any)}
-	transform := cachetransform.New(func(schema.GroupVersionKind) ([][]string, bool) {
-		return keep, true
-	})
-	if _, err := transform(cp); err != nil {
-		panic(err) // the transform promises never to fail
+// CachedCopy returns obj as a watch of kind k keeps it and gives it back
+// (watches.CachedCopy): through the cache transform, the kind's Trim, its annotations
+// and the uids dropped, compacted to JSON and decoded again. k is the kind as the
+// family's KindsFor makes it, so that a test checks what the cache really keeps. obj is
+// not changed. It fails t when the pipeline does, or when obj holds a value no JSON
+// decoder produces (see FromDecoder): the cache never receives such an object.
+func CachedCopy(t testing.TB, k sources.Kind, obj *unstructured.Unstructured) *unstructured.Unstructured {
+	t.Helper()
+	if obj == nil || !FromDecoder(obj.Object) {
+		t.Fatalf("CachedCopy of %#v: the cache only ever holds objects decoded from JSON", obj)
 	}
-	sources.KeepAnnotations(cp, annotations)
-	return cp.Object
+	cp, err := watches.CachedCopy(k, obj)
+	if err != nil {
+		t.Fatalf("caching %v: %v", obj.Object, err)
+	}
+	return cp
+}
+
+// FamilyKind returns the kind family f makes of the CRD of group and kind, in
+// categories, as its KindsFor makes it for the manager; it fails t unless f makes
+// exactly one. The CRD serves and stores v1 only: which version it is changes nothing
+// of what the cache keeps.
+func FamilyKind(t testing.TB, f sources.Family, group, kind string, categories ...string) sources.Kind {
+	t.Helper()
+	crd := &apiextensionsv1.CustomResourceDefinition{Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+		Group:    group,
+		Names:    apiextensionsv1.CustomResourceDefinitionNames{Kind: kind, Categories: categories},
+		Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{Name: "v1", Served: true, Storage: true}},
+	}}
+	kinds := f.KindsFor(crd)
+	if len(kinds) != 1 {
+		t.Fatalf("family %s makes %d kinds of the CRD of %s.%s", f.Name(), len(kinds), kind, group)
+	}
+	return kinds[0]
+}
+
+// FromDecoder reports whether v holds only what a JSON decoder produces — objects as
+// map[string]any, arrays as []any, valid UTF-8 strings, bools, finite float64, int64
+// and nil — so that it could come from the API server. Table tests build some objects
+// of other Go types, or with invalid UTF-8, on purpose, to check that a mapper reads
+// them; the cache never holds such an object.
+func FromDecoder(v any) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if !utf8.ValidString(k) || !FromDecoder(e) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, e := range v {
+			if !FromDecoder(e) {
+				return false
+			}
+		}
+		return true
+	case float64:
+		return !math.IsNaN(v) && !math.IsInf(v, 0)
+	case string:
+		return utf8.ValidString(v)
+	case nil, bool, int64:
+		return true
+	}
+	return false
 }
 
 // AddFixtureSeeds adds the testdata fixtures whose names start with prefix (every

@@ -84,9 +84,9 @@ func checkMapWorkflow(t *testing.T, obj map[string]any) {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
 	if specIsObject(obj) {
-		cached := MapWorkflow(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecWorkflow(), nil)})
+		cached := MapWorkflow(sourcetest.CachedCopy(t, familyKind(t, KindWorkflow), u))
 		if !reflect.DeepEqual(cached, got) {
-			t.Errorf("MapWorkflow(%v) reads spec beyond KeepSpecWorkflow: %+v, cached %+v", obj, got, cached)
+			t.Errorf("MapWorkflow(%v) reads what the cache drops: %+v, cached %+v", obj, got, cached)
 		}
 	}
 
@@ -118,10 +118,16 @@ func checkMapWorkflow(t *testing.T, obj map[string]any) {
 	}
 }
 
+// isTrue reports whether v is the boolean true.
+func isTrue(v any) bool {
+	b, ok := v.(bool)
+	return ok && b
+}
+
 // waits reports whether spec.suspend is true or a Suspend step is Running, the two
 // things that make a Workflow Suspended.
 func waits(obj map[string]any) bool {
-	if s, _, _ := unstructured.NestedFieldNoCopy(obj, "spec", "suspend"); s == true {
+	if s, _, _ := unstructured.NestedFieldNoCopy(obj, "spec", "suspend"); isTrue(s) {
 		return true
 	}
 	nodes, _, _ := unstructured.NestedFieldNoCopy(obj, "status", "nodes")
@@ -188,9 +194,9 @@ func checkMapCronWorkflow(t *testing.T, obj map[string]any) {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
 	if specIsObject(obj) {
-		cached := MapCronWorkflow(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecCronWorkflow(), nil)})
+		cached := MapCronWorkflow(sourcetest.CachedCopy(t, familyKind(t, KindCronWorkflow), u))
 		if !reflect.DeepEqual(cached, got) {
-			t.Errorf("MapCronWorkflow(%v) reads spec beyond KeepSpecCronWorkflow: %+v, cached %+v", obj, got, cached)
+			t.Errorf("MapCronWorkflow(%v) reads what the cache drops: %+v, cached %+v", obj, got, cached)
 		}
 	}
 
@@ -198,7 +204,7 @@ func checkMapCronWorkflow(t *testing.T, obj map[string]any) {
 	phase, _, _ := unstructured.NestedFieldNoCopy(obj, "status", "phase")
 	switch got.Health {
 	case catalogv1alpha1.HealthSuspended:
-		if suspend != true && phase != CronPhaseStopped {
+		if !isTrue(suspend) && phase != CronPhaseStopped {
 			t.Errorf("MapCronWorkflow(%v) is Suspended, but it is neither suspended nor stopped", obj)
 		}
 	case catalogv1alpha1.HealthDegraded:
@@ -207,11 +213,16 @@ func checkMapCronWorkflow(t *testing.T, obj map[string]any) {
 		}
 		fallthrough
 	case catalogv1alpha1.HealthHealthy:
-		if got.Phase != CronPhaseActive || suspend == true {
+		if got.Phase != CronPhaseActive || isTrue(suspend) {
 			t.Errorf("MapCronWorkflow(%v) = %+v: an active CronWorkflow is in phase Active and not suspended", obj, got)
 		}
 	case catalogv1alpha1.HealthProgressing, catalogv1alpha1.HealthMissing:
 		t.Errorf("MapCronWorkflow(%v) is %s, which it never says", obj, got.Health)
+	}
+	// A healthy CronWorkflow says nothing that changes with every run, so that its
+	// entity is not written on every schedule.
+	if got.Health == catalogv1alpha1.HealthHealthy && got.Message != "" && got.Message != MessageNotScheduled {
+		t.Errorf("MapCronWorkflow(%v) = %+v: a healthy CronWorkflow's message is empty or %q", obj, got, MessageNotScheduled)
 	}
 }
 
@@ -272,8 +283,9 @@ func checkRunOf(t *testing.T, obj map[string]any) {
 	if again, againOK := RunOf(u); !reflect.DeepEqual(again, got) || againOK != ok {
 		t.Errorf("second call differs: %+v, then %+v", got, again)
 	}
-	// RunOf reads no spec at all, so the cache's copy reads the same whatever spec is.
-	if cached, cachedOK := RunOf(&unstructured.Unstructured{Object: sourcetest.StripForCache(obj, KeepSpecWorkflow(), nil)}); !reflect.DeepEqual(cached, got) || cachedOK != ok {
+	// RunOf reads nothing the cache drops, whatever spec is: the cache's copy reads the
+	// same.
+	if cached, cachedOK := RunOf(sourcetest.CachedCopy(t, familyKind(t, KindWorkflow), u)); !reflect.DeepEqual(cached, got) || cachedOK != ok {
 		t.Errorf("RunOf(%v) = %+v, but of the cached copy %+v", obj, got, cached)
 	}
 	_, mdIsObject := obj["metadata"].(map[string]any)

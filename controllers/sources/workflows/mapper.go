@@ -304,7 +304,13 @@ var cronErrors = []string{"SpecError", "SubmissionError"}
 //     are not created.
 //   - otherwise it is Healthy, phase Active.
 //
-// The message also says when a run was last scheduled ("last scheduled
+// A Healthy CronWorkflow's message is MessageNotScheduled until it first schedules a
+// run, and empty after: its last schedule time and its counts of runs change with every
+// run, and a message that changed with them would rewrite the entity's status on every
+// schedule though nothing a person needs had changed. When it last ran, and how, its
+// runs say: they are the entity's sources too. The message of one that is not Healthy
+// (suspended, stopped, failing to schedule, or in a phase entityhub does not know) also
+// says what it last did: when a run was last scheduled ("last scheduled
 // 2026-11-20T02:00:00Z", or MessageNotScheduled) and, when Argo Workflows counts them
 // (3.6 and later), how its runs ended ("12 succeeded, 1 failed"); the parts are joined
 // with "; ". A status.lastScheduledTime that is not an RFC 3339 time is left out rather
@@ -338,12 +344,13 @@ func mapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
 		}
 	}
 
-	var schedule string
-	switch last, set, ok := timestamp(status["lastScheduledTime"]); {
-	case !set:
-		schedule = MessageNotScheduled
+	var history string
+	last, scheduled, ok := timestamp(status["lastScheduledTime"])
+	switch {
+	case !scheduled:
+		history = MessageNotScheduled
 	case ok:
-		schedule = "last scheduled " + last.Format(time.RFC3339)
+		history = "last scheduled " + last.Format(time.RFC3339)
 	}
 	var counts []string
 	if hasSucceeded {
@@ -352,7 +359,7 @@ func mapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
 	if hasFailed {
 		counts = append(counts, failed+" failed")
 	}
-	schedule = fields.Join(schedule, strings.Join(counts, ", "))
+	history = fields.Join(history, strings.Join(counts, ", "))
 
 	res := sources.Result{Phase: CronPhaseActive}
 	var note string
@@ -370,9 +377,14 @@ func mapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
 		res.Health = catalogv1alpha1.HealthDegraded
 	default:
 		res.Health = catalogv1alpha1.HealthHealthy
+		// Nothing that changes with every run: see above.
+		history = ""
+		if !scheduled {
+			history = MessageNotScheduled
+		}
 	}
 	res.Phase = fields.Printable(res.Phase)
-	res.Message = fields.Printable(fields.Join(fields.Join(note, errMessage), schedule))
+	res.Message = fields.Printable(fields.Join(fields.Join(note, errMessage), history))
 	return res
 }
 
