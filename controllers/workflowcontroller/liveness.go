@@ -30,13 +30,6 @@ import (
 // DefaultLease is the Lease Argo Workflows' controller holds, in its default install.
 const DefaultLease = "argo/workflow-controller"
 
-// The phases of a Workflow that wait on the controller (status.phase, as MapWorkflow
-// reports it).
-const (
-	phasePending = "Pending"
-	phaseRunning = "Running"
-)
-
 // missedRenewals is how many lease durations may pass without a renewal before the
 // controller counts as gone: one late renewal is a slow API server, three a stopped
 // controller.
@@ -177,7 +170,7 @@ func Deadline(lease *coordinationv1.Lease) (renewed, deadline time.Time, ok bool
 // while the controller counts as gone.
 func (l *Liveness) Vouch(kind sources.Kind, _ *unstructured.Unstructured, res sources.Result, _ time.Time) sources.Verdict {
 	if kind.Family != workflows.FamilyName || kind.GVK.Kind != workflows.KindWorkflow ||
-		(res.Phase != phasePending && res.Phase != phaseRunning) {
+		(res.Phase != workflows.PhasePending && res.Phase != workflows.PhaseRunning) {
 		return sources.Verdict{}
 	}
 	l.mu.Lock()

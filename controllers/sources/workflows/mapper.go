@@ -114,14 +114,20 @@ func KeepSpecCronWorkflow() [][]string {
 	return [][]string{{"suspend"}}
 }
 
+// The phases of a Workflow that wait on the workflow controller to move on.
+const (
+	PhasePending = "Pending"
+	PhaseRunning = "Running"
+)
+
 // workflowHealth maps a Workflow's status.phase to a health. These five are all the
 // phases Argo Workflows writes; "" (not started) is handled apart.
 var workflowHealth = map[string]catalogv1alpha1.Health{
-	"Pending":   catalogv1alpha1.HealthProgressing,
-	"Running":   catalogv1alpha1.HealthProgressing,
-	"Succeeded": catalogv1alpha1.HealthHealthy,
-	"Failed":    catalogv1alpha1.HealthDegraded,
-	"Error":     catalogv1alpha1.HealthDegraded,
+	PhasePending: catalogv1alpha1.HealthProgressing,
+	PhaseRunning: catalogv1alpha1.HealthProgressing,
+	"Succeeded":  catalogv1alpha1.HealthHealthy,
+	"Failed":     catalogv1alpha1.HealthDegraded,
+	"Error":      catalogv1alpha1.HealthDegraded,
 }
 
 // MapWorkflow reads an Argo Workflows Workflow, that is one run; it is a
@@ -228,7 +234,7 @@ func (r *reader) suspended(obj, status map[string]any) string {
 			}
 			continue
 		}
-		if typ == "Suspend" && phase == "Running" && (waitingStep == "" || id < waitingID) {
+		if typ == "Suspend" && phase == PhaseRunning && (waitingStep == "" || id < waitingID) {
 			waitingID, waitingStep = id, fields.FirstNonEmpty(displayName, name, id)
 		}
 	}
@@ -345,7 +351,7 @@ func mapCronWorkflow(obj *unstructured.Unstructured) sources.Result {
 	}
 
 	var history string
-	last, scheduled, ok := timestamp(status["lastScheduledTime"])
+	last, scheduled, ok := fields.Timestamp(status["lastScheduledTime"])
 	switch {
 	case !scheduled:
 		history = MessageNotScheduled
@@ -427,11 +433,11 @@ func RunOf(obj *unstructured.Unstructured) (run sources.Run, ok bool) {
 	}
 	run.Name = stringOf(md["name"])
 	run.Namespace = stringOf(md["namespace"])
-	run.Created, _, _ = timestamp(md["creationTimestamp"])
+	run.Created, _, _ = fields.Timestamp(md["creationTimestamp"])
 	if status, ok := fields.AsMap(obj.Object["status"]); ok {
 		run.Phase = stringOf(status["phase"])
-		run.Started, _, _ = timestamp(status["startedAt"])
-		run.Finished, _, _ = timestamp(status["finishedAt"])
+		run.Started, _, _ = fields.Timestamp(status["startedAt"])
+		run.Finished, _, _ = fields.Timestamp(status["finishedAt"])
 	}
 
 	labels, _ := fields.AsMap(md["labels"])
@@ -449,24 +455,6 @@ func RunOf(obj *unstructured.Unstructured) (run sources.Run, ok bool) {
 		run.Group = groupName + in + run.Name
 	}
 	return run, true
-}
-
-// timestamp reads v as a Kubernetes timestamp (RFC 3339, in UTC so that runs compare
-// and print alike). set is false when v is missing or null; ok is false when it is set
-// but not a valid time.
-func timestamp(v any) (t time.Time, set, ok bool) {
-	if v == nil {
-		return time.Time{}, false, false
-	}
-	s, isString := fields.AsString(v)
-	if !isString {
-		return time.Time{}, true, false
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, true, false
-	}
-	return t.UTC(), true, true
 }
 
 // stringOf returns v as a printable string, or "" when it is not a string.
