@@ -52,7 +52,7 @@ func startRelay(ctx context.Context, dyn dynamic.Interface, kube kubernetes.Inte
 	}
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, 0, argocdNS, nil)
 	inf := factory.ForResource(appGVR).Informer()
-	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+	return runInformer(ctx, inf, cache.ResourceEventHandlerFuncs{
 		UpdateFunc: func(_, obj any) {
 			u, ok := obj.(*unstructured.Unstructured)
 			if !ok {
@@ -68,15 +68,7 @@ func startRelay(ctx context.Context, dyn dynamic.Interface, kube kubernetes.Inte
 			default: // a full queue drops, as a change the relay could not keep up with
 			}
 		},
-	})
-	if err != nil {
-		return err
-	}
-	factory.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-		return fmt.Errorf("the relay's Application informer did not sync")
-	}
-	return nil
+	}, factory.Start, "the relay's Application informer")
 }
 
 // watchRelay calls seen with the sequence number of every relay write, as a watcher
@@ -96,18 +88,10 @@ func watchRelay(ctx context.Context, kube kubernetes.Interface, seen func(entity
 		}
 		seen(cm.Name[len("relay-"):], seq, at)
 	}
-	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+	return runInformer(ctx, inf, cache.ResourceEventHandlerFuncs{
 		AddFunc:    handle,
 		UpdateFunc: func(_, obj any) { handle(obj) },
-	})
-	if err != nil {
-		return err
-	}
-	factory.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-		return fmt.Errorf("the relay watcher's informer did not sync")
-	}
-	return nil
+	}, factory.Start, "the relay watcher's informer")
 }
 
 // watchEntities calls seen with every sequence number an entity's status shows, in
@@ -141,16 +125,22 @@ func watchEntities(ctx context.Context, dyn dynamic.Interface, seen func(entity 
 			}
 		}
 	}
-	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+	return runInformer(ctx, inf, cache.ResourceEventHandlerFuncs{
 		AddFunc:    handle,
 		UpdateFunc: func(_, obj any) { handle(obj) },
-	})
-	if err != nil {
+	}, factory.Start, "the entity watcher's informer")
+}
+
+// runInformer feeds inf's events to h, starts the factory's informers with start, and
+// waits until inf has listed; what names it in the error.
+func runInformer(ctx context.Context, inf cache.SharedIndexInformer, h cache.ResourceEventHandler,
+	start func(<-chan struct{}), what string) error {
+	if _, err := inf.AddEventHandler(h); err != nil {
 		return err
 	}
-	factory.Start(ctx.Done())
+	start(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
-		return fmt.Errorf("the entity watcher's informer did not sync")
+		return fmt.Errorf("%s did not sync", what)
 	}
 	return nil
 }
