@@ -27,6 +27,7 @@ import (
 	"github.com/entityhub/entityhub/controllers/cachetransform"
 	"github.com/entityhub/entityhub/controllers/catalogentity"
 	"github.com/entityhub/entityhub/controllers/metrics"
+	"github.com/entityhub/entityhub/controllers/providerhealth"
 	"github.com/entityhub/entityhub/controllers/sourcekind"
 	"github.com/entityhub/entityhub/controllers/sources"
 	"github.com/entityhub/entityhub/controllers/sources/argocd"
@@ -130,6 +131,17 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Engine, error)
 		Registry: sources.NewRegistry(&argocd.Family{Clusters: clusterNames}, crossplane.Family{}, workflows.Family{},
 			kstatus.Kinds(opts.ExtraKinds)),
 	}
+	// Managed resources of a Crossplane provider that is down show Unknown; the tracker
+	// has every entity recomputed when one goes down or comes back.
+	providers, err := providerhealth.New(providerhealth.Options{
+		CRDs: mgr.GetCache(), Dynamic: dyn, Resync: func() { e.Entities.Resync() },
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(providers); err != nil {
+		return nil, fmt.Errorf("adding the provider tracker to the manager: %w", err)
+	}
 	entities := metrics.NewEntities(w.Count)
 	if opts.RegisterMetrics {
 		metrics.Register(entities)
@@ -145,6 +157,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Engine, error)
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
 		Entities:                entities,
 		Clock:                   metrics.NewEventClock(),
+		Upstream:                []sources.Upstream{providers},
 	})
 	if err != nil {
 		return nil, err
@@ -153,7 +166,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Engine, error)
 	if err != nil {
 		return nil, fmt.Errorf("setting up the CatalogEntity controller: %w", err)
 	}
-	starters := map[string]sourcekind.Starter{}
+	starters := map[string]sourcekind.Starter{crossplane.FamilyName: providers.Starter()}
 	if len(opts.ArgoCDNamespaces) > 0 {
 		starters[argocd.FamilyName] = argoclusters.NewWatcher(mgr.GetCache(), clusterNames, e.Entities.Resync)
 	}
