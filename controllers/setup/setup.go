@@ -29,6 +29,7 @@ import (
 	"github.com/entityhub/entityhub/controllers/cachetransform"
 	"github.com/entityhub/entityhub/controllers/catalogentity"
 	"github.com/entityhub/entityhub/controllers/metrics"
+	"github.com/entityhub/entityhub/controllers/providerhealth"
 	"github.com/entityhub/entityhub/controllers/sourcekind"
 	"github.com/entityhub/entityhub/controllers/sources"
 	"github.com/entityhub/entityhub/controllers/sources/argocd"
@@ -143,14 +144,15 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Engine, error)
 		Registry: sources.NewRegistry(&argocd.Family{Clusters: clusterNames}, crossplane.Family{}, workflows.Family{},
 			kstatus.Kinds(opts.ExtraKinds)),
 	}
-	// The upstream trackers ask for a resync through the reconciler, made below.
+	// The upstream trackers and Argo CD's cluster names ask for a resync through the
+	// reconciler, made below.
 	resync := func() { e.Entities.Resync() }
-	upstream := []sources.Upstream{argocd.Freshness{StaleAfter: opts.ArgoCDStaleAfter}}
-	starters := map[string]sourcekind.Starter{}
-	if opts.WorkflowsControllerLease.Name != "" {
-		liveness := workflowcontroller.NewLiveness(mgr.GetCache(), opts.WorkflowsControllerLease, resync)
-		upstream = append(upstream, liveness)
-		starters[workflows.FamilyName] = liveness
+	up, err := upstreams(mgr, dyn, opts, resync)
+	if err != nil {
+		return nil, err
+	}
+	if len(opts.ArgoCDNamespaces) > 0 {
+		up.starters[argocd.FamilyName] = argoclusters.NewWatcher(mgr.GetCache(), clusterNames, resync)
 	}
 	entities := metrics.NewEntities(w.Count)
 	if opts.RegisterMetrics {
@@ -165,32 +167,66 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Engine, error)
 		DefaultOwner:            opts.DefaultOwner,
 		GracePeriod:             opts.GracePeriod,
 		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
-		Upstream:                upstream,
+		Upstream:                up.upstream,
 		Entities:                entities,
 		Clock:                   metrics.NewEventClock(),
 	})
 	if err != nil {
 		return nil, err
 	}
+	return e, setupControllers(ctx, mgr, e, up.starters)
+}
+
+// upstreamSet is what says whether sources are current (see sources.Upstream), and what
+// must start with a family's first kind for it.
+type upstreamSet struct {
+	upstream []sources.Upstream
+	starters map[string]sourcekind.Starter
+}
+
+// upstreams makes the trackers of the controllers upstream of sources: Argo CD's
+// freshness, the Crossplane providers' health and the workflow controller's lease.
+func upstreams(mgr ctrl.Manager, dyn dynamic.Interface, opts Options, resync func()) (upstreamSet, error) {
+	// Managed resources of a Crossplane provider that is down show Unknown; the tracker
+	// has every entity recomputed when one goes down or comes back.
+	providers, err := providerhealth.New(providerhealth.Options{CRDs: mgr.GetCache(), Dynamic: dyn, Resync: resync})
+	if err != nil {
+		return upstreamSet{}, err
+	}
+	if err := mgr.Add(providers); err != nil {
+		return upstreamSet{}, fmt.Errorf("adding the provider tracker to the manager: %w", err)
+	}
+	set := upstreamSet{
+		upstream: []sources.Upstream{argocd.Freshness{StaleAfter: opts.ArgoCDStaleAfter}, providers},
+		starters: map[string]sourcekind.Starter{crossplane.FamilyName: providers.Starter()},
+	}
+	if opts.WorkflowsControllerLease.Name != "" {
+		liveness := workflowcontroller.NewLiveness(mgr.GetCache(), opts.WorkflowsControllerLease, resync)
+		set.upstream = append(set.upstream, liveness)
+		set.starters[workflows.FamilyName] = liveness
+	}
+	return set, nil
+}
+
+// setupControllers registers the entity controller, and the CRD controller that feeds it
+// a source per watched kind and starts what families need besides.
+func setupControllers(ctx context.Context, mgr ctrl.Manager, e *Engine, starters map[string]sourcekind.Starter) error {
 	entityController, err := e.Entities.SetupWithManager(ctx, mgr)
 	if err != nil {
-		return nil, fmt.Errorf("setting up the CatalogEntity controller: %w", err)
-	}
-	if len(opts.ArgoCDNamespaces) > 0 {
-		starters[argocd.FamilyName] = argoclusters.NewWatcher(mgr.GetCache(), clusterNames, resync)
+		return fmt.Errorf("setting up the CatalogEntity controller: %w", err)
 	}
 	kinds, err := sourcekind.New(sourcekind.Options{
 		Client:   mgr.GetClient(),
 		Registry: e.Registry,
-		Watches:  w,
+		Watches:  e.Watches,
 		Feed:     sourcekind.Feed{Controller: entityController, Handler: e.Entities.SourceHandler(), Resync: e.Entities.Resync},
 		Starters: starters,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := kinds.SetupWithManager(mgr); err != nil {
-		return nil, fmt.Errorf("setting up the source kind controller: %w", err)
+		return fmt.Errorf("setting up the source kind controller: %w", err)
 	}
-	return e, nil
+	return nil
 }
