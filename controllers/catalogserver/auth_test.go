@@ -44,7 +44,7 @@ func (rv *reviewer) client(t *testing.T) client.Client {
 		t.Fatal(err)
 	}
 	return interceptor.NewClient(fake.NewClientBuilder().WithScheme(s).Build(), interceptor.Funcs{
-		Create: func(_ context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+		Create: func(_ context.Context, _ client.WithWatch, obj client.Object, _ ...client.CreateOption) error {
 			rv.mu.Lock()
 			defer rv.mu.Unlock()
 			switch o := obj.(type) {
