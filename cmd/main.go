@@ -39,6 +39,7 @@ type options struct {
 	leaderElect      bool
 	leaderElectionNS string
 	catalogNamespace string
+	clusterWideNS    stringList
 	defaultOwner     string
 	gracePeriod      time.Duration
 	sourceKinds      stringList
@@ -85,6 +86,10 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 		"Namespace of the leader election Lease; defaults to the namespace the manager runs in.")
 	fs.StringVar(&o.catalogNamespace, "catalog-namespace", "entityhub-system",
 		"Namespace in which the manager creates the CatalogEntities it discovers.")
+	fs.Var(&o.clusterWideNS, "cluster-wide-source-namespaces",
+		"Namespaces, besides --catalog-namespace, whose CatalogEntities may take sources from every namespace; "+
+			"an entity anywhere else takes sources (listed or labelled) only from its own namespace. Only the platform "+
+			"team should be able to write CatalogEntities there. Repeat or separate with commas.")
 	fs.StringVar(&o.defaultOwner, "default-owner", defaultOwner,
 		"Backstage owner (an entity reference such as group:default/platform-team) of entities "+
 			"discovered without a catalog.entityhub.dev/owner annotation.")
@@ -136,6 +141,11 @@ func (o *options) validate() error {
 	}
 	if o.concurrency < 1 {
 		errs = append(errs, fmt.Errorf("--max-concurrent-reconciles %d must be at least 1", o.concurrency))
+	}
+	for _, ns := range o.clusterWideNS {
+		for _, msg := range validation.IsDNS1123Label(ns) {
+			errs = append(errs, fmt.Errorf("--cluster-wide-source-namespaces %q: %s", ns, msg))
+		}
 	}
 	for _, ns := range o.argocdNamespaces {
 		for _, msg := range validation.IsDNS1123Label(ns) {

@@ -48,7 +48,19 @@ const (
 	ReasonKindNotListable = "KindNotListable"
 	// ReasonSourceNotFound: the object an entry names does not exist.
 	ReasonSourceNotFound = "SourceNotFound"
+	// ReasonNamespaceNotAllowed: an entry names another namespace, or a cluster-scoped
+	// kind, while the entity's namespace may take sources only from itself (see the
+	// manager's --cluster-wide-source-namespaces).
+	ReasonNamespaceNotAllowed = "NamespaceNotAllowed"
+	// ReasonTooManyObjects: an entry's selector matches more objects than one entry may
+	// take (MaxSelectedObjects); the rest are counted, not read.
+	ReasonTooManyObjects = "TooManyObjects"
 )
+
+// MaxSelectedObjects is how many objects one spec.sources selector may take: a selector
+// is read on every reconcile of its entity, and one that matches a whole fleet would
+// occupy the workers and fill the status with other teams' objects.
+const MaxSelectedObjects = 500
 
 // Health is how a source or an entity is doing, in Argo CD's words.
 // +kubebuilder:validation:Enum=Healthy;Suspended;Progressing;Missing;Degraded;Unknown
@@ -132,6 +144,7 @@ type Link struct {
 // backstage.io/kubernetes-id with its name. It selects either one object by name or
 // many by label selector.
 // +kubebuilder:validation:XValidation:rule="has(self.name) != has(self.selector)",message="a source sets exactly one of name (one object) or selector (objects by label)"
+// +kubebuilder:validation:XValidation:rule="!has(self.selector) || (has(self.selector.matchLabels) && size(self.selector.matchLabels) > 0) || (has(self.selector.matchExpressions) && size(self.selector.matchExpressions) > 0)",message="a selector must have at least one term: an empty selector would select every object of the kind"
 type SourceSelector struct {
 	// APIVersion of the source objects, such as argoproj.io/v1alpha1.
 	// +required
@@ -145,8 +158,10 @@ type SourceSelector struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Z][A-Za-z0-9]*$')",message="must be a Kubernetes kind such as Application: a capital letter, then letters and digits"
 	Kind string `json:"kind"`
 
-	// Namespace of the source objects. Empty for a cluster-scoped kind; with a selector,
-	// empty matches in every namespace.
+	// Namespace of the source objects. Empty means the entity's own namespace, or, for an
+	// entity in a namespace allowed cluster-wide sources (the catalog namespace), every
+	// namespace; a cluster-scoped kind has none. An entity elsewhere may name only its own
+	// namespace.
 	// +optional
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",message="must be a Kubernetes namespace name: lowercase letters, digits and '-'"

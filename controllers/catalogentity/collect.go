@@ -45,6 +45,9 @@ type collected struct {
 	upstream []sources.Upstream
 	now      time.Time
 	recheck  time.Time
+	// confined is the entity's namespace when it may take sources only from it (see
+	// Reconciler.confinedTo); empty when it may take them from every namespace.
+	confined string
 }
 
 // append adds an entry and returns its index.
@@ -141,16 +144,23 @@ func (c *collected) placeholder(at int, sel catalogv1alpha1.SourceSelector, h ca
 // with its name, of every watched kind, and what its spec.sources select.
 func (r *Reconciler) collectSources(ctx context.Context, entity *catalogv1alpha1.CatalogEntity) (*collected, error) {
 	c := &collected{perKind: map[string]int{}, index: map[string]int{}, leaf: map[string]bool{}, heldRuns: map[string]bool{},
-		upstream: r.upstream, now: r.now()}
+		upstream: r.upstream, now: r.now(), confined: r.confinedTo(entity)}
 	for _, kind := range r.watches.Kinds() {
 		if !r.readable(kind.GVK) {
 			continue // its sources are carried from the last status below
 		}
-		list, err := r.listKind(ctx, kind.GVK, client.MatchingFields{watches.KubernetesIDIndex: entity.Name})
+		opts := []client.ListOption{client.MatchingFields{watches.KubernetesIDIndex: entity.Name}}
+		if c.confined != "" {
+			opts = append(opts, client.InNamespace(c.confined))
+		}
+		list, err := r.listKind(ctx, kind.GVK, opts...)
 		if err != nil {
 			return nil, err
 		}
 		for i := range list.Items {
+			if c.confined != "" && list.Items[i].GetNamespace() != c.confined {
+				continue // a cluster-scoped object, or one of another namespace
+			}
 			if err := r.addRoot(ctx, c, kind, &list.Items[i]); err != nil {
 				return nil, err
 			}
@@ -185,6 +195,14 @@ func (r *Reconciler) collectSelected(ctx context.Context, c *collected, at int, 
 		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonKindNotListable, why)
 		return nil
 	}
+	if c.confined != "" {
+		if sel.Namespace != "" && sel.Namespace != c.confined {
+			c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonNamespaceNotAllowed, fmt.Sprintf(
+				"namespace %s is not the entity's: an entity in %s takes sources only from %s", sel.Namespace, c.confined, c.confined))
+			return nil
+		}
+		sel.Namespace = c.confined
+	}
 	if sel.Name != "" {
 		obj := &unstructured.Unstructured{}
 		obj.SetGroupVersionKind(kind.GVK)
@@ -194,6 +212,9 @@ func (r *Reconciler) collectSelected(ctx context.Context, c *collected, at int, 
 			c.placeholder(at, sel, catalogv1alpha1.HealthMissing, catalogv1alpha1.ReasonSourceNotFound, "not found")
 		case err != nil:
 			return fmt.Errorf("reading %s %s: %w", gk, sel.Name, err)
+		case c.confined != "" && obj.GetNamespace() != c.confined:
+			c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonNamespaceNotAllowed, fmt.Sprintf(
+				"%s is cluster-scoped: an entity in %s takes sources only from %s", gk.String(), c.confined, c.confined))
 		default:
 			return r.addRoot(ctx, c, kind, obj)
 		}
@@ -204,7 +225,8 @@ func (r *Reconciler) collectSelected(ctx context.Context, c *collected, at int, 
 		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonInvalidSelector, fmt.Sprintf("invalid selector: %v", err))
 		return nil
 	}
-	opts := []client.ListOption{client.MatchingLabelsSelector{Selector: selector}}
+	// The first MaxSelectedObjects by namespace and name are read; the rest only counted.
+	opts := []client.ListOption{client.MatchingLabelsSelector{Selector: selector}, client.Limit(catalogv1alpha1.MaxSelectedObjects)}
 	if sel.Namespace != "" {
 		opts = append(opts, client.InNamespace(sel.Namespace))
 	}
@@ -213,9 +235,17 @@ func (r *Reconciler) collectSelected(ctx context.Context, c *collected, at int, 
 		return err
 	}
 	for i := range list.Items {
+		if c.confined != "" && list.Items[i].GetNamespace() != c.confined {
+			continue // a cluster-scoped object
+		}
 		if err := r.addRoot(ctx, c, kind, &list.Items[i]); err != nil {
 			return err
 		}
+	}
+	if more := list.GetRemainingItemCount(); more != nil && *more > 0 {
+		c.unresolved = append(c.unresolved, entitystatus.Unresolved{Reason: catalogv1alpha1.ReasonTooManyObjects, Message: fmt.Sprintf(
+			"spec.sources[%d]: the selector matches %d objects; only the first %d, by namespace and name, are read",
+			at, int64(len(list.Items))+*more, len(list.Items))})
 	}
 	return nil
 }
@@ -281,4 +311,16 @@ func carried(prev catalogv1alpha1.SourceStatus, why string) catalogv1alpha1.Sour
 	}
 	st.Message = why + sources.LastKnownSep + known
 	return st
+}
+
+// confinedTo returns the namespace the entity may take sources from, or "" when it may
+// take them from every namespace: an entity in a namespace allowed cluster-wide sources
+// (the catalog namespace, which only the platform team should be able to write). A
+// tenant's entity reads only its own namespace, so it can neither list other teams'
+// objects in its status nor claim their labelled sources.
+func (r *Reconciler) confinedTo(entity *catalogv1alpha1.CatalogEntity) string {
+	if r.clusterWide[entity.Namespace] {
+		return ""
+	}
+	return entity.Namespace
 }

@@ -163,6 +163,7 @@ func newUnitEnv(t *testing.T, kinds []sources.Kind, states map[schema.GroupVersi
 		cache:            c,
 		watches:          w,
 		catalogNamespace: testCatalogNamespace,
+		clusterWide:      map[string]bool{testCatalogNamespace: true},
 		gracePeriod:      DefaultGracePeriod,
 		now:              func() time.Time { return testNow },
 		ledger:           &statusLedger{},

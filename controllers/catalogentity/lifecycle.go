@@ -107,9 +107,11 @@ func (r *Reconciler) labelledMembers(ctx context.Context, name string) ([]member
 // deleteIfOrphaned deletes an auto-created entity once no source object has belonged to
 // it for the grace period. The time its sources went is kept in an annotation, so that
 // a restart of the manager does not restart the grace period. Entities that people or
-// GitOps wrote are never deleted.
+// GitOps wrote are never deleted, nor any entity outside the catalog namespace.
 func (r *Reconciler) deleteIfOrphaned(ctx context.Context, entity *catalogv1alpha1.CatalogEntity, objects int) (ctrl.Result, error) {
-	if entity.Labels[catalogv1alpha1.ManagedByLabel] != catalogv1alpha1.ManagedByValue {
+	// Only what the manager made, where it makes it: a label anyone can copy (a team
+	// that applies its own copy of an entity keeps it) proves nothing elsewhere.
+	if entity.Namespace != r.catalogNamespace || entity.Labels[catalogv1alpha1.ManagedByLabel] != catalogv1alpha1.ManagedByValue {
 		return ctrl.Result{}, nil
 	}
 	since, marked := entity.Annotations[OrphanedSinceAnnotation]
@@ -131,9 +133,15 @@ func (r *Reconciler) deleteIfOrphaned(ctx context.Context, entity *catalogv1alph
 	if left := r.gracePeriod - now.Sub(at); left > 0 {
 		return ctrl.Result{RequeueAfter: left}, nil
 	}
-	uid := entity.UID
-	err = r.client.Delete(ctx, entity, client.Preconditions{UID: &uid})
-	if err != nil && !apierrors.IsNotFound(err) {
+	// Exactly the entity judged: one changed since (relabelled, given sources) is judged
+	// again, not deleted.
+	uid, version := entity.UID, entity.ResourceVersion
+	err = r.client.Delete(ctx, entity, client.Preconditions{UID: &uid, ResourceVersion: &version})
+	switch {
+	case apierrors.IsConflict(err):
+		logf.FromContext(ctx).V(1).Info("Orphaned entity changed before its deletion; judging it again")
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	case err != nil && !apierrors.IsNotFound(err):
 		return ctrl.Result{}, fmt.Errorf("deleting orphaned entity: %w", err)
 	}
 	logf.FromContext(ctx).Info("Deleted auto-created entity whose sources are gone", "orphanedSince", since)

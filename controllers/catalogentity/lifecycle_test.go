@@ -19,11 +19,15 @@ import (
 
 func TestDeleteIfOrphaned(t *testing.T) {
 	const uid = types.UID("0b5c4bd2-7a51-4bd6-a1f4-9d2f3c7a2e10")
+	var orphanIn func(ns string, managed bool, since string) *catalogv1alpha1.CatalogEntity
 	stamp := func(ago time.Duration) string { return testNow.Add(-ago).Format(time.RFC3339) }
 	// orphan is an entity in the catalog namespace, auto-created when managed, with
 	// the orphaned-since mark when since is not empty.
 	orphan := func(managed bool, since string) *catalogv1alpha1.CatalogEntity {
-		e := namedEntity(t, testCatalogNamespace, "orders", "  owner: group:default/orders")
+		return orphanIn(testCatalogNamespace, managed, since)
+	}
+	orphanIn = func(ns string, managed bool, since string) *catalogv1alpha1.CatalogEntity {
+		e := namedEntity(t, ns, "orders", "  owner: group:default/orders")
 		e.UID = uid
 		if managed {
 			e.Labels = map[string]string{catalogv1alpha1.ManagedByLabel: catalogv1alpha1.ManagedByValue}
@@ -38,6 +42,8 @@ func TestDeleteIfOrphaned(t *testing.T) {
 		entity *catalogv1alpha1.CatalogEntity
 		// objects is how many source objects the entity has.
 		objects int
+		// stale: the entity was changed on the server after it was read.
+		stale bool
 	}
 	type want struct {
 		result ctrl.Result
@@ -45,7 +51,8 @@ func TestDeleteIfOrphaned(t *testing.T) {
 		// mark is the orphaned-since annotation the entity is left with, if it is left.
 		mark    string
 		deleted bool
-		// writes are the client calls made: "patch" or "delete <precondition uid>".
+		// writes are the client calls made: "patch" or "delete <precondition uid>
+		// <precondition resourceVersion>".
 		writes []string
 	}
 	tests := map[string]struct {
@@ -75,12 +82,23 @@ func TestDeleteIfOrphaned(t *testing.T) {
 		"GracePeriodOver": {
 			reason: "Once the grace period is over the entity is deleted, on condition it is still the one read.",
 			args:   args{entity: orphan(true, stamp(DefaultGracePeriod))},
-			want:   want{deleted: true, writes: []string{"delete " + string(uid)}},
+			want:   want{deleted: true, writes: []string{"delete " + string(uid) + " 999"}},
+		},
+		"OutsideCatalogNamespace": {
+			reason: "An entity outside the catalog namespace is never deleted, whatever its labels and mark say: anyone there could have copied them.",
+			args:   args{entity: orphanIn("team-a", true, stamp(24*time.Hour))},
+			want:   want{mark: stamp(24 * time.Hour)},
+		},
+		"ChangedSinceRead": {
+			reason: "An entity changed since it was read is not deleted, but judged again.",
+			args:   args{entity: orphan(true, stamp(24*time.Hour)), stale: true},
+			want: want{result: ctrl.Result{RequeueAfter: time.Second}, mark: stamp(24 * time.Hour),
+				writes: []string{"delete " + string(uid) + " 999"}},
 		},
 		"LongPastGracePeriod": {
 			reason: "A mark long past the grace period (the manager was down) deletes at once.",
 			args:   args{entity: orphan(true, stamp(24*time.Hour))},
-			want:   want{deleted: true, writes: []string{"delete " + string(uid)}},
+			want:   want{deleted: true, writes: []string{"delete " + string(uid) + " 999"}},
 		},
 		"SourcesBack": {
 			reason: "When sources come back the mark is removed.",
@@ -106,18 +124,33 @@ func TestDeleteIfOrphaned(t *testing.T) {
 						o := &client.DeleteOptions{}
 						o.ApplyOptions(opts)
 						var precondition types.UID
+						var version string
 						if o.Preconditions != nil && o.Preconditions.UID != nil {
 							precondition = *o.Preconditions.UID
 						}
-						writes = append(writes, "delete "+string(precondition))
+						if o.Preconditions != nil && o.Preconditions.ResourceVersion != nil {
+							version = *o.Preconditions.ResourceVersion
+						}
+						writes = append(writes, "delete "+string(precondition)+" "+version)
 						return c.Delete(ctx, obj, opts...)
 					},
 				})
 			}
 			env := newUnitEnv(t, nil, nil, record, tc.args.entity.DeepCopy())
+			read := &catalogv1alpha1.CatalogEntity{}
+			if err := env.c.Get(context.Background(), client.ObjectKeyFromObject(tc.args.entity), read); err != nil {
+				t.Fatal(err)
+			}
+			if tc.args.stale {
+				changed := read.DeepCopy()
+				changed.Spec.Lifecycle = "production"
+				if err := env.c.Update(context.Background(), changed); err != nil {
+					t.Fatal(err)
+				}
+			}
 
 			var got want
-			got.result, got.err = env.r.deleteIfOrphaned(context.Background(), tc.args.entity.DeepCopy(), tc.args.objects)
+			got.result, got.err = env.r.deleteIfOrphaned(context.Background(), read, tc.args.objects)
 			got.writes = writes
 			stored := &catalogv1alpha1.CatalogEntity{}
 			switch err := env.c.Get(context.Background(), client.ObjectKeyFromObject(tc.args.entity), stored); {

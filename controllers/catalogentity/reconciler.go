@@ -84,8 +84,12 @@ type Options struct {
 	Watches Watches
 	// Recorder emits events on health transitions and discoveries.
 	Recorder events.EventRecorder
-	// CatalogNamespace is where auto-created entities live.
+	// CatalogNamespace is where auto-created entities live. Its entities take sources
+	// from every namespace.
 	CatalogNamespace string
+	// ClusterWideSourceNamespaces are other namespaces whose entities take sources from
+	// every namespace; an entity anywhere else takes sources only from its own.
+	ClusterWideSourceNamespaces []string
 	// DefaultOwner owns auto-created entities without an owner annotation.
 	DefaultOwner string
 	// GracePeriod is how long an auto-created entity outlives its last source
@@ -115,6 +119,7 @@ type Reconciler struct {
 	watches          Watches
 	recorder         events.EventRecorder
 	catalogNamespace string
+	clusterWide      map[string]bool
 	defaultOwner     string
 	gracePeriod      time.Duration
 	workers          int
@@ -171,6 +176,7 @@ func New(opts Options) (*Reconciler, error) {
 		watches:          opts.Watches,
 		recorder:         opts.Recorder,
 		catalogNamespace: opts.CatalogNamespace,
+		clusterWide:      map[string]bool{opts.CatalogNamespace: true},
 		defaultOwner:     opts.DefaultOwner,
 		gracePeriod:      cmp.Or(opts.GracePeriod, DefaultGracePeriod),
 		workers:          cmp.Or(opts.MaxConcurrentReconciles, DefaultMaxConcurrentReconciles),
@@ -182,6 +188,9 @@ func New(opts Options) (*Reconciler, error) {
 		events:           &eventLimiter{},
 		resync:           make(chan struct{}, 1),
 		waiting:          &waitList{keys: map[types.NamespacedName]bool{}},
+	}
+	for _, ns := range opts.ClusterWideSourceNamespaces {
+		r.clusterWide[ns] = true
 	}
 	return r, nil
 }

@@ -116,6 +116,16 @@ func (r *Reconciler) walk(ctx context.Context, c *collected, kind sources.Kind, 
 		case err != nil:
 			return fmt.Errorf("reading %s %s: %w", ref.Kind, ref.Name, err)
 		}
+		if c.confined != "" && part.GetNamespace() != c.confined && !partOf(partKind, part, kind, obj) {
+			// A tenant's claim may reference any composite; only one that names the claim
+			// back (Crossplane's claimRef, owner references) is the claim's.
+			t.note(c.statuses[c.append(catalogv1alpha1.SourceStatus{
+				ID: id, APIVersion: partKind.GVK.GroupVersion().String(), Kind: ref.Kind,
+				Namespace: ref.Namespace, Name: ref.Name, Health: catalogv1alpha1.HealthUnknown,
+				Message: fmt.Sprintf("not read: it is outside namespace %s and is not part of %s %s", c.confined, obj.GetKind(), obj.GetName()),
+			})], true)
+			continue
+		}
 		i := c.add(partKind, part)
 		leaf := partKind.Children == nil || len(partKind.Children(part)) == 0
 		c.leaf[id] = leaf
@@ -165,4 +175,20 @@ func (r *Reconciler) ancestors(ctx context.Context, kind sources.Kind, obj *unst
 type ancestor struct {
 	kind sources.Kind
 	obj  *unstructured.Unstructured
+}
+
+// partOf reports whether part, of partKind, names whole (of kind) among what it is part
+// of: the reference back that Crossplane writes (a composite's claimRef, a composed
+// resource's owner), which a reference from whole alone does not prove.
+func partOf(partKind sources.Kind, part *unstructured.Unstructured, kind sources.Kind, whole *unstructured.Unstructured) bool {
+	if partKind.Parents == nil {
+		return false
+	}
+	want := sources.ObjectRef{Group: kind.GVK.Group, Kind: kind.GVK.Kind, Namespace: whole.GetNamespace(), Name: whole.GetName()}
+	for _, ref := range partKind.Parents(part) {
+		if ref == want {
+			return true
+		}
+	}
+	return false
 }

@@ -44,6 +44,9 @@ import (
 type Options struct {
 	// CatalogNamespace is where auto-created entities live.
 	CatalogNamespace string
+	// ClusterWideSourceNamespaces are namespaces besides CatalogNamespace whose entities
+	// take sources from every namespace (--cluster-wide-source-namespaces).
+	ClusterWideSourceNamespaces []string
 	// DefaultOwner owns auto-created entities without an owner annotation.
 	DefaultOwner string
 	// GracePeriod is how long an auto-created entity outlives its last source.
@@ -159,17 +162,18 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Engine, error)
 		metrics.Register(entities)
 	}
 	e.Entities, err = catalogentity.New(catalogentity.Options{
-		Client:                  mgr.GetClient(),
-		Reader:                  e.Sources,
-		Watches:                 w,
-		Recorder:                mgr.GetEventRecorder("entityhub"),
-		CatalogNamespace:        opts.CatalogNamespace,
-		DefaultOwner:            opts.DefaultOwner,
-		GracePeriod:             opts.GracePeriod,
-		MaxConcurrentReconciles: opts.MaxConcurrentReconciles,
-		Upstream:                up.upstream,
-		Entities:                entities,
-		Clock:                   metrics.NewEventClock(),
+		Client:                      mgr.GetClient(),
+		Reader:                      e.Sources,
+		Watches:                     w,
+		Recorder:                    mgr.GetEventRecorder("entityhub"),
+		CatalogNamespace:            opts.CatalogNamespace,
+		ClusterWideSourceNamespaces: opts.ClusterWideSourceNamespaces,
+		DefaultOwner:                opts.DefaultOwner,
+		GracePeriod:                 opts.GracePeriod,
+		MaxConcurrentReconciles:     opts.MaxConcurrentReconciles,
+		Upstream:                    up.upstream,
+		Entities:                    entities,
+		Clock:                       metrics.NewEventClock(),
 	})
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package watches
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -20,7 +21,9 @@ import (
 //
 // It answers what the engine asks: Get by namespace and name; List in a namespace or
 // all, by label selector, and by one exact field match on an index of the kind
-// (KubernetesIDIndex, or one of sources.Kind.Indexes). An unstructured object of a kind
+// (KubernetesIDIndex, or one of sources.Kind.Indexes), with a Limit that keeps the first
+// objects by namespace and name and counts the rest in remainingItemCount (there is no
+// continue token: the rest are not for reading). An unstructured object of a kind
 // that is not watched is an error: starting an informer for it on a read, as the
 // manager's cache would, would hold objects nothing strips.
 func (m *Manager) Reader(fallback client.Reader) client.Reader {
@@ -107,7 +110,7 @@ func (r *reader) List(ctx context.Context, list client.ObjectList, opts ...clien
 	if err != nil {
 		return fmt.Errorf("listing %s: %w", gvk.Kind, err)
 	}
-	ul.Items = make([]unstructured.Unstructured, 0, len(items))
+	matched := items[:0:0]
 	for _, item := range items {
 		if itemNS, _ := cachedMeta(item); ns != "" && itemNS != ns {
 			continue
@@ -115,6 +118,11 @@ func (r *reader) List(ctx context.Context, list client.ObjectList, opts ...clien
 		if lo.LabelSelector != nil && !lo.LabelSelector.Empty() && !lo.LabelSelector.Matches(cachedLabels(item)) {
 			continue
 		}
+		matched = append(matched, item)
+	}
+	matched = limit(ul, matched, lo.Limit)
+	ul.Items = make([]unstructured.Unstructured, 0, len(matched))
+	for _, item := range matched {
 		u, ok, err := cachedObject(item)
 		if err != nil {
 			return fmt.Errorf("listing %s: %w", gvk.Kind, err)
@@ -124,6 +132,23 @@ func (r *reader) List(ctx context.Context, list client.ObjectList, opts ...clien
 		}
 	}
 	return nil
+}
+
+// limit keeps, of a List's matches, the first n by namespace and name when n > 0 and
+// there are more, so that the answer does not depend on the store's order, and counts
+// the others in the list's remainingItemCount; they are never decoded.
+func limit(ul *unstructured.UnstructuredList, matched []any, n int64) []any {
+	if n <= 0 || int64(len(matched)) <= n {
+		return matched
+	}
+	key := func(item any) string {
+		k, _ := toolscache.MetaNamespaceKeyFunc(item)
+		return k
+	}
+	sort.Slice(matched, func(i, j int) bool { return key(matched[i]) < key(matched[j]) })
+	rest := int64(len(matched)) - n
+	ul.SetRemainingItemCount(&rest)
+	return matched[:n]
 }
 
 // Names returns the namespace and name of each cached object of the watched kind gvk

@@ -127,6 +127,27 @@ func TestReader(t *testing.T) {
 		})
 	}
 
+	t.Run("a limit keeps the first by namespace and name and counts the rest, whatever the store's order", func(t *testing.T) {
+		for range 5 {
+			l := &unstructured.UnstructuredList{}
+			l.SetGroupVersionKind(appGVK.GroupVersion().WithKind("ApplicationList"))
+			if err := r.List(ctx, l, client.Limit(2)); err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(names(l)); got != "[argocd/cart argocd/shop-db]" {
+				t.Fatalf("got %v", got)
+			}
+			if more := l.GetRemainingItemCount(); more == nil || *more != 2 {
+				t.Fatalf("remaining %v, want 2", more)
+			}
+		}
+		l := &unstructured.UnstructuredList{}
+		l.SetGroupVersionKind(appGVK.GroupVersion().WithKind("ApplicationList"))
+		if err := r.List(ctx, l, client.Limit(10), client.InNamespace("argocd")); err != nil || len(l.Items) != 3 || l.GetRemainingItemCount() != nil {
+			t.Errorf("a limit above the matches: %d items, remaining %v, %v", len(l.Items), l.GetRemainingItemCount(), err)
+		}
+	})
+
 	t.Run("a cluster-scoped kind ignores the namespace", func(t *testing.T) {
 		got, err := list(mrGVK, client.InNamespace("anything"))
 		if err != nil || fmt.Sprint(got) != "[/db-1]" {
