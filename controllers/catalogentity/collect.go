@@ -204,28 +204,43 @@ func (r *Reconciler) collectSelected(ctx context.Context, c *collected, at int, 
 		sel.Namespace = c.confined
 	}
 	if sel.Name != "" {
-		obj := &unstructured.Unstructured{}
-		obj.SetGroupVersionKind(kind.GVK)
-		err := r.cache.Get(ctx, types.NamespacedName{Namespace: sel.Namespace, Name: sel.Name}, obj)
-		switch {
-		case apierrors.IsNotFound(err):
-			c.placeholder(at, sel, catalogv1alpha1.HealthMissing, catalogv1alpha1.ReasonSourceNotFound, "not found")
-		case err != nil:
-			return fmt.Errorf("reading %s %s: %w", gk, sel.Name, err)
-		case c.confined != "" && obj.GetNamespace() != c.confined:
-			c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonNamespaceNotAllowed, fmt.Sprintf(
-				"%s is cluster-scoped: an entity in %s takes sources only from %s", gk.String(), c.confined, c.confined))
-		default:
-			return r.addRoot(ctx, c, kind, obj)
-		}
-		return nil
+		return r.collectNamed(ctx, c, at, sel, kind)
 	}
+	return r.collectLabelled(ctx, c, at, sel, kind)
+}
+
+// collectNamed reads the one object spec.sources[at] names.
+func (r *Reconciler) collectNamed(ctx context.Context, c *collected, at int, sel catalogv1alpha1.SourceSelector, kind sources.Kind) error {
+	obj := &unstructured.Unstructured{}
+	obj.SetGroupVersionKind(kind.GVK)
+	err := r.cache.Get(ctx, types.NamespacedName{Namespace: sel.Namespace, Name: sel.Name}, obj)
+	switch {
+	case apierrors.IsNotFound(err):
+		// Not there, unless the kind is still being listed: then nobody knows yet.
+		if state, why, _ := r.watches.StateOf(kind.GVK); state == watches.Syncing {
+			c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonKindNotListable, why)
+			return nil
+		}
+		c.placeholder(at, sel, catalogv1alpha1.HealthMissing, catalogv1alpha1.ReasonSourceNotFound, "not found")
+	case err != nil:
+		return fmt.Errorf("reading %s %s: %w", kind.GVK.GroupKind(), sel.Name, err)
+	case c.confined != "" && obj.GetNamespace() != c.confined:
+		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonNamespaceNotAllowed, fmt.Sprintf(
+			"%s is cluster-scoped: an entity in %s takes sources only from %s", kind.GVK.GroupKind(), c.confined, c.confined))
+	default:
+		return r.addRoot(ctx, c, kind, obj)
+	}
+	return nil
+}
+
+// collectLabelled reads what the selector of spec.sources[at] selects: the first
+// MaxSelectedObjects by namespace and name; the rest are only counted.
+func (r *Reconciler) collectLabelled(ctx context.Context, c *collected, at int, sel catalogv1alpha1.SourceSelector, kind sources.Kind) error {
 	selector, err := membership.LabelSelector(sel)
 	if err != nil {
 		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonInvalidSelector, fmt.Sprintf("invalid selector: %v", err))
 		return nil
 	}
-	// The first MaxSelectedObjects by namespace and name are read; the rest only counted.
 	opts := []client.ListOption{client.MatchingLabelsSelector{Selector: selector}, client.Limit(catalogv1alpha1.MaxSelectedObjects)}
 	if sel.Namespace != "" {
 		opts = append(opts, client.InNamespace(sel.Namespace))

@@ -79,6 +79,9 @@ type Options struct {
 	// Reader reads source objects (watched as unstructured objects, see
 	// watches.Manager.Reader) and entities.
 	Reader client.Reader
+	// APIReader reads an entity from the API server itself, not the cache, after a
+	// status write whose outcome is unknown; optional, the cache is read without it.
+	APIReader client.Reader
 	// Watches are the running watches of source kinds: which kinds exist and whether
 	// they can be read.
 	Watches Watches
@@ -116,6 +119,7 @@ type Options struct {
 type Reconciler struct {
 	client           client.Client
 	cache            client.Reader
+	apiReader        client.Reader
 	watches          Watches
 	recorder         events.EventRecorder
 	catalogNamespace string
@@ -173,6 +177,7 @@ func New(opts Options) (*Reconciler, error) {
 	r := &Reconciler{
 		client:           opts.Client,
 		cache:            opts.Reader,
+		apiReader:        cmp.Or[client.Reader](opts.APIReader, opts.Reader),
 		watches:          opts.Watches,
 		recorder:         opts.Recorder,
 		catalogNamespace: opts.CatalogNamespace,
@@ -227,7 +232,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		metrics.ReconcileErrors.WithLabelValues("sources").Inc()
 		return ctrl.Result{}, err
 	}
-	current := r.ledger.current(entity)
+	current, err := r.currentStatus(ctx, entity)
+	if err != nil {
+		metrics.ReconcileErrors.WithLabelValues("status").Inc()
+		return ctrl.Result{}, err
+	}
 	next := entitystatus.Status(current, entitystatus.Input{
 		Generation: entity.Generation,
 		Sources:    found.statuses,

@@ -26,6 +26,10 @@ import (
 type statusLedger struct {
 	mu      sync.Mutex
 	written map[types.NamespacedName]writtenStatus
+	// unsure holds the entities whose last status write failed: it may have landed all
+	// the same (an answer lost on the way back), so neither the ledger nor the cache can
+	// say what the server has.
+	unsure map[types.NamespacedName]bool
 }
 
 type writtenStatus struct {
@@ -80,6 +84,7 @@ func (l *statusLedger) record(entity *catalogv1alpha1.CatalogEntity) {
 	if l.written == nil {
 		l.written = map[types.NamespacedName]writtenStatus{}
 	}
+	delete(l.unsure, client.ObjectKeyFromObject(entity))
 	l.written[client.ObjectKeyFromObject(entity)] = writtenStatus{
 		uid:             entity.UID,
 		resourceVersion: entity.ResourceVersion,
@@ -87,8 +92,7 @@ func (l *statusLedger) record(entity *catalogv1alpha1.CatalogEntity) {
 	}
 }
 
-// forget drops what the ledger knows of an entity, when it is gone or a write failed
-// in a way that leaves the server's status unknown.
+// forget drops what the ledger knows of an entity, when it is gone.
 func (l *statusLedger) forget(key types.NamespacedName) {
 	if l == nil {
 		return
@@ -96,6 +100,33 @@ func (l *statusLedger) forget(key types.NamespacedName) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.written, key)
+	delete(l.unsure, key)
+}
+
+// failed notes a write whose outcome is unknown: until the server is read again, what
+// the manager wrote last may or may not be there.
+func (l *statusLedger) failed(key types.NamespacedName) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.written, key)
+	if l.unsure == nil {
+		l.unsure = map[types.NamespacedName]bool{}
+	}
+	l.unsure[key] = true
+}
+
+// isUnsure reports whether the entity's last write failed, and the server was neither
+// read nor written since (record).
+func (l *statusLedger) isUnsure(key types.NamespacedName) bool {
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.unsure[key]
 }
 
 // patchStatus writes next when it differs from current, the status the server has (see
@@ -111,7 +142,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, entity *catalogv1alpha1.Ca
 	base.Status = current
 	entity.Status = next
 	if err := r.client.Status().Patch(ctx, entity, client.MergeFrom(base), FieldOwner); err != nil {
-		r.ledger.forget(client.ObjectKeyFromObject(entity))
+		r.ledger.failed(client.ObjectKeyFromObject(entity))
 		metrics.StatusWrites.WithLabelValues("error").Inc()
 		return false, fmt.Errorf("writing status: %w", err)
 	}
@@ -132,4 +163,24 @@ func (r *Reconciler) patchStatus(ctx context.Context, entity *catalogv1alpha1.Ca
 	metrics.StatusWrites.WithLabelValues("success").Inc()
 	logf.FromContext(ctx).V(1).Info("Wrote status", "health", next.Health, "ready", next.Ready)
 	return true, nil
+}
+
+// currentStatus returns the entity's status as the server has it: as the ledger knows
+// it, or, after a write whose outcome is unknown, as the API server itself says. A
+// write that landed though its answer was lost would otherwise be diffed against a
+// cache that does not show it yet; a status changed there and back would compare equal,
+// be left unwritten, and — the manager ignoring its own status writes — stay wrong.
+func (r *Reconciler) currentStatus(ctx context.Context, entity *catalogv1alpha1.CatalogEntity) (catalogv1alpha1.CatalogEntityStatus, error) {
+	key := client.ObjectKeyFromObject(entity)
+	if !r.ledger.isUnsure(key) {
+		return r.ledger.current(entity), nil
+	}
+	live := &catalogv1alpha1.CatalogEntity{}
+	if err := r.apiReader.Get(ctx, key, live); err != nil {
+		return catalogv1alpha1.CatalogEntityStatus{}, fmt.Errorf("reading the entity after a status write that may have failed: %w", err)
+	}
+	// What the server has is what the ledger holds from now on, until the cache shows it.
+	r.ledger.record(live)
+	logf.FromContext(ctx).V(1).Info("Read the entity from the API server after a status write that may have failed")
+	return live.Status, nil
 }

@@ -164,6 +164,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Engine, error)
 	e.Entities, err = catalogentity.New(catalogentity.Options{
 		Client:                      mgr.GetClient(),
 		Reader:                      e.Sources,
+		APIReader:                   mgr.GetAPIReader(),
 		Watches:                     w,
 		Recorder:                    mgr.GetEventRecorder("entityhub"),
 		CatalogNamespace:            opts.CatalogNamespace,

@@ -20,9 +20,13 @@ import (
 // a resource the manager may no longer read (RBAC revoked), and with it the watches
 // already open on it. Everything else passes through unchanged, watches streamed.
 type Proxy struct {
-	server *http.Server
-	mu     sync.Mutex
-	faults map[string]int
+	server    *http.Server
+	transport http.RoundTripper
+	target    *url.URL
+	mu        sync.Mutex
+	faults    map[string]int
+	// drops are requests to carry out upstream but answer with a dropped connection.
+	drops []*drop
 	// streams are the requests in flight, with the function that ends each.
 	streams map[*http.Request]context.CancelFunc
 }
@@ -42,7 +46,7 @@ func StartProxy(upstream *rest.Config) (*Proxy, *rest.Config, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p := &Proxy{faults: map[string]int{}, streams: map[*http.Request]context.CancelFunc{}}
+	p := &Proxy{faults: map[string]int{}, streams: map[*http.Request]context.CancelFunc{}, transport: transport, target: target}
 	forward := &httputil.ReverseProxy{
 		Rewrite:       func(r *httputil.ProxyRequest) { r.SetURL(target) },
 		Transport:     transport,
@@ -51,6 +55,10 @@ func StartProxy(upstream *rest.Config) (*Proxy, *rest.Config, error) {
 	p.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if code, ok := p.faultFor(r.URL.Path); ok {
 			writeStatus(w, code, r.URL.Path)
+			return
+		}
+		if d := p.dropFor(r); d != nil {
+			p.carryOutAndDrop(w, r, d)
 			return
 		}
 		ctx, cancel := context.WithCancel(r.Context())
@@ -93,6 +101,61 @@ func (p *Proxy) Fail(part string, code int) (restore func()) {
 		delete(p.faults, part)
 		p.mu.Unlock()
 	}
+}
+
+// drop is a DropAnswers rule.
+type drop struct {
+	part, method string
+	left         int
+	done         chan struct{}
+}
+
+// DropAnswers carries out upstream the next n requests of method whose path contains
+// part, then drops the connection instead of answering, as a network that fails on the
+// way back does: the client cannot tell whether its write landed. The channel closes
+// once n have been dropped.
+func (p *Proxy) DropAnswers(part, method string, n int) <-chan struct{} {
+	d := &drop{part: part, method: method, left: n, done: make(chan struct{})}
+	p.mu.Lock()
+	p.drops = append(p.drops, d)
+	p.mu.Unlock()
+	return d.done
+}
+
+func (p *Proxy) dropFor(r *http.Request) *drop {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, d := range p.drops {
+		if d.left > 0 && r.Method == d.method && strings.Contains(r.URL.Path, d.part) {
+			d.left--
+			return d
+		}
+	}
+	return nil
+}
+
+// carryOutAndDrop sends r upstream, waits for the answer, and closes the client's
+// connection without passing it on.
+func (p *Proxy) carryOutAndDrop(w http.ResponseWriter, r *http.Request, d *drop) {
+	out := r.Clone(r.Context())
+	out.URL.Scheme, out.URL.Host, out.Host, out.RequestURI = p.target.Scheme, p.target.Host, p.target.Host, ""
+	if resp, err := p.transport.RoundTrip(out); err == nil {
+		_ = resp.Body.Close()
+	}
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+		}
+	}
+	p.mu.Lock()
+	if d.left == 0 {
+		select {
+		case <-d.done:
+		default:
+			close(d.done)
+		}
+	}
+	p.mu.Unlock()
 }
 
 // Stop closes the proxy and every request in flight.
