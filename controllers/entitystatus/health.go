@@ -7,7 +7,7 @@
 // written. What it writes is cut to the bounds of catalogv1alpha1 (bounds.go).
 //
 // health.go ranks the health and sync words; status.go computes the status (Status,
-// Summarize).
+// Summarize); bounds.go cuts every string and list of it to its bound.
 package entitystatus
 
 import (
