@@ -1,5 +1,10 @@
 package v1alpha1
 
+import (
+	"strings"
+	"unicode/utf8"
+)
+
 // The bounds of a CatalogEntity's status, one for each string and list field: the table
 // the controller cuts what it writes to, so that no source, however written, can make a
 // status write fail validation, and one CatalogEntity stays far below etcd's object size
@@ -86,3 +91,24 @@ const (
 	// MaxDescriptionLength bounds spec.description.
 	MaxDescriptionLength = 4096
 )
+
+// Truncate returns s as valid UTF-8 of at most maxBytes bytes: each run of bytes that
+// is not UTF-8 becomes U+FFFD, and a longer text is cut at a character boundary. It is
+// the one cut for every string the controller writes to a bounded field: the API server
+// would store invalid UTF-8 as U+FFFD, so a value written unrepaired would never compare
+// equal to what was stored and be written again on every reconcile.
+func Truncate(s string, maxBytes int) string {
+	if maxBytes <= 0 {
+		return ""
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) <= maxBytes {
+		return s
+	}
+	for maxBytes > 0 && !utf8.RuneStart(s[maxBytes]) {
+		maxBytes--
+	}
+	return s[:maxBytes]
+}

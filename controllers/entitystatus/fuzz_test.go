@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
@@ -219,6 +220,85 @@ func FuzzStatus(f *testing.F) {
 		// exact for them.
 		if !reflect.DeepEqual(got, again) {
 			t.Errorf("second call changed the status (-first +second):\n%s", cmp.Diff(got, again))
+		}
+	})
+}
+
+// fuzzPick returns one of the fuzzed texts, or one of them made long: the index chooses.
+func fuzzPick(texts []string, repeat int, i int) string {
+	s := texts[i%len(texts)]
+	if (i/len(texts))%2 == 1 && s != "" {
+		// Over the largest bound of a source's field (a message's 1024), but not so long
+		// that building the input is most of the fuzzer's time.
+		s = strings.Repeat(s, min(repeat, 1100/len(s)+1))
+	}
+	return s
+}
+
+// fuzzInput builds an entity's input where every string comes from the fuzzed texts:
+// ids, names, clusters, phases, messages, runs, relations, revisions, reasons.
+func fuzzInput(a, b, c string, repeat uint16, n uint8) (catalogv1alpha1.CatalogEntityStatus, Input) {
+	texts := []string{a, b, c, "", "Healthy", "Synced"}
+	r := int(repeat)%700 + 1
+	pick := func(i int) string { return fuzzPick(texts, r, i) }
+	count := int(n) % 130
+	in := Input{
+		Generation: int64(n),
+		Now:        metav1.NewTime(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)),
+		LastRun:    pick(count + 3),
+	}
+	for i := range count {
+		in.Sources = append(in.Sources, catalogv1alpha1.SourceStatus{
+			ID:         pick(i) + "/" + strconv.Itoa(i%40),
+			APIVersion: pick(i + 1),
+			Kind:       pick(i + 2),
+			Namespace:  pick(i + 3),
+			Name:       pick(i + 4),
+			Cluster:    pick(i + 5),
+			Health:     catalogv1alpha1.Health(pick(i + 6)),
+			Sync:       catalogv1alpha1.SyncStatus(pick(i + 7)),
+			Phase:      pick(i + 8),
+			Ready:      pick(i + 9),
+			Message:    pick(i + 10),
+		})
+		in.Relations = append(in.Relations, pick(i+11), "component:default/r"+strconv.Itoa(i%70))
+		in.Revisions = append(in.Revisions, pick(i+12))
+	}
+	started := metav1.NewTime(in.Now.Add(-time.Minute))
+	for i := range count % 14 {
+		in.Runs = append(in.Runs, catalogv1alpha1.RunStatus{
+			Name: pick(i), Namespace: pick(i + 1), Phase: pick(i + 2), StartedAt: &started,
+		})
+	}
+	for i := range count % 5 {
+		in.Unresolved = append(in.Unresolved, Unresolved{Reason: pick(i), Message: pick(i + 1)})
+	}
+	var prev catalogv1alpha1.CatalogEntityStatus
+	if n%3 == 0 {
+		prev.Conditions = foreignConditions(catalogv1alpha1.MaxStatusConditions)
+	}
+	return prev, in
+}
+
+// FuzzStatusSchema checks that whatever the sources say, Status writes what the API
+// server takes: every string and list within the generated CRD's schema, and read back
+// as written; and that the same input an hour later changes nothing.
+func FuzzStatusSchema(f *testing.F) {
+	v := newStatusValidator(f, crdStatusSchema(f))
+	f.Add("argoproj.io/Application/argocd/a", "Degraded", "crash loop\nback-off", uint16(1), uint8(7))
+	f.Add("x", "é😀\t", "\xff\xfe", uint16(300), uint8(129))
+	f.Add(strings.Repeat("a", 300)+".example.com", "OutOfSync", "not a reason!", uint16(2), uint8(12))
+	f.Add("", "", "", uint16(0), uint8(0))
+	f.Add("Running", "component:default/b", "a,b", uint16(40), uint8(101))
+	f.Fuzz(func(t *testing.T, a, b, c string, repeat uint16, n uint8) {
+		prev, in := fuzzInput(a, b, c, repeat, n)
+		got := Status(prev, in)
+		checkWritable(t, v, got)
+
+		later := in
+		later.Now = metav1.NewTime(in.Now.Add(time.Hour))
+		if again := Status(got, later); !equality.Semantic.DeepEqual(got, again) {
+			t.Errorf("the same input an hour later changed the status (-first +second):\n%s", shorten(cmp.Diff(got, again)))
 		}
 	})
 }

@@ -7,13 +7,12 @@
 // written. What it writes is cut to the bounds of catalogv1alpha1 (bounds.go).
 //
 // health.go ranks the health and sync words; status.go computes the status (Status,
-// Summarize).
+// Summarize); bounds.go cuts every string and list of it to its bound.
 package entitystatus
 
 import (
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 )
@@ -95,15 +94,7 @@ func OneLine(s string, maxBytes int) string {
 	}
 	const ellipsis = "…"
 	if maxBytes < len(ellipsis) {
-		return s[:runeBoundary(s, max(maxBytes, 0))]
+		return catalogv1alpha1.Truncate(s, maxBytes)
 	}
-	return strings.TrimRight(s[:runeBoundary(s, maxBytes-len(ellipsis))], " ") + ellipsis
-}
-
-// runeBoundary is the largest n <= at where s[:n] ends on a whole character.
-func runeBoundary(s string, at int) int {
-	for at > 0 && !utf8.RuneStart(s[at]) {
-		at--
-	}
-	return at
+	return strings.TrimRight(catalogv1alpha1.Truncate(s, maxBytes-len(ellipsis)), " ") + ellipsis
 }

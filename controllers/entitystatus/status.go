@@ -2,7 +2,6 @@ package entitystatus
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -22,27 +21,14 @@ const MessageResolved = "every spec.sources entry was read"
 // them has a sync state (Crossplane resources and workflows have none).
 const messageNoSyncState = "no source has a sync state"
 
-// relations returns the distinct references, sorted and bounded; nil when none, so that
-// an entity without relations compares equal to one that never had any.
-func relations(in []string) []string {
-	if len(in) == 0 {
-		return nil
-	}
-	out := append([]string(nil), in...)
-	sort.Strings(out)
-	out = slices.Compact(out)
-	if len(out) > catalogv1alpha1.MaxRelations {
-		out = out[:catalogv1alpha1.MaxRelations]
-	}
-	return out
-}
-
 // joinUnique joins the distinct non-empty values, sorted and comma-separated, within
-// maxBytes; what does not fit is counted as "+N more".
+// maxBytes; what does not fit is counted as "+N more". Each value is cut to maxBytes
+// first.
 func joinUnique(values []string, maxBytes int) string {
 	set := make(map[string]bool, len(values))
 	var uniq []string
 	for _, v := range values {
+		v = catalogv1alpha1.Truncate(v, maxBytes)
 		if v != "" && !set[v] {
 			set[v] = true
 			uniq = append(uniq, v)
@@ -192,9 +178,10 @@ func SourceLabel(s *catalogv1alpha1.SourceStatus) string {
 }
 
 // Status computes the entity's status from what it was and its sources. Sources are
-// normalized (valid words, one-line bounded messages, one entry per id, the worse kept),
-// sorted worst first, and bounded to MaxStatusSources; health, sync, ready and message
-// still account for all of them.
+// normalized (valid words, every field cut to its bound, one-line messages, one entry
+// per id, the worse kept), sorted worst first, and bounded to MaxStatusSources; health,
+// sync, ready and message still account for all of them. Every string of the result is
+// within its bound in catalogv1alpha1 (see bounds.go), whatever the input.
 func Status(prev catalogv1alpha1.CatalogEntityStatus, in Input) catalogv1alpha1.CatalogEntityStatus {
 	sources := normalize(in.Sources)
 	carryTransitions(prev.Sources, sources, in.Now)
@@ -203,7 +190,7 @@ func Status(prev catalogv1alpha1.CatalogEntityStatus, in Input) catalogv1alpha1.
 	next := *prev.DeepCopy()
 	next.Health = sum.Health
 	next.Sync = sum.Sync
-	next.Ready = sum.Ready
+	next.Ready = catalogv1alpha1.Truncate(sum.Ready, catalogv1alpha1.MaxReadyLength)
 	next.Message = sum.Message
 	next.ObservedGeneration = in.Generation
 	next.SourceCount = int32(len(sources))
@@ -215,10 +202,7 @@ func Status(prev catalogv1alpha1.CatalogEntityStatus, in Input) catalogv1alpha1.
 	next.Clusters = joinUnique(clusters, catalogv1alpha1.MaxClustersLength)
 	next.Relations = relations(in.Relations)
 	next.LastRun = OneLine(in.LastRun, catalogv1alpha1.MaxRunPhaseLength)
-	next.Runs = nil
-	if len(in.Runs) > 0 {
-		next.Runs = append([]catalogv1alpha1.RunStatus(nil), in.Runs[:min(len(in.Runs), catalogv1alpha1.MaxStatusRuns)]...)
-	}
+	next.Runs = boundRuns(in.Runs)
 	if len(sources) > catalogv1alpha1.MaxStatusSources {
 		sources = sources[:catalogv1alpha1.MaxStatusSources]
 	}
@@ -227,19 +211,18 @@ func Status(prev catalogv1alpha1.CatalogEntityStatus, in Input) catalogv1alpha1.
 		next.Sources = sources
 	}
 	setConditions(&next, sum, len(sources) == 0, in)
+	next.Conditions = boundConditions(next.Conditions)
 	return next
 }
 
-// normalize returns a sorted copy of sources with valid words and bounded messages, one
-// entry per id: readers (Backstage, people, scripts) take the id as the key of a source.
+// normalize returns a sorted copy of sources with valid words and every field within
+// its bound, one entry per id (as cut, see BoundedID): readers (Backstage, people,
+// scripts) take the id as the key of a source.
 func normalize(in []catalogv1alpha1.SourceStatus) []catalogv1alpha1.SourceStatus {
 	byID := make(map[string]int, len(in))
 	out := make([]catalogv1alpha1.SourceStatus, 0, len(in))
 	for _, s := range in {
-		s.Health = Normalize(s.Health)
-		s.Sync = normalizeSync(s.Sync)
-		s.Message = OneLine(s.Message, catalogv1alpha1.MaxMessageLength)
-		s.Phase = OneLine(s.Phase, catalogv1alpha1.MaxPhaseLength)
+		s = boundSource(s)
 		if i, dup := byID[s.ID]; dup {
 			if Rank(s.Health) > Rank(out[i].Health) {
 				out[i] = s

@@ -9,7 +9,6 @@ package membership
 import (
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -113,7 +112,7 @@ func NewEntitySpec(members []Member, defaultOwner string) (catalogv1alpha1.Catal
 			if valid(v) {
 				return v
 			}
-			ignored = append(ignored, m.ID+": "+key+"="+truncate(v, 64))
+			ignored = append(ignored, m.ID+": "+key+"="+catalogv1alpha1.Truncate(v, 64))
 		}
 		return ""
 	}
@@ -127,14 +126,14 @@ func NewEntitySpec(members []Member, defaultOwner string) (catalogv1alpha1.Catal
 		Lifecycle:   pick(AnnotationLifecycle, nonEmpty(catalogv1alpha1.MaxLifecycleLength)),
 		Owner:       catalogv1alpha1.EntityRef(pick(AnnotationOwner, catalogv1alpha1.IsEntityRef)),
 		System:      catalogv1alpha1.EntityRef(pick(AnnotationSystem, catalogv1alpha1.IsEntityRef)),
-		Title:       truncate(pick(AnnotationTitle, func(v string) bool { return v != "" }), catalogv1alpha1.MaxTitleLength),
-		Description: truncate(pick(AnnotationDescription, func(v string) bool { return v != "" }), catalogv1alpha1.MaxDescriptionLength),
+		Title:       catalogv1alpha1.Truncate(pick(AnnotationTitle, func(v string) bool { return v != "" }), catalogv1alpha1.MaxTitleLength),
+		Description: catalogv1alpha1.Truncate(pick(AnnotationDescription, func(v string) bool { return v != "" }), catalogv1alpha1.MaxDescriptionLength),
 	}
 	if spec.Kind == "" {
 		spec.Kind = defaultKind(sorted)
 	}
 	if spec.Type == "" && spec.Kind == catalogv1alpha1.KindResource && len(sorted) > 0 {
-		spec.Type = truncate(strings.ToLower(sorted[0].Kind), catalogv1alpha1.MaxTypeLength)
+		spec.Type = catalogv1alpha1.Truncate(strings.ToLower(sorted[0].Kind), catalogv1alpha1.MaxTypeLength)
 	}
 	if spec.Owner == "" {
 		spec.Owner = catalogv1alpha1.EntityRef(defaultOwner)
@@ -158,15 +157,4 @@ func defaultKind(members []Member) catalogv1alpha1.EntityKind {
 		return catalogv1alpha1.KindResource
 	}
 	return catalogv1alpha1.KindComponent
-}
-
-// truncate cuts s to at most n bytes on a character boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

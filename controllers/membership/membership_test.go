@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -497,34 +496,5 @@ func TestNewEntitySpecKeepsInputOrder(t *testing.T) {
 	}
 	if spec.Title != "A" {
 		t.Errorf("NewEntitySpec() title = %q, want %q", spec.Title, "A")
-	}
-}
-
-func TestTruncate(t *testing.T) {
-	tests := map[string]struct {
-		s    string
-		n    int
-		want string
-	}{
-		"short":                    {s: "abc", n: 5, want: "abc"},
-		"exact":                    {s: "abc", n: 3, want: "abc"},
-		"ascii":                    {s: "abcdef", n: 3, want: "abc"},
-		"on a boundary":            {s: "ab€c", n: 5, want: "ab€"},
-		"inside a 3-byte rune":     {s: "ab€c", n: 4, want: "ab"},
-		"inside a 4-byte rune":     {s: "a😀", n: 4, want: "a"},
-		"first rune is too long":   {s: "😀", n: 3, want: ""},
-		"zero":                     {s: "abc", n: 0, want: ""},
-		"rune ending on the limit": {s: "aé", n: 3, want: "aé"},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			got := truncate(tc.s, tc.n)
-			if diff := cmp.Diff(tc.want, got); diff != "" {
-				t.Errorf("truncate(%q, %d) (-want +got):\n%s", tc.s, tc.n, diff)
-			}
-			if !utf8.ValidString(got) {
-				t.Errorf("truncate(%q, %d) = %q, not valid UTF-8", tc.s, tc.n, got)
-			}
-		})
 	}
 }
