@@ -30,6 +30,13 @@ import (
 // it so that both give the same descriptors.
 const defaultOwner = "group:default/platform-team"
 
+// Values of --argocd-cluster-names: read Argo CD's cluster Secrets for the names of
+// destination clusters, or read no Secret and show clusters by their server URL.
+const (
+	clusterNamesSecrets = "secrets"
+	clusterNamesNone    = "none"
+)
+
 // options are the manager's settings, one per flag.
 type options struct {
 	metricsAddr      string
@@ -44,6 +51,7 @@ type options struct {
 	gracePeriod      time.Duration
 	sourceKinds      stringList
 	argocdNamespaces stringList
+	argocdNames      string
 	argocdStaleAfter time.Duration
 	workflowsLease   string
 	catalogAddr      string
@@ -100,7 +108,11 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 			"repeat the flag or separate kinds with commas. The manager must be allowed to list and watch it.")
 	fs.Var(&o.argocdNamespaces, "argocd-namespace",
 		"Namespace where Argo CD keeps its cluster Secrets, to name Applications' destination clusters "+
-			"(default argocd; repeat or separate with commas for several Argo CD instances).")
+			"(default argocd; repeat or separate with commas for several Argo CD instances). Ignored with --argocd-cluster-names=none.")
+	fs.StringVar(&o.argocdNames, "argocd-cluster-names", clusterNamesSecrets,
+		"How Applications' destination clusters are named: \""+clusterNamesSecrets+"\" reads Argo CD's cluster Secrets in "+
+			"--argocd-namespace (only their name and server are kept; the manager must be allowed to read Secrets there); "+
+			"\""+clusterNamesNone+"\" reads no Secret and names a cluster by its server URL, so the manager needs no access to Secrets.")
 	fs.DurationVar(&o.argocdStaleAfter, "argocd-stale-after", argocd.DefaultStaleAfter,
 		"How old an Application's status.reconciledAt may grow before its status shows Unknown (Argo CD's "+
 			"application controller has stopped); 0 turns the check off, for installations that set timeout.reconciliation: 0.")
@@ -146,6 +158,9 @@ func (o *options) validate() error {
 		for _, msg := range validation.IsDNS1123Label(ns) {
 			errs = append(errs, fmt.Errorf("--cluster-wide-source-namespaces %q: %s", ns, msg))
 		}
+	}
+	if o.argocdNames != clusterNamesSecrets && o.argocdNames != clusterNamesNone {
+		errs = append(errs, fmt.Errorf("--argocd-cluster-names %q must be %s or %s", o.argocdNames, clusterNamesSecrets, clusterNamesNone))
 	}
 	for _, ns := range o.argocdNamespaces {
 		for _, msg := range validation.IsDNS1123Label(ns) {
@@ -199,6 +214,16 @@ func main() {
 		log.Error(err, "Manager stopped")
 		os.Exit(1)
 	}
+}
+
+// clusterSecretNamespaces are the namespaces whose Argo CD cluster Secrets name
+// destination clusters: none with --argocd-cluster-names=none, so that no Secret is read
+// or cached and no Secret informer starts.
+func (o *options) clusterSecretNamespaces() []string {
+	if o.argocdNames == clusterNamesNone {
+		return nil
+	}
+	return o.argocdNamespaces
 }
 
 // lease parses --workflows-controller-lease; empty is no Lease.
@@ -257,7 +282,7 @@ func run(opts options) error {
 		DefaultOwner:             opts.defaultOwner,
 		GracePeriod:              opts.gracePeriod,
 		MaxConcurrentReconciles:  opts.concurrency,
-		ArgoCDNamespaces:         opts.argocdNamespaces,
+		ArgoCDNamespaces:         opts.clusterSecretNamespaces(),
 		ArgoCDStaleAfter:         opts.argocdStaleAfter,
 		WorkflowsControllerLease: lease,
 		ExtraKinds:               extra,
@@ -268,6 +293,6 @@ func run(opts options) error {
 	}
 	log.Info("Starting manager", "catalogNamespace", opts.catalogNamespace, "defaultOwner", opts.defaultOwner,
 		"leaderElection", opts.leaderElect, "metrics", opts.metricsAddr, "sourceFamilies", engine.Registry.Families(),
-		"extraSourceKinds", opts.sourceKinds)
+		"extraSourceKinds", opts.sourceKinds, "argocdClusterNames", opts.argocdNames)
 	return mgr.Start(ctx)
 }

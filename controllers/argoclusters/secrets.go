@@ -1,7 +1,8 @@
 // Package argoclusters names Argo CD's destination clusters from its cluster Secrets:
 // it watches the Secrets labelled argocd.argoproj.io/secret-type=cluster in the Argo CD
 // namespaces, keeping only their name and server, and feeds the lookup the Argo CD
-// mapper reads (argocd.ClusterNames).
+// mapper reads (argocd.ClusterNames). With --argocd-cluster-names=none setup makes no
+// Watcher, and Applications show their destination's server URL.
 package argoclusters
 
 import (
@@ -18,6 +19,8 @@ import (
 	"github.com/entityhub/entityhub/controllers/sources/argocd"
 )
 
+// The Role of this marker is the only grant of Secrets the manager has; config/default
+// moves it to the --argocd-namespace, and config/argocd-names-none leaves it out.
 // +kubebuilder:rbac:groups="",namespace=argocd,resources=secrets,verbs=get;list;watch
 
 // Watcher feeds Argo CD's cluster names from its cluster Secrets. It starts only once

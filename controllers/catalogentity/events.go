@@ -45,12 +45,20 @@ const (
 	healthEventEvery = time.Minute
 )
 
+// recordsEvents reports whether events are recorded on entity: only in the catalog
+// namespace, the one namespace where the manager may write events (config/rbac). An
+// entity elsewhere belongs to a tenant, whose namespace the manager writes nothing into
+// but the entity's label and status: its state is in its status and conditions.
+func (r *Reconciler) recordsEvents(entity *catalogv1alpha1.CatalogEntity) bool {
+	return r.recorder != nil && entity.Namespace == r.catalogNamespace
+}
+
 // recordHealthTransition emits one event when the entity's health changed: Normal when
 // it got better, Warning when worse. The first status of an entity is no transition.
 // Transitions beyond the entity's event budget are counted, and the next event that is
 // recorded says how many it stands for; the status always tells the current health.
 func (r *Reconciler) recordHealthTransition(entity *catalogv1alpha1.CatalogEntity, before catalogv1alpha1.Health, next catalogv1alpha1.CatalogEntityStatus) {
-	if r.recorder == nil || before == "" || before == next.Health {
+	if !r.recordsEvents(entity) || before == "" || before == next.Health {
 		return
 	}
 	ok, folded := r.events.allow(client.ObjectKeyFromObject(entity), r.now())

@@ -200,9 +200,11 @@ func New(opts Options) (*Reconciler, error) {
 	return r, nil
 }
 
-// +kubebuilder:rbac:groups=catalog.entityhub.dev,resources=catalogentities,verbs=get;list;watch;create;patch;delete
-// +kubebuilder:rbac:groups=catalog.entityhub.dev,resources=catalogentities/status,verbs=get;patch
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// In every namespace the manager reads entities, labels them (ensureKubernetesID) and
+// writes their status. It creates and deletes entities, and records events, in the
+// catalog namespace only: config/rbac/catalog_namespace_role.yaml grants that there.
+// +kubebuilder:rbac:groups=catalog.entityhub.dev,resources=catalogentities,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=catalog.entityhub.dev,resources=catalogentities/status,verbs=patch
 
 // Reconcile brings one entity up to date: create or delete it when it is auto-created,
 // label it for Backstage, read its sources and write its status when it changed.

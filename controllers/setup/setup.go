@@ -53,7 +53,10 @@ type Options struct {
 	GracePeriod time.Duration
 	// MaxConcurrentReconciles is the number of entities reconciled at once.
 	MaxConcurrentReconciles int
-	// ArgoCDNamespaces are where Argo CD keeps its cluster Secrets; none reads no Secret.
+	// ArgoCDNamespaces are where Argo CD keeps its cluster Secrets, read to name
+	// Applications' destination clusters. Empty reads no Secret: nothing caches or
+	// watches Secrets, and a cluster is named by its server URL
+	// (--argocd-cluster-names=none).
 	ArgoCDNamespaces []string
 	// ArgoCDStaleAfter is how old an Application's status.reconciledAt may grow before
 	// it shows Unknown; zero turns the check off (--argocd-stale-after).
@@ -99,8 +102,10 @@ func Scheme() *runtime.Scheme {
 
 // CacheOptions returns the manager cache options the engine relies on: cached objects
 // keep only what is read (memory follows use, not the size of sources), CRDs are cached
-// without their schemas, and Secrets only as Argo CD's cluster Secrets. Source kinds are
-// not in the manager's cache: the watches keep them, compact (see package watches).
+// without their schemas, and Secrets only as Argo CD's cluster Secrets — with no
+// ArgoCDNamespaces, not at all: a Secret read would then go to the whole cluster, so
+// nothing may ask for one. Source kinds are not in the manager's cache: the watches
+// keep them, compact (see package watches).
 func CacheOptions(opts Options) cache.Options {
 	byObject := map[client.Object]cache.ByObject{
 		&apiextensionsv1.CustomResourceDefinition{}: {Transform: sourcekind.StripCRD},
@@ -140,7 +145,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) (*Engine, error)
 	if err := mgr.Add(w); err != nil {
 		return nil, fmt.Errorf("adding the watches to the manager: %w", err)
 	}
-	clusterNames := argocd.NewClusterNames()
+	var clusterNames *argocd.ClusterNames // nil: clusters are named by their server URL
+	if len(opts.ArgoCDNamespaces) > 0 {
+		clusterNames = argocd.NewClusterNames()
+	}
 	e := &Engine{
 		Watches: w,
 		Sources: w.Reader(mgr.GetCache()),

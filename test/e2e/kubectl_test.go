@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"time"
 
@@ -36,9 +37,29 @@ var _ = Describe("kubectl", func() {
 			"deployment.apps/entityhub-controller-manager",
 			"role.rbac.authorization.k8s.io/entityhub-manager-role",
 			"rolebinding.rbac.authorization.k8s.io/entityhub-manager-rolebinding",
+			"role.rbac.authorization.k8s.io/entityhub-catalog-namespace-writer",
+			"rolebinding.rbac.authorization.k8s.io/entityhub-catalog-namespace-writer",
 		} {
-			Expect(stdout).To(ContainSubstring(want))
+			Expect(stdout).To(MatchRegexp(`(?m)^` + regexp.QuoteMeta(want) + ` `))
 		}
+	})
+
+	It("accepts config/argocd-names-none: config/default without the Role that reads Secrets", func() {
+		for _, name := range []string{"entityhub-system", "argo"} {
+			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+			Expect(client.IgnoreAlreadyExists(k8sClient.Create(ctx, ns))).To(Succeed())
+		}
+		stdout, stderr, err := kubectl(ctx, "apply", "--dry-run=server", "-k", "config/argocd-names-none")
+		Expect(err).NotTo(HaveOccurred(), stderr)
+		Expect(stdout).To(MatchRegexp(`(?m)^deployment\.apps/entityhub-controller-manager `))
+		Expect(stdout).To(MatchRegexp(`(?m)^role\.rbac\.authorization\.k8s\.io/entityhub-catalog-namespace-writer `))
+		Expect(stdout).NotTo(MatchRegexp(`(?m)^role\.rbac\.authorization\.k8s\.io/entityhub-manager-role `))
+		Expect(stdout).NotTo(MatchRegexp(`(?m)^rolebinding\.rbac\.authorization\.k8s\.io/entityhub-manager-rolebinding `))
+
+		stdout, stderr, err = kubectl(ctx, "kustomize", "config/argocd-names-none")
+		Expect(err).NotTo(HaveOccurred(), stderr)
+		Expect(stdout).To(ContainSubstring("- --argocd-cluster-names=none\n"))
+		Expect(stdout).NotTo(MatchRegexp(`(?m)^  - secrets$`), "no rule names Secrets")
 	})
 
 	It("shows entities at a glance with `kubectl get catalogentities`", func() {
