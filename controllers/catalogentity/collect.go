@@ -125,9 +125,7 @@ func (c *collected) placeholder(at int, sel catalogv1alpha1.SourceSelector, h ca
 	if name == "" {
 		name = "selector:" + metav1.FormatLabelSelector(sel.Selector)
 	}
-	if len(name) > 253 {
-		name = name[:253]
-	}
+	// entitystatus cuts every field to its bound, the name and id of this entry too.
 	c.append(catalogv1alpha1.SourceStatus{
 		ID:         membership.SourceID(gv.WithKind(sel.Kind), sel.Namespace, name),
 		APIVersion: sel.APIVersion,
