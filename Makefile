@@ -123,16 +123,8 @@ helm-lint: ## Lint the Helm chart as helm lint --strict does, at default and oth
 	go test -count=1 -run '^TestLint$$' ./test/helm/
 
 .PHONY: build-installer
-build-installer: ## Write dist/install.yaml, config/default in one file for kubectl apply -f, with image IMG (name:tag).
-	@set -e; dir=$$(mktemp -d "$(CURDIR)/.installer.XXXXXX"); trap 'rm -rf "$$dir"' EXIT; \
-	img="$(IMG)"; name="$${img%:*}"; tag="$${img##*:}"; \
-	case "$$img" in *:*) ;; *) name="$$img"; tag=latest ;; esac; \
-	case "$$tag" in */*) name="$$img"; tag=latest ;; esac; \
-	printf 'resources:\n- ../config/default\nimages:\n- name: controller\n  newName: %s\n  newTag: "%s"\n' "$$name" "$$tag" \
-		> "$$dir/kustomization.yaml"; \
-	{ echo "# entityhub: config/default in one file, written by make build-installer; do not edit."; \
-	  echo "#   kubectl apply --server-side -f dist/install.yaml"; \
-	  $(KUBECTL) kustomize "$$dir"; } > dist/install.yaml
+build-installer: ## Write dist/install.yaml, config/default in one file for kubectl apply -f, with image IMG.
+	go run ./hack/installer -image $(IMG)
 
 .PHONY: install
 install: ## Install the CRD into the cluster of the current kubeconfig.
