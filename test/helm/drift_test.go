@@ -2,6 +2,7 @@ package helm
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -114,6 +115,28 @@ func TestChartMatchesConfigDefault(t *testing.T) {
 		}
 	}
 	checkSelectors(t, rendered)
+
+	// At default values the chart renders the same, less the Backstage objects.
+	defaults, err := Objects(Options{})
+	if err != nil {
+		t.Fatalf("rendering the chart: %v", err)
+	}
+	var backstage []string
+	for k := range got {
+		if !slices.Contains(kinds(defaults), k) {
+			backstage = append(backstage, k)
+		}
+	}
+	slices.Sort(backstage)
+	if diff := cmp.Diff([]string{
+		"ClusterRole /entityhub-backstage-reader", "ClusterRoleBinding /entityhub-backstage-reader",
+		"Secret entityhub-system/entityhub-backstage-token", "ServiceAccount entityhub-system/entityhub-backstage",
+	}, backstage); diff != "" {
+		t.Errorf("what backstage.enabled adds (-want +got):\n%s", diff)
+	}
+	if len(defaults)+len(backstage) != len(rendered) {
+		t.Errorf("the default render has objects the Backstage render has not: %v, against %v", kinds(defaults), kinds(rendered))
+	}
 }
 
 // compare returns the differences that matter between an object of config/default and
