@@ -117,5 +117,5 @@ Whether to create a ServiceMonitor: asked for, or auto and the cluster serves th
 The manager's image.
 */}}
 {{- define "entityhub.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- printf "%s:%s" .Values.image.repository (toString (default .Chart.AppVersion .Values.image.tag)) }}
 {{- end }}
