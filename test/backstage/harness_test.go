@@ -29,16 +29,19 @@ import (
 var harnessFiles = []string{"package.json", "package-lock.json", ".npmrc", "index.js"}
 
 // installHarness copies the harness into a cache directory named by a hash of its
-// package.json, lockfile and .npmrc, runs npm ci there unless an earlier run finished
+// package.json, lockfile and .npmrc and the Node version, runs npm ci there unless an earlier run finished
 // it, and returns that directory. The cache is the one hack/setup-envtest.sh uses, so
 // that node_modules (about 430 MB) stays out of the Go module: a Go file in it would
 // be a package of ./... .
 func installHarness() (string, error) {
-	if err := checkNode(); err != nil {
+	nodeVersion, err := checkNode()
+	if err != nil {
 		return "", err
 	}
 	src := filepath.Join(testenv.RepoRoot(), "test", "backstage")
 	sum := sha256.New()
+	// better-sqlite3 is built for one Node ABI: another Node needs another install.
+	sum.Write([]byte(nodeVersion))
 	for _, f := range []string{"package.json", "package-lock.json", ".npmrc"} {
 		b, err := os.ReadFile(filepath.Join(src, f))
 		if err != nil {
@@ -87,21 +90,22 @@ func installHarness() (string, error) {
 	return dir, os.WriteFile(stamp, nil, 0o644)
 }
 
-// checkNode fails early, and says why, without Node 20 or later and npm.
-func checkNode() error {
+// checkNode returns Node's version, or fails early, and says why, without Node 20 or
+// later and npm.
+func checkNode() (string, error) {
 	out, err := exec.Command("node", "--version").Output()
 	if err != nil {
-		return fmt.Errorf("make test-backstage needs Node 20 or later on PATH: %w", err)
+		return "", fmt.Errorf("make test-backstage needs Node 20 or later on PATH: %w", err)
 	}
 	version := strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
 	major, err := strconv.Atoi(strings.SplitN(version, ".", 2)[0])
 	if err != nil || major < 20 {
-		return fmt.Errorf("make test-backstage needs Node 20 or later, found %q", version)
+		return "", fmt.Errorf("make test-backstage needs Node 20 or later, found %q", version)
 	}
 	if _, err := exec.LookPath("npm"); err != nil {
-		return fmt.Errorf("make test-backstage needs npm on PATH: %w", err)
+		return "", fmt.Errorf("make test-backstage needs npm on PATH: %w", err)
 	}
-	return nil
+	return version, nil
 }
 
 // cacheRoot is hack/setup-envtest.sh's cache: $ENTITYHUB_CACHE_DIR, else
