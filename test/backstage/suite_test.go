@@ -67,7 +67,7 @@ func TestBackstage(t *testing.T) {
 
 // record notes how long a step took, for the summary printed after the suite.
 func record(what string, d time.Duration) {
-	line := fmt.Sprintf("%-44s %6.1fs", what, d.Seconds())
+	line := fmt.Sprintf("%-52s %6.1fs", what, d.Seconds())
 	timings = append(timings, line)
 	GinkgoWriter.Println("timing:", line)
 }
