@@ -74,6 +74,11 @@ test: vet ## Run unit tests and envtest suites against a real kube-apiserver and
 	@assets="$$(hack/setup-envtest.sh)"; \
 	KUBEBUILDER_ASSETS="$$assets" go test -race -count=1 $(GOTEST_FLAGS) ./...
 
+.PHONY: test-backstage
+test-backstage: ## Run a real Backstage backend against the manager (needs Node 20+ and npm; npm ci is cached by lockfile).
+	@assets="$$(hack/setup-envtest.sh)"; \
+	ENTITYHUB_BACKSTAGE=1 KUBEBUILDER_ASSETS="$$assets" go test -count=1 -timeout 20m ./test/backstage -v -ginkgo.v $(GOTEST_FLAGS)
+
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each (default 30s).
 	@for pkg in $$(go list ./...); do \
