@@ -158,6 +158,10 @@ func main() {
 				os.Exit(0)
 			}
 			fmt.Fprintln(os.Stderr, "entityhub export:", err)
+			var skipped *skippedError
+			if errors.As(err, &skipped) {
+				os.Exit(exitSkipped)
+			}
 			os.Exit(1)
 		}
 		return
