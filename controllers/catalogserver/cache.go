@@ -20,9 +20,9 @@ const (
 // rendered is one variant's body for one state of the entities. It is never changed
 // once made: requests that share a render, or a cached body, share it.
 type rendered struct {
-	fingerprint string
-	body        []byte
-	etag        string
+	state string
+	body  []byte
+	etag  string
 }
 
 // bodyCache holds the last body of each variant. Pinned variants — the unfiltered
@@ -51,12 +51,12 @@ func newBodyCache(maxBytes, maxEntries int) *bodyCache {
 	return &bodyCache{maxBytes: maxBytes, maxEntries: maxEntries, lru: list.New(), entries: map[string]*list.Element{}}
 }
 
-// get returns the body of variant key for the state fingerprint, or nil.
-func (c *bodyCache) get(key, fingerprint string) *rendered {
+// get returns the body of variant key for the given state of the entities, or nil.
+func (c *bodyCache) get(key, state string) *rendered {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[key]
-	if !ok || el.Value.(*cacheEntry).out.fingerprint != fingerprint {
+	if !ok || el.Value.(*cacheEntry).out.state != state {
 		return nil
 	}
 	c.lru.MoveToFront(el)

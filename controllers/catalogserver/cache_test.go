@@ -9,7 +9,7 @@ import (
 
 // body is a rendered body of n bytes for state fp.
 func body(n int, fp string) *rendered {
-	return &rendered{fingerprint: fp, body: []byte(strings.Repeat("x", n))}
+	return &rendered{state: fp, body: []byte(strings.Repeat("x", n))}
 }
 
 // keys lists the cache's variants, most recently used first.

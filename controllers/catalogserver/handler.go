@@ -8,12 +8,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-logr/logr"
 	"golang.org/x/sync/singleflight"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/catalog"
 	"github.com/entityhub/entityhub/controllers/metrics"
 )
@@ -54,9 +54,11 @@ const maxReported = 10000
 //     case-folded, percent-decoded, sorted, duplicates merged): ?kind=component,
 //     ?kind=Component and ?kind=%43omponent are one variant. Nothing else of the
 //     request — not its Host header, not the spelling of its query — is part of it.
-//   - The body is rebuilt only when an entity changed (their resourceVersions tell),
-//     so a 304 costs one list from the cache; the last body of each variant is kept,
-//     bounded in bytes and number, and the unfiltered ones are never pushed out.
+//   - The body is rebuilt only when an entity changed: the informer the Reader lists
+//     from tells (Follow), so a request for a body already rendered costs no list at
+//     all; without one, the resourceVersions of a list per request tell. The last body
+//     of each variant is kept, bounded in bytes and number, and the unfiltered ones are
+//     never pushed out.
 //   - Concurrent requests for one variant share one render. Filtered variants render at
 //     most MaxRenders at a time; a request beyond that gets 503 with Retry-After. The
 //     unfiltered variants (YAML and JSON: two renders at most) are never refused, so
@@ -89,6 +91,9 @@ type Handler struct {
 	flights singleflight.Group
 	// cache holds the last body of each variant.
 	cache *bodyCache
+	// following is set once Follow has registered; changes counts the events since.
+	following atomic.Bool
+	changes   atomic.Uint64
 	// onRender, when set, is called as each render starts: tests hold renders with it.
 	onRender func(variant)
 
@@ -119,16 +124,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	v := variant{filter: f, asJSON: prefersJSON(r.Header.Values("Accept"))}
 
-	var list catalogv1alpha1.CatalogEntityList
-	if err := h.Reader.List(r.Context(), &list, client.UnsafeDisableDeepCopy); err != nil {
-		h.Log.Error(err, "Cannot list CatalogEntities for the Backstage catalog endpoint")
+	out, err := h.body(r.Context(), v)
+	var listErr *listError
+	switch {
+	case errors.As(err, &listErr):
+		h.Log.Error(listErr.err, "Cannot list CatalogEntities for the Backstage catalog endpoint")
 		w.Header().Set("Retry-After", "10")
 		http.Error(w, "cannot list CatalogEntities; try again later", http.StatusServiceUnavailable)
 		return
-	}
-
-	out, err := h.body(v, list.Items)
-	switch {
 	case errors.Is(err, errBusy):
 		metrics.CatalogRendersRefused.Inc()
 		w.Header().Set("Retry-After", strconv.Itoa(busyRetryAfter))

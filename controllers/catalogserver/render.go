@@ -5,11 +5,17 @@
 package catalogserver
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/catalog"
@@ -64,20 +70,84 @@ func (h *Handler) init() {
 	})
 }
 
-// body returns the body of v for items: the cached one when the entities have not
-// changed since it was rendered, else a render — shared with the concurrent requests for
-// v, and refused with errBusy when v is filtered and the render slots are taken.
-func (h *Handler) body(v variant, items []catalogv1alpha1.CatalogEntity) (*rendered, error) {
+// listTimeout bounds a list inside a render, which is not cut short when the request
+// that started it goes away: others may share it.
+const listTimeout = 30 * time.Second
+
+// listError is a list of CatalogEntities that failed.
+type listError struct{ err error }
+
+// Error implements error.
+func (e *listError) Error() string { return "listing CatalogEntities: " + e.err.Error() }
+
+// EventSource is what Follow needs of an informer; controller-runtime's cache.Informer
+// has it.
+type EventSource interface {
+	AddEventHandler(handler toolscache.ResourceEventHandler) (toolscache.ResourceEventHandlerRegistration, error)
+}
+
+// Follow makes h learn that CatalogEntities changed from events of src, the informer
+// its Reader lists from, rather than from a list per request: a request for a body
+// already rendered of the current entities then costs no list (a list of 10,000
+// entities is megabytes, which many concurrent requests would each hold). Call it
+// before the first request.
+func (h *Handler) Follow(src EventSource) error {
+	changed := func() { h.changes.Add(1) }
+	if _, err := src.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { changed() },
+		UpdateFunc: func(any, any) { changed() },
+		DeleteFunc: func(any) { changed() },
+	}); err != nil {
+		return fmt.Errorf("following CatalogEntities for the catalog endpoint: %w", err)
+	}
+	h.following.Store(true)
+	return nil
+}
+
+// state tells which state of the entities a request sees: the count of changes when h
+// follows an informer — read before any list, so that a body rendered from a later list
+// is at least as new as the state it is kept for — else the fingerprint of a list,
+// returned too to render from. The state is "" when it cannot be told.
+func (h *Handler) state(ctx context.Context) (string, []catalogv1alpha1.CatalogEntity, error) {
+	if h.following.Load() {
+		return "changes:" + strconv.FormatUint(h.changes.Load(), 10), nil, nil
+	}
+	items, err := h.list(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	fp, _ := fingerprint(items)
+	return fp, items, nil
+}
+
+// list lists every CatalogEntity, without copies: the descriptors are built from them
+// and nothing is changed.
+func (h *Handler) list(ctx context.Context) ([]catalogv1alpha1.CatalogEntity, error) {
+	var list catalogv1alpha1.CatalogEntityList
+	if err := h.Reader.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, &listError{err}
+	}
+	return list.Items, nil
+}
+
+// body returns the body of v: the cached one when the entities have not changed since
+// it was rendered, else a render — shared with the concurrent requests for v, and
+// refused with errBusy when v is filtered and the render slots are taken. When h
+// follows an informer, the list a render needs is made inside it, within those bounds.
+func (h *Handler) body(ctx context.Context, v variant) (*rendered, error) {
 	h.init()
 	key := v.key()
-	fp, cacheable := fingerprint(items)
-	if cacheable {
-		if out := h.cache.get(key, fp); out != nil {
+	state, items, err := h.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if state != "" {
+		if out := h.cache.get(key, state); out != nil {
 			return out, nil
 		}
 	}
 	// Requests that join a render in flight get the body of the entities as the first
-	// of them listed them: at most one render old, as if they had come a moment sooner.
+	// of them saw them: at most one render old, as if they had come a moment sooner.
 	out, err, _ := h.flights.Do(key, func() (any, error) {
 		if !v.filter.empty() {
 			select {
@@ -89,12 +159,21 @@ func (h *Handler) body(v variant, items []catalogv1alpha1.CatalogEntity) (*rende
 		}
 		metrics.CatalogRendersInFlight.Inc()
 		defer metrics.CatalogRendersInFlight.Dec()
-		out, err := h.render(items, v)
+		listed := items
+		if listed == nil {
+			lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), listTimeout)
+			defer cancel()
+			var err error
+			if listed, err = h.list(lctx); err != nil {
+				return nil, err
+			}
+		}
+		out, err := h.render(listed, v)
 		if err != nil {
 			return nil, err
 		}
-		out.fingerprint = fp
-		if cacheable {
+		out.state = state
+		if state != "" {
 			h.cache.put(key, v.filter.empty(), out)
 		}
 		return out, nil
@@ -163,7 +242,7 @@ func (h *Handler) report(c catalog.Catalog) {
 
 // fingerprint identifies the state of the listed entities by their identity and
 // resourceVersion, in an order that does not depend on the list's. It is not usable
-// when an entity has no resourceVersion.
+// (false, and "") when an entity has no resourceVersion.
 func fingerprint(items []catalogv1alpha1.CatalogEntity) (string, bool) {
 	keys := make([]string, 0, len(items))
 	for i := range items {

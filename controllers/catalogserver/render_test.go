@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
@@ -251,4 +253,67 @@ func valueOf(t *testing.T, c prometheus.Metric) float64 {
 		return m.GetCounter().GetValue()
 	}
 	return m.GetGauge().GetValue()
+}
+
+// fakeInformer hands its event handler to the test.
+type fakeInformer struct {
+	handler toolscache.ResourceEventHandler
+}
+
+func (i *fakeInformer) AddEventHandler(h toolscache.ResourceEventHandler) (toolscache.ResourceEventHandlerRegistration, error) {
+	i.handler = h
+	return nil, nil
+}
+
+// countingReader counts the lists of the Reader it wraps.
+type countingReader struct {
+	client.Reader
+	lists atomic.Int32
+}
+
+func (r *countingReader) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	r.lists.Add(1)
+	return r.Reader.List(ctx, list, opts...)
+}
+
+// TestHandlerFollowsChanges: following the informer, a request for a body already
+// rendered of the current entities lists nothing; an event makes the next one list and
+// render again.
+func TestHandlerFollowsChanges(t *testing.T) {
+	f := newFixture(t, fleet()...)
+	reader := &countingReader{Reader: f.client}
+	f.handler.Reader = reader
+	inf := &fakeInformer{}
+	if err := f.handler.Follow(inf); err != nil {
+		t.Fatal(err)
+	}
+	renders := countRenders(f.handler)
+	etag := f.do(http.MethodGet, "/").Header().Get("ETag")
+	for range 5 {
+		if w := f.do(http.MethodGet, "/", "If-None-Match", etag); w.Code != http.StatusNotModified {
+			t.Fatalf("%d, want 304", w.Code)
+		}
+	}
+	if n := reader.lists.Load(); n != 1 || renders.total() != 1 {
+		t.Errorf("%d lists and %d renders for six requests of unchanged entities, want 1 and 1", n, renders.total())
+	}
+
+	var e catalogv1alpha1.CatalogEntity
+	ctx := context.Background()
+	if err := f.client.Get(ctx, client.ObjectKey{Namespace: "entityhub-system", Name: "payments"}, &e); err != nil {
+		t.Fatal(err)
+	}
+	old := e.DeepCopy()
+	e.Spec.Title = "Payments"
+	if err := f.client.Update(ctx, &e); err != nil {
+		t.Fatal(err)
+	}
+	inf.handler.OnUpdate(old, &e)
+	w := f.do(http.MethodGet, "/", "If-None-Match", etag)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "title: Payments") {
+		t.Errorf("after a change: %d, want 200 with the new title:\n%s", w.Code, w.Body)
+	}
+	if n := reader.lists.Load(); n != 2 {
+		t.Errorf("%d lists after a change, want 2", n)
+	}
 }

@@ -8,10 +8,12 @@ import (
 
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/catalog"
 	"github.com/entityhub/entityhub/controllers/catalogserver"
 )
@@ -79,7 +81,7 @@ func NewManager(ctx context.Context, cfg *rest.Config, p ProcessOptions, opts Op
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := addCatalogServer(mgr, p, opts); err != nil {
+	if err := addCatalogServer(ctx, mgr, p, opts); err != nil {
 		return nil, nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -97,7 +99,7 @@ var errCatalogAuthInClear = errors.New("the catalog endpoint's authentication ne
 
 // addCatalogServer serves the entities as Backstage descriptors when CatalogAddr is
 // set; every replica serves, from its own cache.
-func addCatalogServer(mgr ctrl.Manager, p ProcessOptions, opts Options) error {
+func addCatalogServer(ctx context.Context, mgr ctrl.Manager, p ProcessOptions, opts Options) error {
 	if p.CatalogAddr == "" || p.CatalogAddr == "0" {
 		return nil
 	}
@@ -117,6 +119,15 @@ func addCatalogServer(mgr ctrl.Manager, p ProcessOptions, opts Options) error {
 		},
 		MaxRenders: p.CatalogMaxRenders,
 		Log:        log,
+	}
+	// The handler learns of changes from the informer it lists from, so that a request
+	// for a body already rendered costs no list.
+	inf, err := mgr.GetCache().GetInformer(ctx, &catalogv1alpha1.CatalogEntity{}, cache.BlockUntilSynced(false))
+	if err != nil {
+		return fmt.Errorf("catalog endpoint: %w", err)
+	}
+	if err := handler.Follow(inf); err != nil {
+		return err
 	}
 	if p.CatalogAuth {
 		handler.Authorizer = catalogserver.NewTokenAuthorizer(mgr.GetClient())
