@@ -1,8 +1,10 @@
 // Package catalogserver serves CatalogEntities as Backstage catalog descriptors over HTTP
 // (DESIGN.md §5), so that Backstage's catalog can ingest hub-discovered entities with a
 // plain `url` location. The descriptors themselves come from package catalog, which
-// `entityhub export` shares; this package adds the server, the handler (filters, ETag and
-// 304, a cache of rendered bodies) and token auth.
+// `entityhub export` shares; this package adds the server (HTTPS from a certificate
+// directory that may rotate), the handler (handler.go: filters, ETag and 304), what
+// bounds the work a request can cause (filter.go: canonical filters; render.go: shared
+// and bounded renders; cache.go: rendered bodies) and token auth (auth.go, rate-limited).
 package catalogserver
 
 import (
