@@ -117,6 +117,16 @@ func TestBuildEntity(t *testing.T) {
 				Spec:     Spec{Owner: "group:default/shop", Domain: "domain:default/commerce"},
 			},
 		},
+		"System: spec.domain names its Domain": {
+			in: newEntity("shop", func(e *catalogv1alpha1.CatalogEntity) {
+				e.Spec.Kind, e.Spec.Domain, e.Spec.Owner = "System", "commerce", "group:default/shop"
+			}),
+			want: Entity{
+				APIVersion: "backstage.io/v1alpha1", Kind: "System",
+				Metadata: Metadata{Name: "shop", Namespace: "default", Annotations: annotations("shop")},
+				Spec:     Spec{Owner: "group:default/shop", Domain: "commerce"},
+			},
+		},
 		"Domain: spec.system names its parent Domain": {
 			in: newEntity("commerce", func(e *catalogv1alpha1.CatalogEntity) {
 				e.Spec.Kind, e.Spec.System, e.Spec.Type = "Domain", "business", "product-area"

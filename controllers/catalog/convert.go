@@ -226,10 +226,19 @@ func (c *converter) system() string {
 }
 
 // partOfDomain places a System or Domain: a System belongs to a Domain (spec.domain), a
-// Domain to a Domain (spec.subdomainOf). spec.system, "what this belongs to", maps there
-// when it names a Domain, and is dropped when it names another kind.
+// Domain to a Domain (spec.subdomainOf). A System's spec.domain says so; else
+// spec.system, "what this belongs to", maps there when it names a Domain, and is dropped
+// when it names another kind.
 func (c *converter) partOfDomain(kind catalogv1alpha1.EntityKind, system string) Spec {
 	var s Spec
+	if domain := string(c.e.Spec.Domain); kind == catalogv1alpha1.KindSystem && domain != "" {
+		// spec.domain says it outright; it wins over a spec.system that names a Domain.
+		if catalogv1alpha1.IsEntityRef(domain) {
+			s.Domain = domain
+			return s
+		}
+		c.fix("spec.domain %q dropped: not an entity reference such as domain:default/commerce", domain)
+	}
 	if system == "" {
 		return s
 	}
