@@ -34,6 +34,15 @@ const (
 	ConditionSourcesResolved = "SourcesResolved"
 )
 
+// ConditionPublished is False when the catalog endpoint leaves the entity out because
+// another CatalogEntity names the same Backstage entity (reason DuplicateEntity); it is
+// absent otherwise.
+const ConditionPublished = "Published"
+
+// ReasonDuplicateEntity: another CatalogEntity names the same Backstage entity, and this
+// one is not the one published (the catalog namespace's wins; without it none does).
+const ReasonDuplicateEntity = "DuplicateEntity"
+
 // Reasons of the SourcesResolved condition.
 const (
 	// ReasonResolved: every spec.sources entry was read.

@@ -95,3 +95,25 @@ func identityKey(e *catalogv1alpha1.CatalogEntity) (string, bool) {
 	}
 	return refKey(string(kind), ns, e.Name), true
 }
+
+// DuplicateOf says why e is left out of the catalog because others of entities (which may
+// hold e itself) name the same Backstage entity, by the rule Build follows; false when e
+// is published as far as duplicates go. The reconciler reports it in a condition.
+func DuplicateOf(e *catalogv1alpha1.CatalogEntity, entities []catalogv1alpha1.CatalogEntity, catalogNamespace string) (string, bool) {
+	all := []catalogv1alpha1.CatalogEntity{*e}
+	for i := range entities {
+		if entities[i].Namespace != e.Namespace || entities[i].Name != e.Name {
+			all = append(all, entities[i])
+		}
+	}
+	order := byKubernetesName(all)
+	dups := duplicates(order, catalogNamespace)
+	for _, o := range order {
+		if o.Namespace == e.Namespace && o.Name == e.Name {
+			if p, dup := dups[o]; dup {
+				return p.Reason, true
+			}
+		}
+	}
+	return "", false
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 )
@@ -153,5 +154,25 @@ func TestBuildDuplicates(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestDuplicateOf(t *testing.T) {
+	entity := func(ns string) catalogv1alpha1.CatalogEntity {
+		return catalogv1alpha1.CatalogEntity{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "payments-api"}}
+	}
+	platform, teamA, teamB := entity("entityhub-system"), entity("team-a"), entity("team-b")
+	all := []catalogv1alpha1.CatalogEntity{platform, teamA, teamB}
+	if why, dup := DuplicateOf(&platform, all, "entityhub-system"); dup {
+		t.Errorf("the catalog namespace's entity is left out: %s", why)
+	}
+	if why, dup := DuplicateOf(&teamA, all, "entityhub-system"); !dup || !strings.Contains(why, "entityhub-system/payments-api, which is published instead") {
+		t.Errorf("a tenant's duplicate: %v %q", dup, why)
+	}
+	if why, dup := DuplicateOf(&teamA, []catalogv1alpha1.CatalogEntity{teamA, teamB}, "entityhub-system"); !dup || !strings.Contains(why, "team-b/payments-api") {
+		t.Errorf("two tenants' duplicates, none in the catalog namespace: %v %q", dup, why)
+	}
+	if _, dup := DuplicateOf(&teamA, []catalogv1alpha1.CatalogEntity{teamA}, "entityhub-system"); dup {
+		t.Error("an entity alone is no duplicate")
 	}
 }

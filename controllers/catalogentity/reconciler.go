@@ -249,6 +249,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		Unresolved: found.unresolved,
 		Now:        metav1.NewTime(r.now()),
 	})
+	r.notePublication(ctx, entity, &next)
 	before := current.Health
 	wrote, err := r.patchStatus(ctx, entity, current, next)
 	if r.clock != nil {
@@ -411,6 +412,10 @@ func (r *Reconciler) entityHandler() handler.TypedEventHandler[client.Object, re
 	related := func(ctx context.Context, e client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 		for _, req := range r.relatedTo(ctx, e.GetName()) {
 			q.Add(req)
+		}
+		// Entities of the same name may name the same Backstage entity (publication.go).
+		for _, key := range r.sameName(ctx, e.GetName()) {
+			q.Add(reconcile.Request{NamespacedName: key})
 		}
 	}
 	// A member's change reaches the Systems and Domains it rolls up into (rollup.go).

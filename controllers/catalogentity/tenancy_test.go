@@ -67,6 +67,19 @@ var _ = Describe("Tenants on a shared hub", Ordered, func() {
 		}).WithTimeout(time.Second).Should(Not(ContainElement(teamB+"/b-labelled")), "team a's entity of the same name does not claim it")
 	})
 
+	It("tells a tenant's entity that names the platform's Backstage entity that it is left out of the catalog", func() {
+		Eventually(func(g Gomega) {
+			got := getEntity(ctx, teamA, name)(g)
+			published := meta.FindStatusCondition(got.Status.Conditions, catalogv1alpha1.ConditionPublished)
+			g.Expect(published).NotTo(BeNil())
+			g.Expect(published.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(published.Reason).To(Equal(catalogv1alpha1.ReasonDuplicateEntity))
+			g.Expect(published.Message).To(ContainSubstring(catalogNamespace + "/" + name + ", which is published instead"))
+		}).WithTimeout(15 * time.Second).Should(Succeed())
+		Expect(meta.FindStatusCondition(getEntity(ctx, catalogNamespace, name)(Default).Status.Conditions,
+			catalogv1alpha1.ConditionPublished)).To(BeNil(), "the platform's entity is published, and says nothing")
+	})
+
 	It("lets an entity of the catalog namespace select across namespaces", func() {
 		entity := &catalogv1alpha1.CatalogEntity{
 			ObjectMeta: metav1.ObjectMeta{Name: "web-tier-" + teamA, Namespace: catalogNamespace},
