@@ -39,7 +39,7 @@ const (
 // absent otherwise.
 const ConditionPublished = "Published"
 
-// ReasonDuplicateEntity: another CatalogEntity names the same Backstage entity, and this
+// ReasonDuplicateEntity is the Published reason when another CatalogEntity names the same Backstage entity, and this
 // one is not the one published (the catalog namespace's wins; without it none does).
 const ReasonDuplicateEntity = "DuplicateEntity"
 
