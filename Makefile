@@ -58,11 +58,11 @@ lint-fix: golangci-lint ## Run golangci-lint and apply the fixes it knows (forma
 	$(GOLANGCI_LINT) run --fix ./...
 
 .PHONY: verify
-verify: manifests generate fmt vet lint ## Fail on lint findings, or when generated files, formatting or go.mod are out of date.
+verify: manifests generate fmt vet lint chart build-installer helm-lint ## Fail on lint findings, or when generated files, formatting, go.mod, the chart or dist/install.yaml are out of date.
 	go mod tidy -diff
-	@if [ -n "$$(git status --porcelain -- api config controllers cmd go.mod go.sum)" ]; then \
-		echo "Generated or formatted files changed; commit the result of 'make manifests generate fmt':"; \
-		git status --porcelain -- api config controllers cmd go.mod go.sum; git --no-pager diff --stat; exit 1; \
+	@if [ -n "$$(git status --porcelain -- api config controllers cmd dist go.mod go.sum)" ]; then \
+		echo "Generated or formatted files changed; commit the result of 'make manifests generate fmt chart build-installer':"; \
+		git status --porcelain -- api config controllers cmd dist go.mod go.sum; git --no-pager diff --stat; exit 1; \
 	fi
 
 .PHONY: envtest
@@ -73,6 +73,11 @@ envtest: ## Build (first time on a machine) and print the test control plane dir
 test: vet ## Run unit tests and envtest suites against a real kube-apiserver and etcd.
 	@assets="$$(hack/setup-envtest.sh)"; \
 	KUBEBUILDER_ASSETS="$$assets" go test -race -count=1 $(GOTEST_FLAGS) ./...
+
+.PHONY: test-backstage
+test-backstage: ## Run a real Backstage backend against the manager (needs Node 20+ and npm; npm ci is cached by lockfile).
+	@assets="$$(hack/setup-envtest.sh)"; \
+	ENTITYHUB_BACKSTAGE=1 KUBEBUILDER_ASSETS="$$assets" go test -count=1 -timeout 20m ./test/backstage -v -ginkgo.v $(GOTEST_FLAGS)
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each (default 30s).
@@ -112,6 +117,19 @@ docker-push: ## Push the container image IMG.
 	docker push $(IMG)
 
 ##@ Deployment
+
+.PHONY: chart
+chart: ## Copy the CRD into the Helm chart (dist/chart/crds) and write the values table of its README.
+	cp config/crd/bases/*.yaml dist/chart/crds/
+	go run ./hack/chartdoc
+
+.PHONY: helm-lint
+helm-lint: ## Lint the Helm chart as helm lint --strict does, at default and other values (Helm's Go SDK, pinned in go.mod).
+	go test -count=1 -run '^TestLint$$' ./test/helm/
+
+.PHONY: build-installer
+build-installer: ## Write dist/install.yaml, config/default in one file for kubectl apply -f, with image IMG.
+	go run ./hack/installer -image $(IMG)
 
 .PHONY: install
 install: ## Install the CRD into the cluster of the current kubeconfig.

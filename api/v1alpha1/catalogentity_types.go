@@ -204,9 +204,15 @@ type CatalogEntitySpec struct {
 	// +optional
 	Owner EntityRef `json:"owner,omitempty"`
 
-	// System is the entity reference of the system the entity belongs to.
+	// System is the entity reference of the system the entity belongs to. A System
+	// entity's status rolls up the health of the entities that name it here.
 	// +optional
 	System EntityRef `json:"system,omitempty"`
+
+	// Domain is the entity reference of the domain a System belongs to. A Domain
+	// entity's status rolls up the health of the Systems that name it here.
+	// +optional
+	Domain EntityRef `json:"domain,omitempty"`
 
 	// Title is a human-readable name shown instead of metadata.name.
 	// +optional

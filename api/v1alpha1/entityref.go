@@ -34,3 +34,24 @@ func (e *CatalogEntity) BackstageRef() string {
 func FormatEntityRef(kind, namespace, name string) string {
 	return strings.ToLower(kind) + ":" + namespace + "/" + name
 }
+
+// Resolve returns the full reference r stands for, in lower case as Backstage compares
+// them: <kind>:<namespace>/<name>, with defaultKind and defaultNamespace where r leaves
+// them out (Backstage's rule: a reference in an entity's spec is in that entity's
+// namespace unless it names another).
+func (r EntityRef) Resolve(defaultKind, defaultNamespace string) string {
+	kind, namespace, name := defaultKind, defaultNamespace, string(r)
+	if k, rest, ok := strings.Cut(name, ":"); ok {
+		kind, name = k, rest
+	}
+	if ns, rest, ok := strings.Cut(name, "/"); ok {
+		namespace, name = ns, rest
+	}
+	return strings.ToLower(FormatEntityRef(kind, namespace, name))
+}
+
+// RefKey is the entity's own reference as Resolve writes them, for comparing with
+// what other entities' specs name.
+func (e *CatalogEntity) RefKey() string {
+	return strings.ToLower(e.BackstageRef())
+}

@@ -24,6 +24,9 @@ var _ = Describe("A status write whose answer is lost", Ordered, func() {
 			return getEntity(ctx, catalogNamespace, name)(g).Status.Health
 		}
 		Eventually(health).WithTimeout(15 * time.Second).Should(Equal(catalogv1alpha1.HealthHealthy))
+		// Settled: no write of the entity is still under way when the answers start to drop.
+		version := func(g Gomega) string { return getEntity(ctx, catalogNamespace, name)(g).ResourceVersion }
+		Consistently(version).WithTimeout(time.Second).WithPolling(100 * time.Millisecond).Should(Equal(version(Default)))
 
 		By("holding back the manager's view of entities, so that its cache cannot show its own writes")
 		restoreWatch := proxy.Fail("/apis/catalog.entityhub.dev/v1alpha1/catalogentities", http.StatusInternalServerError)
@@ -34,7 +37,7 @@ var _ = Describe("A status write whose answer is lost", Ordered, func() {
 		By("the source failing: the manager writes the change, which lands, but its answer is lost")
 		updateWidgetStatus(ctx, ns, "w", metav1.ConditionFalse, "broken")
 		Eventually(dropped).WithTimeout(15 * time.Second).Should(BeClosed())
-		Expect(health(Default)).NotTo(Equal(catalogv1alpha1.HealthHealthy), "the write landed")
+		Eventually(health).WithTimeout(5*time.Second).ShouldNot(Equal(catalogv1alpha1.HealthHealthy), "the write landed")
 
 		By("the source recovering while the manager's next writes fail")
 		restoreWrites := proxy.Fail(statusPath, http.StatusInternalServerError)

@@ -165,9 +165,12 @@ func (r *Reconciler) collectSources(ctx context.Context, entity *catalogv1alpha1
 		}
 	}
 	for i, sel := range entity.Spec.Sources {
-		if err := r.collectSelected(ctx, c, i, sel); err != nil {
+		if err := r.collectSelected(ctx, c, i, r.scoped(entity, sel)); err != nil {
 			return nil, err
 		}
+	}
+	if err := r.collectMembers(ctx, c, entity); err != nil {
+		return nil, err
 	}
 	c.lastRun, c.history = c.finishRuns()
 	r.carryUnreadable(c, entity.Status.Sources)
@@ -193,13 +196,10 @@ func (r *Reconciler) collectSelected(ctx context.Context, c *collected, at int, 
 		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonKindNotListable, why)
 		return nil
 	}
-	if c.confined != "" {
-		if sel.Namespace != "" && sel.Namespace != c.confined {
-			c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonNamespaceNotAllowed, fmt.Sprintf(
-				"namespace %s is not the entity's: an entity in %s takes sources only from %s", sel.Namespace, c.confined, c.confined))
-			return nil
-		}
-		sel.Namespace = c.confined
+	if c.confined != "" && sel.Namespace != "" && sel.Namespace != c.confined {
+		c.placeholder(at, sel, catalogv1alpha1.HealthUnknown, catalogv1alpha1.ReasonNamespaceNotAllowed, fmt.Sprintf(
+			"namespace %s is not the entity's: an entity in %s takes sources only from %s", sel.Namespace, c.confined, c.confined))
+		return nil
 	}
 	if sel.Name != "" {
 		return r.collectNamed(ctx, c, at, sel, kind)
@@ -324,6 +324,15 @@ func carried(prev catalogv1alpha1.SourceStatus, why string) catalogv1alpha1.Sour
 	}
 	st.Message = why + sources.LastKnownSep + known
 	return st
+}
+
+// scoped returns sel as it applies to entity: an entry without a namespace, of an entity
+// confined to its namespace, is in that namespace.
+func (r *Reconciler) scoped(entity *catalogv1alpha1.CatalogEntity, sel catalogv1alpha1.SourceSelector) catalogv1alpha1.SourceSelector {
+	if ns := r.confinedTo(entity); ns != "" && sel.Namespace == "" {
+		sel.Namespace = ns
+	}
+	return sel
 }
 
 // confinedTo returns the namespace the entity may take sources from, or "" when it may

@@ -130,7 +130,7 @@ func (r *Reconciler) entitiesOf(ctx context.Context, gvk schema.GroupVersionKind
 		e := &selecting.Items[i]
 		for _, sel := range e.Spec.Sources {
 			// An invalid selector selects nothing; the entity reports it when reconciled.
-			if ok, _ := membership.Selects(sel, gvk.GroupKind(), obj); ok {
+			if ok, _ := membership.Selects(r.scoped(e, sel), gvk.GroupKind(), obj); ok {
 				m.add(client.ObjectKeyFromObject(e))
 			}
 		}

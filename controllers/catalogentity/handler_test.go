@@ -74,10 +74,17 @@ func TestMapSource(t *testing.T) {
 		"Selected": {
 			reason: "An entity whose spec.sources selects the object is concerned; one whose selector does not match is not.",
 			args: args{
-				objects: []client.Object{selecting("team-db", "db-owners", "db"), selecting("team-cache", "cache-owners", "cache")},
+				objects: []client.Object{selecting(testCatalogNamespace, "db-owners", "db"), selecting(testCatalogNamespace, "cache-owners", "cache")},
 				event:   []*unstructured.Unstructured{tiered},
 			},
-			want: []reconcile.Request{entityRequest("team-db", "db-owners")},
+			want: []reconcile.Request{entityRequest(testCatalogNamespace, "db-owners")},
+		},
+		"SelectedOnlyInItsNamespace": {
+			reason: "A tenant's entity selects only in its own namespace: an object of another does not concern it.",
+			args: args{
+				objects: []client.Object{selecting("team-db", "db-owners", "db")},
+				event:   []*unstructured.Unstructured{tiered},
+			},
 		},
 		"ComposedToRootClaim": {
 			reason: "A composed resource concerns the entity of its root claim, found through its composite.",

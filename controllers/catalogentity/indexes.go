@@ -17,6 +17,11 @@ const (
 	entityNameIndex = "entityhub.name"
 	// entitySourceKindIndex: an entity by each <group>/<Kind> its spec.sources name.
 	entitySourceKindIndex = "entityhub.source-kind"
+	// entityRefIndex: an entity by its own Backstage reference (RefKey).
+	entityRefIndex = "entityhub.ref"
+	// entityRollUpIndex: an entity by the reference of what it rolls up into: the System
+	// its spec.system names, the Domain a System's spec.domain names (see rollup.go).
+	entityRollUpIndex = "entityhub.rolls-up-into"
 )
 
 func indexEntities(ctx context.Context, indexer client.FieldIndexer) error {
@@ -35,6 +40,16 @@ func indexEntities(ctx context.Context, indexer client.FieldIndexer) error {
 		return keys
 	}); err != nil {
 		return fmt.Errorf("indexing entities by source kind: %w", err)
+	}
+	if err := indexer.IndexField(ctx, &catalogv1alpha1.CatalogEntity{}, entityRefIndex, func(o client.Object) []string {
+		return []string{o.(*catalogv1alpha1.CatalogEntity).RefKey()}
+	}); err != nil {
+		return fmt.Errorf("indexing entities by reference: %w", err)
+	}
+	if err := indexer.IndexField(ctx, &catalogv1alpha1.CatalogEntity{}, entityRollUpIndex, func(o client.Object) []string {
+		return rollsUpInto(o.(*catalogv1alpha1.CatalogEntity))
+	}); err != nil {
+		return fmt.Errorf("indexing entities by what they roll up into: %w", err)
 	}
 	return nil
 }

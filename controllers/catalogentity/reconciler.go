@@ -403,19 +403,29 @@ func (r *Reconciler) startResync(ctx context.Context, q workqueue.TypedRateLimit
 }
 
 // entityHandler keeps the status ledger told of every version of an entity the cache
-// receives (status writes included, which the For predicates leave out), and has the
+// receives (status writes included, which the For predicates leave out), has the
 // entities whose relations may name an entity recomputed when it comes, goes or is named
-// anew. Those that exist at start are all computed after the cache is in.
+// anew, and the Systems and Domains it rolls up into when its status or what it names
+// changes. Those that exist at start are all computed after the cache is in.
 func (r *Reconciler) entityHandler() handler.TypedEventHandler[client.Object, reconcile.Request] {
 	related := func(ctx context.Context, e client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 		for _, req := range r.relatedTo(ctx, e.GetName()) {
 			q.Add(req)
 		}
 	}
+	// A member's change reaches the Systems and Domains it rolls up into (rollup.go).
+	rollUp := func(ctx context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request], es ...*catalogv1alpha1.CatalogEntity) {
+		for _, key := range r.rollUpTargets(ctx, es...) {
+			q.Add(reconcile.Request{NamespacedName: key})
+		}
+	}
 	return handler.TypedFuncs[client.Object, reconcile.Request]{
 		CreateFunc: func(ctx context.Context, e event.TypedCreateEvent[client.Object], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			if !e.IsInInitialList {
 				related(ctx, e.Object, q)
+				if entity, ok := e.Object.(*catalogv1alpha1.CatalogEntity); ok {
+					rollUp(ctx, q, entity)
+				}
 			}
 		},
 		UpdateFunc: func(ctx context.Context, e event.TypedUpdateEvent[client.Object], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
@@ -424,12 +434,22 @@ func (r *Reconciler) entityHandler() handler.TypedEventHandler[client.Object, re
 				return
 			}
 			r.ledger.seen(entity)
-			if old, ok := e.ObjectOld.(*catalogv1alpha1.CatalogEntity); ok && old.BackstageRef() != entity.BackstageRef() {
+			old, ok := e.ObjectOld.(*catalogv1alpha1.CatalogEntity)
+			if !ok {
+				return
+			}
+			if old.BackstageRef() != entity.BackstageRef() {
 				related(ctx, entity, q)
+			}
+			if memberChanged(old, entity) {
+				rollUp(ctx, q, old, entity)
 			}
 		},
 		DeleteFunc: func(ctx context.Context, e event.TypedDeleteEvent[client.Object], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			related(ctx, e.Object, q)
+			if entity, ok := e.Object.(*catalogv1alpha1.CatalogEntity); ok {
+				rollUp(ctx, q, entity)
+			}
 		},
 	}
 }

@@ -1,0 +1,104 @@
+package catalogentity_test
+
+import (
+	"context"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+)
+
+var _ = Describe("Systems and Domains roll up their members", Ordered, func() {
+	ctx := context.Background()
+	var ns, shop, billing, commerce string
+
+	// entity creates a hand-written entity of kind in ns, naming system or domain.
+	entity := func(name string, kind catalogv1alpha1.EntityKind, system, domain string, sources ...catalogv1alpha1.SourceSelector) {
+		Expect(k8sClient.Create(ctx, &catalogv1alpha1.CatalogEntity{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: catalogv1alpha1.CatalogEntitySpec{Kind: kind, System: catalogv1alpha1.EntityRef(system),
+				Domain: catalogv1alpha1.EntityRef(domain), Sources: sources},
+		})).To(Succeed())
+	}
+	widgetSource := func(name string) catalogv1alpha1.SourceSelector {
+		return catalogv1alpha1.SourceSelector{APIVersion: widgetGVK.GroupVersion().String(), Kind: "Widget", Name: name}
+	}
+	status := func(name string) func(Gomega) catalogv1alpha1.CatalogEntityStatus {
+		return func(g Gomega) catalogv1alpha1.CatalogEntityStatus { return getEntity(ctx, ns, name)(g).Status }
+	}
+
+	BeforeAll(func() {
+		installWidgets()
+		ns = newNamespace(ctx)
+		shop, billing, commerce = "shop-"+ns, "billing-"+ns, "commerce-"+ns
+		createWidget(ctx, widget(ns, "web", nil, metav1.ConditionTrue, "fine"))
+		createWidget(ctx, widget(ns, "db", nil, metav1.ConditionFalse, "disk full"))
+		entity(shop, catalogv1alpha1.KindSystem, "", commerce)
+		entity("web", catalogv1alpha1.KindComponent, shop, "", widgetSource("web"))
+		entity("db", catalogv1alpha1.KindResource, "system:"+shop, "", widgetSource("db"))
+	})
+
+	It("shows a System as its worst member, naming it, with its members counted", func() {
+		Eventually(func(g Gomega) {
+			st := status(shop)(g)
+			g.Expect(st.Health).To(Equal(catalogv1alpha1.HealthProgressing))
+			g.Expect(st.Ready).To(Equal("1/2"))
+			g.Expect(st.Message).To(HavePrefix("CatalogEntity " + ns + "/db is Progressing: Widget " + ns + "/db is Progressing"))
+			g.Expect(sourceOf(getEntity(ctx, ns, shop)(g), "CatalogEntity", "web").Health).To(Equal(catalogv1alpha1.HealthHealthy))
+		}).WithTimeout(15 * time.Second).Should(Succeed())
+	})
+
+	It("follows a member that recovers, and writes nothing more once settled", func() {
+		updateWidgetStatus(ctx, ns, "db", metav1.ConditionTrue, "fine")
+		Eventually(func(g Gomega) string {
+			st := status(shop)(g)
+			g.Expect(st.Health).To(Equal(catalogv1alpha1.HealthHealthy))
+			return st.Ready
+		}).WithTimeout(15 * time.Second).Should(Equal("2/2"))
+		settled := getEntity(ctx, ns, shop)(Default).ResourceVersion
+		Consistently(func(g Gomega) string {
+			return getEntity(ctx, ns, shop)(g).ResourceVersion
+		}).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Equal(settled))
+	})
+
+	It("lets a member that moves to another System leave", func() {
+		entity(billing, catalogv1alpha1.KindSystem, "", commerce)
+		db := getEntity(ctx, ns, "db")(Default)
+		patch := client.MergeFrom(db.DeepCopy())
+		db.Spec.System = catalogv1alpha1.EntityRef(billing)
+		Expect(k8sClient.Patch(ctx, db, patch)).To(Succeed())
+		Eventually(func(g Gomega) []string { return sourceNames(getEntity(ctx, ns, shop)(g)) }).
+			WithTimeout(15 * time.Second).Should(ConsistOf(ns + "/web"))
+		Eventually(func(g Gomega) []string { return sourceNames(getEntity(ctx, ns, billing)(g)) }).
+			WithTimeout(15 * time.Second).Should(ConsistOf(ns + "/db"))
+	})
+
+	It("rolls Systems up into their Domain, and takes nothing as its own member", func() {
+		entity(commerce, catalogv1alpha1.KindDomain, "", commerce)
+		Eventually(func(g Gomega) {
+			st := status(commerce)(g)
+			g.Expect(sourceNames(getEntity(ctx, ns, commerce)(g))).To(ConsistOf(ns+"/"+shop, ns+"/"+billing))
+			g.Expect(st.Ready).To(Equal("2/2"))
+			g.Expect(st.Health).To(Equal(catalogv1alpha1.HealthHealthy))
+		}).WithTimeout(15 * time.Second).Should(Succeed())
+
+		By("a member going bad reaching the Domain through its System")
+		updateWidgetStatus(ctx, ns, "db", metav1.ConditionFalse, "disk full again")
+		Eventually(func(g Gomega) catalogv1alpha1.Health { return status(commerce)(g).Health }).
+			WithTimeout(15 * time.Second).Should(Equal(catalogv1alpha1.HealthProgressing))
+	})
+
+	It("keeps a System without members Unknown, saying so", func() {
+		lonely := "lonely-" + ns
+		entity(lonely, catalogv1alpha1.KindSystem, lonely, "")
+		Eventually(func(g Gomega) {
+			st := status(lonely)(g)
+			g.Expect(st.Health).To(Equal(catalogv1alpha1.HealthUnknown))
+			g.Expect(st.Ready).To(Equal("0/0"))
+		}).WithTimeout(15 * time.Second).Should(Succeed())
+	})
+})
