@@ -92,9 +92,12 @@ func ruleQueries(g Gomega) []query {
 	spec, _ := object["spec"].(map[string]any)
 	g.Expect(cmp.Diff(bare["groups"], spec["groups"])).To(BeEmpty(), "%s and %s hold different groups", ruleGroupsFile, prometheusRuleFile)
 
+	readme, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "README.md"))
+	g.Expect(err).NotTo(HaveOccurred())
 	var out []query
 	for _, grp := range groups.Groups {
 		for _, r := range grp.Rules {
+			g.Expect(string(readme)).To(ContainSubstring("\n#### "+r.Alert+"\n"), "the README has no runbook for %s", r.Alert)
 			g.Expect(r.Alert).NotTo(BeEmpty(), "only alerts, no recording rules")
 			g.Expect(r.Annotations).To(HaveKey("runbook_url"), r.Alert)
 			g.Expect(r.Annotations["runbook_url"]).To(HaveSuffix("README.md#"+strings.ToLower(r.Alert)), r.Alert)
