@@ -11,6 +11,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
@@ -49,10 +50,12 @@ func isNoKind(err error) bool {
 // notFound is the error for an entity that does not exist, with the names that come
 // closest to it in every namespace the caller may list.
 func (t *Tracer) notFound(ctx context.Context, name string) error {
-	var list catalogv1alpha1.CatalogEntityList
-	listErr := t.Client.List(ctx, &list)
+	// Names only: a hub's entities with their statuses can weigh megabytes.
+	list := &metav1.PartialObjectMetadataList{}
+	list.SetGroupVersionKind(catalogv1alpha1.GroupVersion.WithKind("CatalogEntityList"))
+	listErr := t.Client.List(ctx, list)
 	if apierrors.IsForbidden(listErr) {
-		listErr = t.Client.List(ctx, &list, client.InNamespace(t.Namespace))
+		listErr = t.Client.List(ctx, list, client.InNamespace(t.Namespace))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "no CatalogEntity %q in namespace %s", name, t.Namespace)
@@ -77,7 +80,7 @@ func (t *Tracer) notFound(ctx context.Context, name string) error {
 // characters at most (Levenshtein), or a prefix either way — closest first, those in
 // namespace first among equals, each as it would be traced: the name, with -n when it
 // lives elsewhere.
-func Suggest(name, namespace string, items []catalogv1alpha1.CatalogEntity) []string {
+func Suggest(name, namespace string, items []metav1.PartialObjectMetadata) []string {
 	type candidate struct {
 		name, namespace string
 		distance        int

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -282,9 +283,9 @@ func TestSuggestAndLevenshtein(t *testing.T) {
 	if d := levenshtein("kitten", "sitting"); d != 3 {
 		t.Errorf("levenshtein(kitten, sitting) = %d, want 3", d)
 	}
-	items := make([]catalogv1alpha1.CatalogEntity, 0, 8)
+	items := make([]metav1.PartialObjectMetadata, 0, 8)
 	for _, n := range []string{"a1", "a2", "a3", "a4", "a5", "a6", "ab", "zzzzzz"} {
-		e := catalogv1alpha1.CatalogEntity{}
+		e := metav1.PartialObjectMetadata{}
 		e.Name, e.Namespace = n, "ns"
 		items = append(items, e)
 	}
