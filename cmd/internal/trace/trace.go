@@ -74,17 +74,14 @@ func parse(prog string, args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "",
 		"Path of the kubeconfig; defaults to $KUBECONFIG, then ~/.kube/config, then the in-cluster config.")
 	fs.StringVar(&o.context, "context", "", "kubeconfig context to use; defaults to the current context.")
-	for _, name := range []string{"n", "namespace"} {
-		fs.StringVar(&o.namespace, name, "",
-			"Namespace of the CatalogEntity; defaults to the kubeconfig context's, else "+DefaultNamespace+".")
-	}
-	for _, name := range []string{"o", "output"} {
-		fs.StringVar(&o.output, name, "", "Output format: empty for the tree, wide (adds namespace, phase and "+
-			"last transition, and whole messages), json or yaml (the entity and its sources as a structure).")
-	}
-	for _, name := range []string{"w", "watch"} {
-		fs.BoolVar(&o.watch, name, false, "After printing, watch the CatalogEntity and print it again whenever what is shown changes.")
-	}
+	fs.StringVar(&o.namespace, "namespace", "",
+		"Namespace of the CatalogEntity; defaults to the kubeconfig context's, else "+DefaultNamespace+".")
+	fs.StringVar(&o.namespace, "n", "", "Short for -namespace.")
+	fs.StringVar(&o.output, "output", "", "Output format: empty for the tree, wide (adds namespace, phase and "+
+		"last transition, and whole messages), json or yaml (the entity and its sources as a structure).")
+	fs.StringVar(&o.output, "o", "", "Short for -output.")
+	fs.BoolVar(&o.watch, "watch", false, "After printing, watch the CatalogEntity and print it again whenever what is shown changes.")
+	fs.BoolVar(&o.watch, "w", false, "Short for -watch.")
 	fs.BoolVar(&o.live, "live", false, "Also read each source object itself and show what it says now (LIVE), beside "+
 		"the entity's status; Crossplane trees then follow the objects' own references.")
 	fs.StringVar(&o.color, "color", ColorAuto, "Colour health and sync words: auto (on a terminal, unless NO_COLOR is set), always or never.")
