@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -26,12 +27,26 @@ import (
 
 // exportOptions are the settings of `entityhub export`, one per flag.
 type exportOptions struct {
-	kubeconfig   string
-	context      string
-	namespace    string
-	dir          string
-	locationURL  string
-	defaultOwner string
+	kubeconfig       string
+	context          string
+	namespace        string
+	dir              string
+	locationURL      string
+	defaultOwner     string
+	catalogNamespace string
+}
+
+// exitSkipped is the exit status of an export that wrote every descriptor it could but
+// skipped some (listed on stderr), so that a CI job can tell it from one that failed (1).
+const exitSkipped = 3
+
+// skippedError is what export returns when it wrote the rest but skipped some
+// descriptors.
+type skippedError struct{ skipped, total int }
+
+// Error implements error.
+func (e *skippedError) Error() string {
+	return fmt.Sprintf("%d of %d descriptors skipped (see above); the others were written", e.skipped, e.total)
 }
 
 // runExport implements `entityhub export`: it prints the Backstage descriptors of a
@@ -52,8 +67,11 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		out := fs.Output()
 		_, _ = fmt.Fprintln(out, "Usage: entityhub export [flags]")
 		_, _ = fmt.Fprintln(out, "\nPrints the CatalogEntities of a cluster as Backstage catalog descriptors: a multi-document")
-		_, _ = fmt.Fprintln(out, "YAML stream on stdout, or one file per entity, <namespace>-<kind>-<name>.yaml, with --dir.")
+		_, _ = fmt.Fprintln(out, "YAML stream on stdout, or one file per entity, <namespace>-<kind>-<name>.yaml, with --dir")
+		_, _ = fmt.Fprintln(out, "(<namespace>--<kind>--<name>.yaml where the short name could be read two ways).")
 		_, _ = fmt.Fprintln(out, "Entities that cannot be made valid Backstage entities are left out and listed on stderr.")
+		_, _ = fmt.Fprintf(out, "Exit status: 0 when all was written, %d when some descriptors were skipped (listed on stderr)\n", exitSkipped)
+		_, _ = fmt.Fprintln(out, "and the rest written, 1 on failure.")
 		_, _ = fmt.Fprintln(out, "\nFlags:")
 		fs.PrintDefaults()
 	}
@@ -65,6 +83,9 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.dir, "dir", "",
 		"Directory to write one <namespace>-<kind>-<name>.yaml per entity into (created when missing); stdout when empty. "+
 			"Files of entities that no longer exist are not removed.")
+	fs.StringVar(&o.catalogNamespace, "catalog-namespace", "entityhub-system",
+		"The manager's --catalog-namespace: of CatalogEntities that are one Backstage entity, the one in this "+
+			"namespace is exported, and when none is there none is — as the manager's catalog endpoint does.")
 	fs.StringVar(&o.locationURL, "location-url", "",
 		"URL the descriptors will be read from, written as url:<URL> into the backstage.io/managed-by-location "+
 			"and backstage.io/managed-by-origin-location annotations; left out when empty.")
@@ -89,15 +110,27 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	return o.write(entities, stdout, stderr)
+}
+
+// write builds the descriptors of entities and writes them where o says: stdout, or
+// one file each in o.dir. Problems go to stderr.
+func (o *exportOptions) write(entities []catalogv1alpha1.CatalogEntity, stdout, stderr io.Writer) error {
 	cat := catalog.Build(entities, catalog.Options{
-		LocationURL:  o.locationURL,
-		DefaultOwner: o.defaultOwner,
+		LocationURL:      o.locationURL,
+		DefaultOwner:     o.defaultOwner,
+		CatalogNamespace: o.catalogNamespace,
 	})
 	for _, p := range cat.Fixed {
 		_, _ = fmt.Fprintf(stderr, "export: changed: %v\n", p)
 	}
 	for _, p := range cat.LeftOut {
 		_, _ = fmt.Fprintf(stderr, "export: left out: %v\n", p)
+	}
+	if n := len(cat.LeftOut); n > 0 {
+		defer func() {
+			_, _ = fmt.Fprintf(stderr, "export: %d of %d CatalogEntities left out (see above)\n", n, len(entities))
+		}()
 	}
 
 	if o.dir == "" {
@@ -108,15 +141,18 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if _, err := stdout.Write(body); err != nil {
 			return fmt.Errorf("export: writing to stdout: %w", err)
 		}
-	} else {
-		written, err := writeDir(o.dir, cat.Entities)
-		if err != nil {
-			return err
-		}
-		_, _ = fmt.Fprintf(stderr, "export: %d descriptors in %s (%d files changed)\n", len(cat.Entities), o.dir, written)
+		return nil
 	}
-	if n := len(cat.LeftOut); n > 0 {
-		_, _ = fmt.Fprintf(stderr, "export: %d of %d CatalogEntities left out (see above)\n", n, len(entities))
+	written, skipped, err := writeDir(o.dir, cat.Entities)
+	if err != nil {
+		return err
+	}
+	for _, s := range skipped {
+		_, _ = fmt.Fprintf(stderr, "export: skipped: %v\n", s)
+	}
+	_, _ = fmt.Fprintf(stderr, "export: %d descriptors in %s (%d files changed)\n", len(cat.Entities)-len(skipped), o.dir, written)
+	if len(skipped) > 0 {
+		return &skippedError{skipped: len(skipped), total: len(cat.Entities)}
 	}
 	return nil
 }
@@ -132,6 +168,11 @@ func (o *exportOptions) validate() error {
 	if o.locationURL != "" {
 		if u, err := url.Parse(o.locationURL); err != nil || u.Scheme == "" || u.Host == "" {
 			errs = append(errs, fmt.Errorf("export: --location-url %q is not an absolute URL such as https://git.example.com/catalog/all.yaml", o.locationURL))
+		}
+	}
+	if o.catalogNamespace != "" {
+		for _, msg := range validation.IsDNS1123Label(o.catalogNamespace) {
+			errs = append(errs, fmt.Errorf("export: --catalog-namespace %q: %s", o.catalogNamespace, msg))
 		}
 	}
 	if o.defaultOwner != "" && !catalogv1alpha1.IsEntityRef(o.defaultOwner) {
@@ -188,38 +229,47 @@ func listEntities(ctx context.Context, c client.Client, namespace string) ([]cat
 }
 
 // writeDir writes one file per descriptor into dir and returns how many files it
-// changed. A file whose content is already right is left alone, so that its time stays
-// and a CI job sees no change; each file is replaced at once (written aside, then
-// renamed), so that a reader never sees half of it.
-func writeDir(dir string, docs []catalog.Entity) (int, error) {
+// changed, and why it skipped the descriptors it did not write. A file whose content is
+// already right is left alone, so that its time stays and a CI job sees no change; each
+// file is replaced at once (written aside, then renamed), so that a reader never sees
+// half of it.
+//
+// catalog.FileName gives the descriptors of one Catalog distinct names, also where case
+// is ignored; should two still meet (descriptors that are not one Build's), both are
+// skipped and reported, and the others written: one tenant's entity must not stop an
+// export of all.
+func writeDir(dir string, docs []catalog.Entity) (changed int, skipped []error, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, fmt.Errorf("export: creating %s: %w", dir, err)
+		return 0, nil, fmt.Errorf("export: creating %s: %w", dir, err)
 	}
-	names := map[string]string{}
+	// Case-insensitive file systems would put two names differing in case into one file.
+	owners := map[string][]string{}
+	for _, d := range docs {
+		name := strings.ToLower(catalog.FileName(d))
+		owners[name] = append(owners[name], catalog.Ref(d))
+	}
 	for _, d := range docs {
 		name := catalog.FileName(d)
-		// Case-insensitive file systems would put two names differing in case into one file.
-		if other, taken := names[strings.ToLower(name)]; taken {
-			return 0, fmt.Errorf("export: %s and %s would both be written to %s; rename one of them", other, catalog.Ref(d), name)
+		if refs := owners[strings.ToLower(name)]; len(refs) > 1 {
+			others := slices.DeleteFunc(slices.Clone(refs), func(r string) bool { return r == catalog.Ref(d) })
+			skipped = append(skipped, fmt.Errorf("%s not written: its file, %s, would also be that of %s",
+				catalog.Ref(d), name, strings.Join(others, ", ")))
+			continue
 		}
-		names[strings.ToLower(name)] = catalog.Ref(d)
-	}
-	changed := 0
-	for _, d := range docs {
 		body, err := catalog.EncodeYAML([]catalog.Entity{d})
 		if err != nil {
-			return changed, fmt.Errorf("export: %w", err)
+			return changed, skipped, fmt.Errorf("export: %w", err)
 		}
-		path := filepath.Join(dir, catalog.FileName(d))
+		path := filepath.Join(dir, name)
 		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, body) {
 			continue
 		}
 		if err := writeFileAtomic(path, body); err != nil {
-			return changed, fmt.Errorf("export: writing %s: %w", path, err)
+			return changed, skipped, fmt.Errorf("export: writing %s: %w", path, err)
 		}
 		changed++
 	}
-	return changed, nil
+	return changed, skipped, nil
 }
 
 func writeFileAtomic(path string, body []byte) error {

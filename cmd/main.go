@@ -20,6 +20,7 @@ import (
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/catalogentity"
+	"github.com/entityhub/entityhub/controllers/catalogserver"
 	"github.com/entityhub/entityhub/controllers/setup"
 	"github.com/entityhub/entityhub/controllers/sources"
 	"github.com/entityhub/entityhub/controllers/sources/argocd"
@@ -57,6 +58,11 @@ type options struct {
 	catalogAddr      string
 	catalogURL       string
 	catalogAuth      bool
+	catalogCertDir   string
+	catalogCertName  string
+	catalogKeyName   string
+	catalogInsecure  bool
+	catalogRenders   int
 	pprofAddr        string
 	concurrency      int
 	zap              zap.Options
@@ -124,11 +130,26 @@ func (o *options) bindFlags(fs *flag.FlagSet) {
 		"Address the Backstage catalog endpoint listens on, such as :8090; \"0\" (the default) turns it off. "+
 			"It serves every CatalogEntity as a Backstage descriptor (YAML, or JSON on Accept: application/json).")
 	fs.StringVar(&o.catalogURL, "catalog-url", "",
-		"The catalog endpoint's URL as Backstage reaches it, written into backstage.io/managed-by-location; "+
-			"default: the URL of each request.")
+		"The catalog endpoint's URL as Backstage reaches it, written (with the canonical filter query) into "+
+			"backstage.io/managed-by-location; when empty those annotations are left out (Backstage writes its own).")
 	fs.BoolVar(&o.catalogAuth, "catalog-auth", false,
 		"Require a bearer token on the catalog endpoint, checked with TokenReview and SubjectAccessReview: "+
-			"only callers allowed to list catalogentities are served.")
+			"only callers allowed to list catalogentities are served. Needs --catalog-cert-dir, or --catalog-insecure.")
+	fs.StringVar(&o.catalogCertDir, "catalog-cert-dir", "",
+		"Directory holding the catalog endpoint's TLS certificate and key (a kubernetes.io/tls Secret mounted, "+
+			"as cert-manager writes one): the endpoint then speaks HTTPS only and follows the files when they rotate. "+
+			"Empty: plain HTTP.")
+	fs.StringVar(&o.catalogCertName, "catalog-cert-name", catalogserver.DefaultCertName,
+		"File name of the catalog endpoint's certificate in --catalog-cert-dir.")
+	fs.StringVar(&o.catalogKeyName, "catalog-key-name", catalogserver.DefaultKeyName,
+		"File name of the catalog endpoint's private key in --catalog-cert-dir.")
+	fs.BoolVar(&o.catalogInsecure, "catalog-insecure", false,
+		"Allow --catalog-auth without --catalog-cert-dir: bearer tokens then cross the network in clear. "+
+			"Only where the network itself is encrypted (a service mesh with mTLS) or for a local test.")
+	fs.IntVar(&o.catalogRenders, "catalog-max-renders", catalogserver.DefaultMaxRenders,
+		"How many filtered catalog bodies may be rendered at once; more concurrent requests for other filters are "+
+			"answered 503 with Retry-After. Each render of 10,000 entities holds one core and tens of MB for seconds. "+
+			"The unfiltered body Backstage reads is never refused.")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "",
 		"Address to serve Go's pprof profiles on, such as 127.0.0.1:6060; empty (the default) turns it off.")
 	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", 4,
@@ -162,6 +183,7 @@ func (o *options) validate() error {
 	if o.argocdNames != clusterNamesSecrets && o.argocdNames != clusterNamesNone {
 		errs = append(errs, fmt.Errorf("--argocd-cluster-names %q must be %s or %s", o.argocdNames, clusterNamesSecrets, clusterNamesNone))
 	}
+	errs = append(errs, o.validateCatalog()...)
 	for _, ns := range o.argocdNamespaces {
 		for _, msg := range validation.IsDNS1123Label(ns) {
 			errs = append(errs, fmt.Errorf("--argocd-namespace %q: %s", ns, msg))
@@ -174,6 +196,25 @@ func (o *options) validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// validateCatalog refuses catalog endpoint settings that contradict each other.
+func (o *options) validateCatalog() []error {
+	var errs []error
+	if o.catalogRenders < 1 {
+		errs = append(errs, fmt.Errorf("--catalog-max-renders %d must be at least 1", o.catalogRenders))
+	}
+	switch {
+	case o.catalogCertDir != "" && o.catalogInsecure:
+		errs = append(errs, errors.New("--catalog-insecure with --catalog-cert-dir: the endpoint speaks HTTPS; drop one of them"))
+	case o.catalogAuth && o.catalogCertDir == "" && !o.catalogInsecure:
+		errs = append(errs, errors.New("--catalog-auth without --catalog-cert-dir would take bearer tokens in clear over plain HTTP: "+
+			"give the endpoint a certificate, or pass --catalog-insecure where the network is encrypted otherwise"))
+	}
+	if o.catalogCertDir != "" && (o.catalogCertName == "" || o.catalogKeyName == "") {
+		errs = append(errs, errors.New("--catalog-cert-name and --catalog-key-name must not be empty with --catalog-cert-dir"))
+	}
+	return errs
 }
 
 func main() {
@@ -189,6 +230,10 @@ func main() {
 				os.Exit(0)
 			}
 			fmt.Fprintln(os.Stderr, "entityhub export:", err)
+			var skipped *skippedError
+			if errors.As(err, &skipped) {
+				os.Exit(exitSkipped)
+			}
 			os.Exit(1)
 		}
 		return
@@ -284,6 +329,11 @@ func run(opts options) error {
 		CatalogAddr:             opts.catalogAddr,
 		CatalogURL:              opts.catalogURL,
 		CatalogAuth:             opts.catalogAuth,
+		CatalogCertDir:          opts.catalogCertDir,
+		CatalogCertName:         opts.catalogCertName,
+		CatalogKeyName:          opts.catalogKeyName,
+		CatalogInsecure:         opts.catalogInsecure,
+		CatalogMaxRenders:       opts.catalogRenders,
 	}, setup.Options{
 		CatalogNamespace:         opts.catalogNamespace,
 		DefaultOwner:             opts.defaultOwner,

@@ -1,11 +1,11 @@
 // This file is the way in: Build turns a set of CatalogEntities into a Catalog, deciding
-// what only the whole set can tell — the kind of a dependsOn reference that has none,
-// and which of two CatalogEntities naming one Backstage entity is published.
+// what only the whole set can tell — the kind of a dependsOn reference that has none
+// (here), and which of several CatalogEntities naming one Backstage entity is published
+// (duplicates.go).
 
 package catalog
 
 import (
-	"fmt"
 	"sort"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
@@ -35,32 +35,30 @@ import (
 // is dropped; an invalid link icon is dropped. Each such change is reported in Fixed.
 // An entity that cannot be made valid is left out with a *Problem saying why: a name,
 // namespace or owner Backstage refuses, a kind it does not know, an API without a
-// definition. Of two CatalogEntities (in different Kubernetes namespaces) that would be
-// the same Backstage entity only the first, by Kubernetes namespace, is published —
-// Backstage would otherwise see one entity flip between two definitions.
+// definition. Of several CatalogEntities (in different Kubernetes namespaces) that would
+// be the same Backstage entity — kind, namespace and name compared case-insensitively —
+// only the one in o.CatalogNamespace is published; when none is there, none is, and each
+// is left out with a *Problem naming the others (DESIGN.md §2, Tenancy: a tenant must
+// not replace, nor race, the platform team's entity).
 //
 // The descriptors are sorted by namespace, kind and name, so that the same entities
 // always give the same body.
 func Build(entities []catalogv1alpha1.CatalogEntity, o Options) Catalog {
 	order := byKubernetesName(entities)
 	kinds := indexKinds(order)
+	dups := duplicates(order, o.CatalogNamespace)
 
 	var c Catalog
-	published := map[string]*catalogv1alpha1.CatalogEntity{}
 	for _, e := range order {
+		if p, dup := dups[e]; dup {
+			c.LeftOut = append(c.LeftOut, p)
+			continue
+		}
 		d, fixed, err := convert(e, o, kinds)
 		if err != nil {
 			c.LeftOut = append(c.LeftOut, err)
 			continue
 		}
-		key := refKey(d.Kind, d.Metadata.Namespace, d.Metadata.Name)
-		if first, dup := published[key]; dup {
-			c.LeftOut = append(c.LeftOut, problem(e, fmt.Sprintf(
-				"it is the same Backstage entity, %s, as CatalogEntity %s/%s, which is published instead; give one of them another name, kind or spec.catalogNamespace",
-				Ref(d), first.Namespace, first.Name)))
-			continue
-		}
-		published[key] = e
 		c.Entities = append(c.Entities, d)
 		c.Fixed = append(c.Fixed, fixed...)
 	}
@@ -68,9 +66,8 @@ func Build(entities []catalogv1alpha1.CatalogEntity, o Options) Catalog {
 	return c
 }
 
-// byKubernetesName orders the entities by Kubernetes namespace and name, the order that
-// decides which of two CatalogEntities naming the same Backstage entity wins, whatever
-// order the list came in.
+// byKubernetesName orders the entities by Kubernetes namespace and name, so that the
+// problems come in the same order whatever order the list came in.
 func byKubernetesName(entities []catalogv1alpha1.CatalogEntity) []*catalogv1alpha1.CatalogEntity {
 	order := make([]*catalogv1alpha1.CatalogEntity, len(entities))
 	for i := range entities {

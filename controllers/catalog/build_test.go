@@ -13,7 +13,7 @@ import (
 
 const testLocation = "http://entityhub.entityhub-system.svc:8082/"
 
-var testOptions = Options{LocationURL: testLocation, DefaultOwner: "group:default/platform-team"}
+var testOptions = Options{LocationURL: testLocation, DefaultOwner: "group:default/platform-team", CatalogNamespace: "entityhub-system"}
 
 // newEntity is a CatalogEntity in Kubernetes namespace entityhub-system, changed by fns.
 func newEntity(name string, fns ...func(*catalogv1alpha1.CatalogEntity)) catalogv1alpha1.CatalogEntity {
@@ -347,8 +347,8 @@ func TestBuild(t *testing.T) {
 			e.Namespace = "team-a"
 			return e
 		}(),
-		// Two CatalogEntities that are the same Backstage entity: the first by
-		// Kubernetes namespace wins.
+		// Two CatalogEntities that are the same Backstage entity: the one in the
+		// catalog namespace wins (more in TestBuildDuplicates).
 		func() catalogv1alpha1.CatalogEntity {
 			e := newEntity("auth")
 			e.Namespace = "team-b"
@@ -381,7 +381,7 @@ func TestBuild(t *testing.T) {
 	}
 	wantLeftOut := []string{
 		`CatalogEntity entityhub-system/broken: spec.kind "Template" is not one of Component, Resource, System, API or Domain`,
-		"CatalogEntity team-b/auth: it is the same Backstage entity, component:default/auth, as CatalogEntity entityhub-system/auth, which is published instead; give one of them another name, kind or spec.catalogNamespace",
+		"CatalogEntity team-b/auth: it is the same Backstage entity, component:default/auth, as CatalogEntity entityhub-system/auth, which is published instead: of CatalogEntities naming one Backstage entity, the one in the catalog namespace entityhub-system wins; give this one another name, kind or spec.catalogNamespace",
 	}
 	if diff := cmp.Diff(wantLeftOut, leftOut); diff != "" {
 		t.Errorf("left out (-want +got):\n%s", diff)

@@ -42,8 +42,50 @@ func EncodeJSON(docs []Entity) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// FileName is the name `entityhub export --dir` gives a descriptor's file:
-// <namespace>-<kind>-<name>.yaml, kind in lowercase.
+// FileName is the name `entityhub export --dir` gives a descriptor's file, kind in
+// lowercase: <namespace>-<kind>-<name>.yaml when that name can be read back only one
+// way, else <namespace>--<kind>--<name>.yaml. No two descriptors of a Catalog get one
+// name, even on a file system that ignores case:
+//
+//   - The plain name is ambiguous when '-' within the namespace or the name makes
+//     another split valid: namespace x with component-y, and x-component with y, both
+//     give x-component-component-y. Such a name is never used, for either of them: it
+//     is decided by the descriptor alone, so a file keeps its name whatever other
+//     entities come and go.
+//   - "--" appears in no Backstage namespace, kind or name, so the long form splits one
+//     way only, and no plain name contains it.
+//
+// A plain name read back one way names one Backstage entity, which Build publishes once
+// (names differing in case are one entity).
 func FileName(d Entity) string {
-	return namespaceOf(d) + "-" + strings.ToLower(d.Kind) + "-" + d.Metadata.Name + ".yaml"
+	ns, kind, name := namespaceOf(d), strings.ToLower(d.Kind), d.Metadata.Name
+	if plain := ns + "-" + kind + "-" + name; readings(plain) == 1 {
+		return plain + ".yaml"
+	}
+	return ns + "--" + kind + "--" + name + ".yaml"
+}
+
+// fileKinds are the kinds as file names write them.
+var fileKinds = []string{"component", "resource", "system", "api", "domain"}
+
+// readings counts the ways s splits into <namespace>-<kind>-<name> that Backstage would
+// accept, ignoring case as some file systems do.
+func readings(s string) int {
+	lower := strings.ToLower(s)
+	n := 0
+	for _, k := range fileKinds {
+		sep := "-" + k + "-"
+		for from := 0; ; {
+			i := strings.Index(lower[from:], sep)
+			if i < 0 {
+				break
+			}
+			at := from + i
+			if IsNamespace(lower[:at]) && isBackstageName(lower[at+len(sep):]) {
+				n++
+			}
+			from = at + 1
+		}
+	}
+	return n
 }

@@ -169,6 +169,66 @@ func TestTextYAMLCannotCarry(t *testing.T) {
 	}
 }
 
+func TestFileName(t *testing.T) {
+	tests := []struct{ ns, kind, name, want string }{
+		{"shop", "Component", "payments", "shop-component-payments.yaml"},
+		{"", "Component", "payments", "default-component-payments.yaml"},
+		{"team-a", "Resource", "orders-db", "team-a-resource-orders-db.yaml"},
+		{"x", "API", "v1.pets", "x-api-v1.pets.yaml"},
+		// Both of these would be x-component-component-y: neither gets the plain name.
+		{"x", "Component", "component-y", "x--component--component-y.yaml"},
+		{"x-component", "Component", "y", "x-component--component--y.yaml"},
+		// Another kind's word: x-system-component-y reads as system x/component-y and
+		// as component x-system/y.
+		{"x", "System", "component-y", "x--system--component-y.yaml"},
+		{"x-system", "Component", "y", "x-system--component--y.yaml"},
+		// A kind's word that no valid split follows is no ambiguity.
+		{"api", "Component", "web", "api-component-web.yaml"},
+	}
+	for _, tt := range tests {
+		d := Entity{Kind: tt.kind, Metadata: Metadata{Name: tt.name, Namespace: tt.ns}}
+		if got := FileName(d); got != tt.want {
+			t.Errorf("FileName(%s %s/%s) = %q, want %q", tt.kind, tt.ns, tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestFileNamesDoNotCollide writes the file names of every descriptor built from a few
+// words that make splits ambiguous, and checks that no two Backstage entities share one,
+// even when case is ignored.
+func TestFileNamesDoNotCollide(t *testing.T) {
+	words := []string{"x", "y", "component", "api", "system"}
+	var parts []string
+	for _, a := range words {
+		parts = append(parts, a)
+		for _, b := range words {
+			parts = append(parts, a+"-"+b, a+"."+b)
+			for _, c := range words {
+				parts = append(parts, a+"-"+b+"-"+c)
+			}
+		}
+	}
+	owner := map[string]string{} // lowercase file name → entity key
+	for _, ns := range parts {
+		if !IsNamespace(ns) {
+			continue
+		}
+		for _, kind := range []string{"Component", "Resource", "System", "API", "Domain"} {
+			for _, name := range parts {
+				d := Entity{Kind: kind, Metadata: Metadata{Name: name, Namespace: ns}}
+				file, key := strings.ToLower(FileName(d)), refKey(kind, ns, name)
+				if other, taken := owner[file]; taken && other != key {
+					t.Fatalf("%s and %s both get %s", other, key, file)
+				}
+				owner[file] = key
+			}
+		}
+	}
+	if len(owner) < 10000 {
+		t.Fatalf("only %d names checked", len(owner))
+	}
+}
+
 func TestFileNameAndRef(t *testing.T) {
 	d := Entity{Kind: "Component", Metadata: Metadata{Name: "payments", Namespace: "shop"}}
 	if got := FileName(d); got != "shop-component-payments.yaml" {

@@ -64,6 +64,12 @@ type Options struct {
 	// empty means DefaultComponentType ("service") for a Component and DefaultType
 	// ("unknown") for the others.
 	DefaultType string
+
+	// CatalogNamespace is the Kubernetes namespace only the platform team may write
+	// (DESIGN.md §2, Tenancy); the manager passes --catalog-namespace. Of several
+	// CatalogEntities that are one Backstage entity, the one in this namespace is
+	// published; when none is there (or this is empty), none of them is.
+	CatalogNamespace string
 }
 
 // Entity is a Backstage catalog entity descriptor, as Backstage's catalog-model defines

@@ -171,12 +171,84 @@ func TestTokenAuthorizerRemembers(t *testing.T) {
 		t.Errorf("after the TTL: %d new TokenReviews, want 1", t2-tokens)
 	}
 
-	// A failed review is not remembered.
+	// A failed review is remembered briefly: a burst while the API server is away
+	// costs one review, and it is asked again soon.
 	before, _ := rv.calls()
-	_, _ = a.Authorize(request("Bearer broken"))
+	for range 3 {
+		if status, _ := a.Authorize(request("Bearer broken")); status != http.StatusInternalServerError {
+			t.Errorf("a failed review: %d, want 500", status)
+		}
+	}
+	if after, _ := rv.calls(); after != before+1 {
+		t.Errorf("%d reviews for 3 requests with a failing review at once, want 1", after-before)
+	}
+	now = now.Add(DefaultReviewErrorTTL)
 	_, _ = a.Authorize(request("Bearer broken"))
 	if after, _ := rv.calls(); after != before+2 {
-		t.Errorf("a failed review was remembered: %d reviews for 2 requests", after-before)
+		t.Errorf("after the error TTL: %d reviews in all, want 2", after-before)
+	}
+}
+
+func TestTokenAuthorizerLimitsReviewsOfUnknownTokens(t *testing.T) {
+	rv := &reviewer{}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := NewTokenAuthorizer(rv.client(t))
+	a.Now = func() time.Time { return now }
+	a.ReviewRate, a.ReviewBurst = 1, 3
+	a.TTL = 100 * time.Millisecond // expires before the budget refills
+
+	// Backstage's token passes a review first.
+	if status, _ := a.Authorize(request("Bearer backstage")); status != http.StatusOK {
+		t.Fatalf("backstage: %d", status)
+	}
+	// Made-up tokens, each new: two more are reviewed (the burst), the rest refused.
+	refused := 0
+	for i := range 10 {
+		status, err := a.Authorize(request(fmt.Sprintf("Bearer made-up-%d", i)))
+		if status == http.StatusServiceUnavailable {
+			refused++
+			if !errors.Is(err, errTooManyReviews) {
+				t.Errorf("refused with %v", err)
+			}
+		}
+	}
+	if tokens, _ := rv.calls(); tokens != 3 || refused != 8 {
+		t.Errorf("%d TokenReviews, %d refused; want 3 and 8", tokens, refused)
+	}
+	// Backstage's decision expires while the budget is spent: it is reviewed anyway.
+	now = now.Add(a.TTL)
+	if status, _ := a.Authorize(request("Bearer made-up-y")); status != http.StatusServiceUnavailable {
+		t.Fatalf("the budget is not spent: %d", status)
+	}
+	if status, _ := a.Authorize(request("Bearer backstage")); status != http.StatusOK {
+		t.Errorf("backstage, once its decision expired, with the budget spent: %d, want 200", status)
+	}
+	if tokens, _ := rv.calls(); tokens != 4 {
+		t.Errorf("%d TokenReviews, want 4", tokens)
+	}
+	// The budget refills at ReviewRate.
+	now = now.Add(time.Second)
+	if status, _ := a.Authorize(request("Bearer made-up-x")); status != http.StatusUnauthorized {
+		t.Errorf("a made-up token after the budget refilled: %d, want 401", status)
+	}
+}
+
+// TestTokenAuthorizerKeepsKnownTokens: made-up tokens do not push out the decisions of
+// real callers.
+func TestTokenAuthorizerKeepsKnownTokens(t *testing.T) {
+	rv := &reviewer{}
+	a := NewTokenAuthorizer(rv.client(t))
+	a.MaxEntries = 3
+	_, _ = a.Authorize(request("Bearer backstage"))
+	for i := range 20 {
+		_, _ = a.Authorize(request(fmt.Sprintf("Bearer made-up-%d", i)))
+	}
+	before, _ := rv.calls()
+	if status, _ := a.Authorize(request("Bearer backstage")); status != http.StatusOK {
+		t.Fatalf("backstage: %d", status)
+	}
+	if after, _ := rv.calls(); after != before {
+		t.Errorf("backstage's decision was pushed out by made-up tokens: %d more reviews", after-before)
 	}
 }
 
@@ -187,10 +259,10 @@ func TestTokenAuthorizerIsBounded(t *testing.T) {
 	for i := range 20 {
 		_, _ = a.Authorize(request(fmt.Sprintf("Bearer made-up-%d", i)))
 	}
-	if n := len(a.entries); n > 3 {
+	if n := len(a.others); n > 3 {
 		t.Errorf("%d decisions remembered, want at most 3", n)
 	}
-	for k := range a.entries {
+	for k := range a.others {
 		if strings.Contains(string(k[:]), "made-up") {
 			t.Error("a raw token is kept in memory")
 		}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
-	dto "github.com/prometheus/client_model/go"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -185,9 +184,10 @@ func TestHandlerServesYAML(t *testing.T) {
 	if got := names(t, w.Body.Bytes()); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("served %v, want %v", got, want)
 	}
-	// The location annotations name the URL that was read, when Options do not.
-	if !strings.Contains(w.Body.String(), "backstage.io/managed-by-location: url:http://entityhub.example.com:8082/catalog\n") {
-		t.Errorf("the location annotation is not the request's URL:\n%s", w.Body)
+	// Without Options.LocationURL there are no location annotations: nothing of the
+	// request's URL or Host header goes into the body.
+	if strings.Contains(w.Body.String(), "managed-by") || strings.Contains(w.Body.String(), "entityhub.example.com") {
+		t.Errorf("the body has location annotations taken from the request:\n%s", w.Body)
 	}
 	if !strings.Contains(w.Body.String(), "  - resource:default/payments-db\n") {
 		t.Errorf("status.relations are not in dependsOn:\n%s", w.Body)
@@ -395,9 +395,15 @@ func TestHandlerFilters(t *testing.T) {
 func TestHandlerLocation(t *testing.T) {
 	f := newFixture(t, fleet()...)
 	f.handler.Options.LocationURL = "https://entityhub.example.com/catalog"
-	w := f.do(http.MethodGet, "http://10.0.0.1:8082/?namespace=shop")
-	if !strings.Contains(w.Body.String(), "backstage.io/managed-by-origin-location: url:https://entityhub.example.com/catalog?namespace=shop\n") {
-		t.Errorf("the location annotation does not use Options.LocationURL and the query:\n%s", w.Body)
+	for target, want := range map[string]string{
+		"http://10.0.0.1:8082/?namespace=shop":                         "url:https://entityhub.example.com/catalog?namespace=shop\n",
+		"http://evil.example.net/?namespace=SHOP&kind=api,%63omponent": "url:https://entityhub.example.com/catalog?kind=API&kind=Component&namespace=shop\n",
+		"http://evil.example.net/?kind=":                               "url:https://entityhub.example.com/catalog\n",
+	} {
+		w := f.do(http.MethodGet, target)
+		if !strings.Contains(w.Body.String(), "backstage.io/managed-by-origin-location: "+want) {
+			t.Errorf("%s: the location annotation is not Options.LocationURL and the canonical query %q:\n%s", target, want, w.Body)
+		}
 	}
 }
 
@@ -408,7 +414,7 @@ func TestHandlerLeftOutCountedAndLoggedOnce(t *testing.T) {
 		f.do(http.MethodGet, "/")
 		f.do(http.MethodGet, "/?kind=component") // filters do not change the count
 	}
-	if got := gaugeValue(t); got != 1 {
+	if got := valueOf(t, metrics.CatalogInvalidEntities); got != 1 {
 		t.Errorf("%s = %v, want 1", "entityhub_catalog_invalid_entities", got)
 	}
 	const msg = "CatalogEntity left out of the Backstage catalog"
@@ -432,7 +438,7 @@ func TestHandlerLeftOutCountedAndLoggedOnce(t *testing.T) {
 	if w := f.do(http.MethodGet, "/?kind=api"); !strings.Contains(w.Body.String(), "name: undefined-api") {
 		t.Errorf("the fixed entity is not served:\n%s", w.Body)
 	}
-	if got := gaugeValue(t); got != 0 {
+	if got := valueOf(t, metrics.CatalogInvalidEntities); got != 0 {
 		t.Errorf("gauge = %v after the fix, want 0", got)
 	}
 	e.Annotations = nil
@@ -470,16 +476,6 @@ func TestHandlerEmptyCatalog(t *testing.T) {
 	}
 }
 
-func TestHandlerBoundsItsMemory(t *testing.T) {
-	f := newFixture(t, fleet()...)
-	for i := range 3 * maxRendered {
-		f.do(http.MethodGet, fmt.Sprintf("http://host-%d/", i))
-	}
-	if n := len(f.handler.rendered); n > maxRendered {
-		t.Errorf("%d rendered variants kept, want at most %d", n, maxRendered)
-	}
-}
-
 // fakeAuthorizer answers every request the same.
 type fakeAuthorizer struct {
 	status int
@@ -504,6 +500,7 @@ func TestHandlerAuthorizer(t *testing.T) {
 		"review failed":                        {fakeAuthorizer{status: http.StatusInternalServerError, err: errors.New("cannot review")}, http.StatusInternalServerError, "cannot review"},
 		"allowed with an error is not allowed": {fakeAuthorizer{status: http.StatusOK, err: errors.New("odd")}, http.StatusInternalServerError, "odd"},
 		"no status":                            {fakeAuthorizer{}, http.StatusInternalServerError, ""},
+		"too many to check":                    {fakeAuthorizer{status: http.StatusServiceUnavailable, err: errTooManyReviews}, http.StatusServiceUnavailable, "too many unknown tokens"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -520,6 +517,9 @@ func TestHandlerAuthorizer(t *testing.T) {
 			if got := w.Header().Get("WWW-Authenticate"); (tt.wantStatus == http.StatusUnauthorized) != (got != "") {
 				t.Errorf("WWW-Authenticate = %q with status %d", got, w.Code)
 			}
+			if got := w.Header().Get("Retry-After"); (tt.wantStatus == http.StatusServiceUnavailable) != (got != "") {
+				t.Errorf("Retry-After = %q with status %d", got, w.Code)
+			}
 			if auth.calls != 1 {
 				t.Errorf("Authorize called %d times", auth.calls)
 			}
@@ -532,14 +532,4 @@ func TestHandlerAuthorizer(t *testing.T) {
 	if w := f.do(http.MethodGet, "/", "If-None-Match", etag); w.Code != http.StatusUnauthorized {
 		t.Errorf("unauthenticated conditional request = %d, want 401", w.Code)
 	}
-}
-
-// gaugeValue reads metrics.CatalogInvalidEntities.
-func gaugeValue(t *testing.T) float64 {
-	t.Helper()
-	var m dto.Metric
-	if err := metrics.CatalogInvalidEntities.Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m.GetGauge().GetValue()
 }

@@ -1,8 +1,10 @@
 // Package catalogserver serves CatalogEntities as Backstage catalog descriptors over HTTP
 // (DESIGN.md §5), so that Backstage's catalog can ingest hub-discovered entities with a
 // plain `url` location. The descriptors themselves come from package catalog, which
-// `entityhub export` shares; this package adds the server, the handler (filters, ETag and
-// 304, a cache of rendered bodies) and token auth.
+// `entityhub export` shares; this package adds the server (HTTPS from a certificate
+// directory that may rotate), the handler (handler.go: filters, ETag and 304), what
+// bounds the work a request can cause (filter.go: canonical filters; render.go: shared
+// and bounded renders; cache.go: rendered bodies) and token auth (auth.go, rate-limited).
 package catalogserver
 
 import (
@@ -13,11 +15,19 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
+	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+)
+
+// File names of the certificate and key in a Server's CertDir, by default.
+const (
+	DefaultCertName = "tls.crt"
+	DefaultKeyName  = "tls.key"
 )
 
 // Timeouts of the Server. The body can be megabytes for a large fleet, so writes get
@@ -40,8 +50,15 @@ type Server struct {
 	Addr string
 	// Handler answers requests, usually a *Handler.
 	Handler http.Handler
-	// TLSConfig, when set, makes the server speak HTTPS only. Give it a GetCertificate
-	// (controller-runtime's certwatcher) to follow rotated certificates.
+	// CertDir, when set, makes the server speak HTTPS only, with the certificate and
+	// key named CertName and KeyName in it (DefaultCertName and DefaultKeyName when
+	// empty: the layout of a kubernetes.io/tls Secret, which cert-manager writes, and
+	// the one controller-runtime's webhook and metrics servers read). They are read
+	// again whenever they change (controller-runtime's certwatcher), so that a rotated
+	// certificate is served without a restart.
+	CertDir, CertName, KeyName string
+	// TLSConfig, when set, makes the server speak HTTPS only with its certificates;
+	// with CertDir, its other settings apply.
 	TLSConfig *tls.Config
 	// ShutdownTimeout bounds the graceful shutdown; DefaultShutdownTimeout when zero.
 	ShutdownTimeout time.Duration
@@ -68,8 +85,43 @@ func (s *Server) Start(ctx context.Context) error {
 	return s.serve(ctx, ln)
 }
 
+// watchCertificate reads the certificate and key in CertDir and follows them until ctx
+// is done; it returns the TLS configuration that serves them.
+func (s *Server) watchCertificate(ctx context.Context) (*tls.Config, error) {
+	certName, keyName := s.CertName, s.KeyName
+	if certName == "" {
+		certName = DefaultCertName
+	}
+	if keyName == "" {
+		keyName = DefaultKeyName
+	}
+	w, err := certwatcher.New(filepath.Join(s.CertDir, certName), filepath.Join(s.CertDir, keyName))
+	if err != nil {
+		return nil, fmt.Errorf("catalog endpoint: reading its certificate: %w", err)
+	}
+	go func() {
+		if err := w.Start(ctx); err != nil {
+			s.Log.Error(err, "Cannot watch the catalog endpoint's certificate for rotation; serving the one read at start")
+		}
+	}()
+	cfg := &tls.Config{}
+	if s.TLSConfig != nil {
+		cfg = s.TLSConfig.Clone()
+	}
+	cfg.Certificates, cfg.GetCertificate = nil, w.GetCertificate
+	return cfg, nil
+}
+
 // serve is Start on a listener that is already open.
 func (s *Server) serve(ctx context.Context, ln net.Listener) error {
+	tlsConfig := s.TLSConfig
+	if s.CertDir != "" {
+		var err error
+		if tlsConfig, err = s.watchCertificate(ctx); err != nil {
+			_ = ln.Close()
+			return err
+		}
+	}
 	srv := &http.Server{
 		Handler:           s.Handler,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -83,8 +135,8 @@ func (s *Server) serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog: log.New(logWriter{s.Log.V(1)}, "", 0),
 	}
 	scheme := "http"
-	if s.TLSConfig != nil {
-		cfg := s.TLSConfig.Clone()
+	if tlsConfig != nil {
+		cfg := tlsConfig.Clone()
 		if len(cfg.NextProtos) == 0 {
 			// HTTP/1.1 only: the body is one response, and HTTP/2 brings the Rapid
 			// Reset class of problems for no gain here.

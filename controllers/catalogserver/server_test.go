@@ -8,10 +8,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
 	"math/big"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -147,12 +150,22 @@ func TestServerTLS(t *testing.T) {
 // selfSigned makes a certificate for 127.0.0.1 and a pool that trusts it.
 func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
+	cert, _, _ := newCertificate(t, 1)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert.Leaf)
+	return cert, pool
+}
+
+// newCertificate makes a self-signed certificate for 127.0.0.1 with the given serial
+// number, and its certificate and key in PEM, as a kubernetes.io/tls Secret holds them.
+func newCertificate(t *testing.T, serial int64) (tls.Certificate, []byte, []byte) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
+		SerialNumber: big.NewInt(serial),
 		Subject:      pkix.Name{CommonName: "entityhub test"},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(time.Hour),
@@ -168,7 +181,79 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, certPEM, keyPEM
+}
+
+// writeCertificate writes a new certificate of the given serial number into dir, under
+// the default names, and returns it.
+func writeCertificate(t *testing.T, dir string, serial int64) *x509.Certificate {
+	t.Helper()
+	cert, certPEM, keyPEM := newCertificate(t, serial)
+	if err := os.WriteFile(filepath.Join(dir, DefaultKeyName), keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, DefaultCertName), certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cert.Leaf
+}
+
+// TestServerCertDir: with CertDir the server speaks HTTPS with the certificate there,
+// and serves a rotated one without a restart.
+func TestServerCertDir(t *testing.T) {
+	dir := t.TempDir()
 	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+	pool.AddCert(writeCertificate(t, dir, 1))
+	s := &Server{CertDir: dir, Log: logr.Discard(),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })}
+	addr, stop := startServer(t, s)
+	defer func() { _ = stop() }()
+
+	serial := func() int64 {
+		c := &http.Client{Transport: &http.Transport{
+			TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+			DisableKeepAlives: true, // a new handshake each time
+		}}
+		resp, err := c.Get("https://" + addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.TLS.PeerCertificates[0].SerialNumber.Int64()
+	}
+	if got := serial(); got != 1 {
+		t.Fatalf("served certificate %d, want 1", got)
+	}
+	if resp, err := http.Get("http://" + addr + "/"); err == nil {
+		if resp.StatusCode == http.StatusOK {
+			t.Error("plain HTTP answered on the TLS port")
+		}
+		_ = resp.Body.Close()
+	}
+
+	pool.AddCert(writeCertificate(t, dir, 2))
+	deadline := time.Now().Add(15 * time.Second) // fsnotify at once, else certwatcher's 10 s poll
+	for serial() != 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the rotated certificate is not served")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestServerCertDirWithoutCertificate(t *testing.T) {
+	s := &Server{CertDir: t.TempDir(), Handler: http.NotFoundHandler(), Log: logr.Discard()}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.serve(context.Background(), ln); err == nil || !strings.Contains(err.Error(), "reading its certificate") {
+		t.Errorf("serve without a certificate = %v, want an error saying so", err)
+	}
 }

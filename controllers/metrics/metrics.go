@@ -44,6 +44,23 @@ var (
 		Help: "CatalogEntities left out of the Backstage catalog endpoint because they cannot be made valid Backstage descriptors.",
 	})
 
+	// CatalogRendersInFlight is how many bodies the catalog endpoint is rendering now.
+	// Identical requests share one render, and renders of filtered bodies are bounded
+	// (--catalog-max-renders), so it stays small; at the bound, more are refused.
+	CatalogRendersInFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "entityhub_catalog_renders_in_flight",
+		Help: "Bodies the Backstage catalog endpoint is rendering now.",
+	})
+
+	// CatalogRendersRefused counts requests the catalog endpoint answered 503 with
+	// Retry-After because as many renders as it allows were running. Backstage's own
+	// request, with no filter, is never refused for this: a rise means many distinct
+	// filtered queries at once.
+	CatalogRendersRefused = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "entityhub_catalog_renders_refused_total",
+		Help: "Requests to the Backstage catalog endpoint refused with 503 because as many renders as allowed were running.",
+	})
+
 	// CatalogRequests counts the catalog endpoint's answers by HTTP status code, so that an
 	// alert can see it fail (5xx: it could not read the entities) and a dashboard how
 	// often Backstage reads it. It counts the requests of a handler wrapped with
@@ -211,7 +228,7 @@ var registerOnce sync.Once
 func Register(entities *Entities) {
 	registerOnce.Do(func() {
 		ctrlmetrics.Registry.MustRegister(StatusWrites, ReconcileErrors, EventToStatus, CatalogInvalidEntities,
-			CatalogRequests, SourceKindUnreadable)
+			CatalogRendersInFlight, CatalogRendersRefused, CatalogRequests, SourceKindUnreadable)
 	})
 	if entities != nil {
 		ctrlmetrics.Registry.MustRegister(entities)

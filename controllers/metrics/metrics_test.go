@@ -30,8 +30,12 @@ func TestRegister(t *testing.T) {
 			}
 		}
 	}
-	// Vectors without a child yet are not gathered; the gauge and histogram always are.
-	for _, name := range []string{"entityhub_catalog_invalid_entities", "entityhub_event_to_status_seconds"} {
+	// Vectors without a child yet are not gathered; gauges, counters and histograms
+	// always are.
+	for _, name := range []string{
+		"entityhub_catalog_invalid_entities", "entityhub_event_to_status_seconds",
+		"entityhub_catalog_renders_in_flight", "entityhub_catalog_renders_refused_total",
+	} {
 		if !found[name] {
 			t.Errorf("%s is not in controller-runtime's registry", name)
 		}

@@ -3,14 +3,17 @@ package setup
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/catalog"
 	"github.com/entityhub/entityhub/controllers/catalogserver"
 )
@@ -37,6 +40,15 @@ type ProcessOptions struct {
 	// its URL as Backstage reaches it, and CatalogAuth requires a bearer token.
 	CatalogAddr, CatalogURL string
 	CatalogAuth             bool
+	// CatalogCertDir, when set, serves the catalog endpoint over HTTPS with the
+	// certificate CatalogCertName and key CatalogKeyName in it (tls.crt and tls.key
+	// when empty), read again when they rotate. CatalogAuth without it is refused unless
+	// CatalogInsecure says that tokens may cross the network in clear.
+	CatalogCertDir, CatalogCertName, CatalogKeyName string
+	CatalogInsecure                                 bool
+	// CatalogMaxRenders bounds the filtered catalog bodies rendered at once;
+	// catalogserver.DefaultMaxRenders when zero.
+	CatalogMaxRenders int
 }
 
 // NewManager makes the manager of cfg with the engine wired in (see Setup), the catalog
@@ -69,7 +81,7 @@ func NewManager(ctx context.Context, cfg *rest.Config, p ProcessOptions, opts Op
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := addCatalogServer(mgr, p, opts.DefaultOwner); err != nil {
+	if err := addCatalogServer(ctx, mgr, p, opts); err != nil {
 		return nil, nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -81,20 +93,51 @@ func NewManager(ctx context.Context, cfg *rest.Config, p ProcessOptions, opts Op
 	return mgr, engine, nil
 }
 
+// errCatalogAuthInClear refuses bearer tokens over plain HTTP, unless asked for.
+var errCatalogAuthInClear = errors.New("the catalog endpoint's authentication needs TLS (a certificate directory), " +
+	"or bearer tokens would cross the network in clear; allow that explicitly to go without")
+
 // addCatalogServer serves the entities as Backstage descriptors when CatalogAddr is
 // set; every replica serves, from its own cache.
-func addCatalogServer(mgr ctrl.Manager, p ProcessOptions, defaultOwner string) error {
+func addCatalogServer(ctx context.Context, mgr ctrl.Manager, p ProcessOptions, opts Options) error {
 	if p.CatalogAddr == "" || p.CatalogAddr == "0" {
 		return nil
 	}
 	log := ctrl.Log.WithName("catalog")
+	if p.CatalogAuth && p.CatalogCertDir == "" {
+		if !p.CatalogInsecure {
+			return errCatalogAuthInClear
+		}
+		log.Info("The catalog endpoint checks bearer tokens over plain HTTP: they cross the network in clear")
+	}
 	handler := &catalogserver.Handler{
-		Reader:  mgr.GetCache(),
-		Options: catalog.Options{LocationURL: p.CatalogURL, DefaultOwner: defaultOwner},
-		Log:     log,
+		Reader: mgr.GetCache(),
+		Options: catalog.Options{
+			LocationURL:      p.CatalogURL,
+			DefaultOwner:     opts.DefaultOwner,
+			CatalogNamespace: opts.CatalogNamespace,
+		},
+		MaxRenders: p.CatalogMaxRenders,
+		Log:        log,
+	}
+	// The handler learns of changes from the informer it lists from, so that a request
+	// for a body already rendered costs no list.
+	inf, err := mgr.GetCache().GetInformer(ctx, &catalogv1alpha1.CatalogEntity{}, cache.BlockUntilSynced(false))
+	if err != nil {
+		return fmt.Errorf("catalog endpoint: %w", err)
+	}
+	if err := handler.Follow(inf); err != nil {
+		return err
 	}
 	if p.CatalogAuth {
 		handler.Authorizer = catalogserver.NewTokenAuthorizer(mgr.GetClient())
 	}
-	return mgr.Add(&catalogserver.Server{Addr: p.CatalogAddr, Handler: handler, Log: log})
+	return mgr.Add(&catalogserver.Server{
+		Addr:     p.CatalogAddr,
+		Handler:  handler,
+		CertDir:  p.CatalogCertDir,
+		CertName: p.CatalogCertName,
+		KeyName:  p.CatalogKeyName,
+		Log:      log,
+	})
 }

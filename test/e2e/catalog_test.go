@@ -37,7 +37,7 @@ var _ = Describe("The catalog endpoint, with authentication on", Ordered, func()
 	}
 
 	request := func(tok, accept, ifNoneMatch, query string) (*http.Response, string) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+catalogAddr+"/entities"+query, nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+catalogAddr+"/entities"+query, nil)
 		Expect(err).NotTo(HaveOccurred())
 		if tok != "" {
 			req.Header.Set("Authorization", "Bearer "+tok)
@@ -48,7 +48,7 @@ var _ = Describe("The catalog endpoint, with authentication on", Ordered, func()
 		if ifNoneMatch != "" {
 			req.Header.Set("If-None-Match", ifNoneMatch)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := catalogClient.Do(req)
 		Expect(err).NotTo(HaveOccurred())
 		defer func() { _ = resp.Body.Close() }()
 		body, err := io.ReadAll(resp.Body)
@@ -116,7 +116,8 @@ rules:
 		meta := found["metadata"].(map[string]any)
 		Expect(meta["namespace"]).To(Equal("default"))
 		Expect(meta["annotations"]).To(HaveKeyWithValue("backstage.io/kubernetes-id", "ledger"))
-		Expect(meta["annotations"]).To(HaveKey("backstage.io/managed-by-location"))
+		Expect(meta["annotations"]).To(HaveKeyWithValue("backstage.io/managed-by-location",
+			"url:https://"+catalogAddr+"/entities?namespace=default"))
 		spec := found["spec"].(map[string]any)
 		Expect(spec).To(HaveKeyWithValue("owner", "group:default/payments"))
 		Expect(spec).To(HaveKeyWithValue("lifecycle", "production"))
@@ -127,10 +128,48 @@ rules:
 		Expect(resp.StatusCode).To(Equal(http.StatusNotModified))
 		Expect(body).To(BeEmpty())
 
+		By("the same filter spelt otherwise is the same body")
+		resp, _ = request(reader, "", etag, "?namespace=DEFAULT,%64efault")
+		Expect(resp.StatusCode).To(Equal(http.StatusNotModified))
+
 		By("JSON on Accept: application/json")
 		resp, body = request(reader, "application/json", "", "?namespace=default")
 		Expect(resp.StatusCode).To(Equal(http.StatusOK))
 		Expect(resp.Header.Get("Content-Type")).To(HavePrefix("application/json"))
 		Expect(body).To(ContainSubstring(`"name":"ledger"`))
+	})
+
+	It("speaks only HTTPS", func() {
+		resp, err := http.Get("http://" + catalogAddr + "/entities")
+		Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusBadRequest), "Go's TLS server answers plain HTTP with 400")
+	})
+
+	It("publishes the catalog namespace's entity, not a tenant's of the same name", func() {
+		Expect(client.IgnoreAlreadyExists(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "entityhub-system"}}))).To(Succeed())
+		entity := func(ns, owner, link string) *catalogv1alpha1.CatalogEntity {
+			e := &catalogv1alpha1.CatalogEntity{
+				ObjectMeta: metav1.ObjectMeta{Name: "payments-api", Namespace: ns},
+				Spec: catalogv1alpha1.CatalogEntitySpec{
+					Kind: catalogv1alpha1.KindComponent, Owner: catalogv1alpha1.EntityRef(owner),
+					CatalogNamespace: "tenancy",
+				},
+			}
+			if link != "" {
+				e.Spec.Links = []catalogv1alpha1.Link{{URL: link, Title: "Sign in"}}
+			}
+			return e
+		}
+		// The tenant's namespace sorts before the catalog namespace.
+		Expect(k8sClient.Create(ctx, entity("catalog-e2e", "group:default/mallory", "https://login.example.net/"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, entity("entityhub-system", "group:default/payments", ""))).To(Succeed())
+		Eventually(func(g Gomega) {
+			resp, body := request(reader, "", "", "?namespace=tenancy")
+			g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+			g.Expect(body).To(ContainSubstring("owner: group:default/payments"))
+			g.Expect(body).NotTo(ContainSubstring("mallory"))
+			g.Expect(body).NotTo(ContainSubstring("login.example.net"))
+		}).WithTimeout(10 * time.Second).Should(Succeed())
 	})
 })

@@ -6,10 +6,12 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -36,6 +38,11 @@ var (
 	metricsAddr string
 	catalogAddr string
 	restConfig  *rest.Config
+	// catalogClient trusts the catalog endpoint's self-signed certificate.
+	catalogClient *http.Client
+	// managerArgs are the suite's manager's flags, and managerProbe its probe address.
+	managerArgs  []string
+	managerProbe string
 )
 
 func TestE2E(t *testing.T) {
@@ -72,23 +79,20 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	catalogAddr, err = testenv.FreePort()
 	Expect(err).NotTo(HaveOccurred())
-	manager, err = testenv.StartManager(managerBin, kubeconfig, dir+"/manager.log",
-		"--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address="+probeAddr,
-		"--catalog-bind-address="+catalogAddr, "--catalog-auth")
+	// The catalog endpoint checks tokens, so it speaks HTTPS, as the manager requires.
+	certDir := filepath.Join(dir, "catalog-certs")
+	catalogCAs, err := writeServingCert(certDir)
 	Expect(err).NotTo(HaveOccurred())
-
-	By("waiting for the manager to be ready and its endpoints to listen")
-	Eventually(func(g Gomega) {
-		resp, err := http.Get("http://" + probeAddr + "/readyz")
-		g.Expect(err).NotTo(HaveOccurred())
-		_ = resp.Body.Close()
-		g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
-		for _, addr := range []string{metricsAddr, catalogAddr} {
-			conn, err := net.Dial("tcp", addr)
-			g.Expect(err).NotTo(HaveOccurred(), addr)
-			_ = conn.Close()
-		}
-	}).WithTimeout(60 * time.Second).Should(Succeed())
+	catalogClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: catalogCAs, MinVersion: tls.VersionTLS12},
+	}}
+	managerArgs = []string{
+		"--metrics-bind-address=" + metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=" + probeAddr,
+		"--catalog-bind-address=" + catalogAddr, "--catalog-auth", "--catalog-cert-dir=" + certDir,
+		"--catalog-url=https://" + catalogAddr + "/entities",
+	}
+	managerProbe = probeAddr
+	startSuiteManager(dir + "/manager.log")
 })
 
 var _ = AfterSuite(func() {
@@ -103,6 +107,29 @@ var _ = AfterSuite(func() {
 		Expect(testEnv.Stop()).To(Succeed())
 	}
 })
+
+// startSuiteManager starts the suite's manager with its flags, writing its log to
+// logPath, and waits until it is ready and its endpoints listen. BeforeSuite starts it; a
+// spec that stops it for a while starts it again with this.
+func startSuiteManager(logPath string) {
+	GinkgoHelper()
+	var err error
+	manager, err = testenv.StartManager(managerBin, kubeconfig, logPath, managerArgs...)
+	Expect(err).NotTo(HaveOccurred())
+
+	By("waiting for the manager to be ready and its endpoints to listen")
+	Eventually(func(g Gomega) {
+		resp, err := http.Get("http://" + managerProbe + "/readyz")
+		g.Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		for _, addr := range []string{metricsAddr, catalogAddr} {
+			conn, err := net.Dial("tcp", addr)
+			g.Expect(err).NotTo(HaveOccurred(), addr)
+			_ = conn.Close()
+		}
+	}).WithTimeout(60 * time.Second).Should(Succeed())
+}
 
 // kubectl runs the real kubectl against the test control plane from the repository root
 // and returns its stdout and stderr.
