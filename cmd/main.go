@@ -218,6 +218,12 @@ func (o *options) validateCatalog() []error {
 }
 
 func main() {
+	if isKubectlPlugin(os.Args[0]) {
+		os.Exit(runPlugin(os.Args[1:], os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "trace" {
+		os.Exit(exitCode(os.Stderr, "entityhub trace", runTrace("entityhub trace", os.Args[2:])))
+	}
 	if len(os.Args) > 1 && os.Args[1] == "export" {
 		if err := runExport(os.Args[2:]); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
@@ -237,7 +243,8 @@ func main() {
 	fs.Usage = func() {
 		out := fs.Output()
 		_, _ = fmt.Fprintf(out, "Usage: %s [flags]          run the manager\n", os.Args[0])
-		_, _ = fmt.Fprintf(out, "       %s export [flags]   print CatalogEntities as Backstage descriptors (export -h)\n\n", os.Args[0])
+		_, _ = fmt.Fprintf(out, "       %s export [flags]   print CatalogEntities as Backstage descriptors (export -h)\n", os.Args[0])
+		_, _ = fmt.Fprintf(out, "       %s trace <entity>   show an entity and its sources as a tree (trace -h)\n\n", os.Args[0])
 		_, _ = fmt.Fprintln(out, "entityhub watches Argo CD, Crossplane and Argo Workflows objects on a hub cluster")
 		_, _ = fmt.Fprintln(out, "and publishes one CatalogEntity per software entity, with its true status.")
 		_, _ = fmt.Fprintln(out, "\nFlags:")

@@ -3,10 +3,12 @@
 package metrics
 
 import (
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/apimachinery/pkg/types"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 )
@@ -58,7 +60,59 @@ var (
 		Name: "entityhub_catalog_renders_refused_total",
 		Help: "Requests to the Backstage catalog endpoint refused with 503 because as many renders as allowed were running.",
 	})
+
+	// CatalogRequests counts the catalog endpoint's answers by HTTP status code, so that an
+	// alert can see it fail (5xx: it could not read the entities) and a dashboard how
+	// often Backstage reads it. It counts the requests of a handler wrapped with
+	// InstrumentCatalog: controllers/setup's addCatalogServer must wrap the
+	// catalogserver.Handler it serves (`Handler: metrics.InstrumentCatalog(handler)`);
+	// until it does, the series do not exist.
+	CatalogRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "entityhub_catalog_requests_total",
+		Help: "Requests to the Backstage catalog endpoint, by HTTP status code.",
+	}, []string{"code"})
+
+	// SourceKindUnreadable is 1 while a watched source kind cannot be read — its first
+	// list late, its watch failing past the grace period, RBAC revoked — and 0 while it
+	// can, by kind as `kubectl get` names it (Instance.rds.aws.upbound.io): the state the
+	// README's "a kind cannot be read" describes, which makes the kind's sources Unknown.
+	// controllers/watches must set it where a kind's readability changes (readable.go):
+	// 0 when a watch starts; 1 in waitForSync when the first list is late and in
+	// watchFailed's timer when it marks the kind; 0 when the late list arrives and in
+	// worked when a marked kind recovers; ForgetSourceKind when the watch stops. Until it
+	// does, the series do not exist.
+	SourceKindUnreadable = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "entityhub_source_kind_unreadable",
+		Help: "1 while a watched source kind cannot be read (first list late, watch failing, access revoked), 0 while it can; by kind.",
+	}, []string{"kind"})
 )
+
+// catalogCodes are the answers of the catalog endpoint that exist from the start, so that
+// a rate over them is 0 rather than empty before the first failure.
+var catalogCodes = []string{"200", "304", "503"}
+
+// InstrumentCatalog wraps the catalog endpoint's handler so that its answers are counted
+// in CatalogRequests.
+func InstrumentCatalog(h http.Handler) http.Handler {
+	for _, code := range catalogCodes {
+		CatalogRequests.WithLabelValues(code)
+	}
+	return promhttp.InstrumentHandlerCounter(CatalogRequests, h)
+}
+
+// SetSourceKindUnreadable records whether kind (Kind.group) can be read now.
+func SetSourceKindUnreadable(kind string, unreadable bool) {
+	v := 0.0
+	if unreadable {
+		v = 1
+	}
+	SourceKindUnreadable.WithLabelValues(kind).Set(v)
+}
+
+// ForgetSourceKind drops a kind that is no longer watched (its CRD was deleted).
+func ForgetSourceKind(kind string) {
+	SourceKindUnreadable.DeleteLabelValues(kind)
+}
 
 // Entities tracks each entity's health and sources per kind, and reports them at
 // scrape time as entityhub_entities{health} and entityhub_sources{kind}.
@@ -174,7 +228,7 @@ var registerOnce sync.Once
 func Register(entities *Entities) {
 	registerOnce.Do(func() {
 		ctrlmetrics.Registry.MustRegister(StatusWrites, ReconcileErrors, EventToStatus, CatalogInvalidEntities,
-			CatalogRendersInFlight, CatalogRendersRefused)
+			CatalogRendersInFlight, CatalogRendersRefused, CatalogRequests, SourceKindUnreadable)
 	})
 	if entities != nil {
 		ctrlmetrics.Registry.MustRegister(entities)
