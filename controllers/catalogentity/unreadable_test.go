@@ -8,6 +8,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,6 +19,7 @@ import (
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/catalogentity"
+	"github.com/entityhub/entityhub/controllers/metrics"
 	"github.com/entityhub/entityhub/controllers/watches"
 )
 
@@ -63,6 +65,10 @@ var _ = Describe("A source kind that cannot be read", Ordered, func() {
 		AddReportEntry("unreadable kind: fault to Unknown", time.Since(faultAt).Round(100*time.Millisecond).String())
 		state, _, _ := engine.Watches.StateOf(widgetGVK)
 		Expect(state).To(Equal(watches.Unavailable))
+		unreadable := func() float64 {
+			return testutil.ToFloat64(metrics.SourceKindUnreadable.WithLabelValues("Widget.example.entityhub.dev"))
+		}
+		Expect(unreadable()).To(BeEquivalentTo(1), "entityhub_source_kind_unreadable says so")
 
 		By("not marking the entity orphaned, nor deleting it, past the grace period")
 		Consistently(func(g Gomega) {
@@ -80,6 +86,7 @@ var _ = Describe("A source kind that cannot be read", Ordered, func() {
 			g.Expect(sourceOf(got, "Widget", "gadget").Message).NotTo(ContainSubstring("last known"))
 		}).WithTimeout(30 * time.Second).WithPolling(100 * time.Millisecond).Should(Succeed())
 		AddReportEntry("unreadable kind: recovery to Healthy", time.Since(recoveredAt).Round(100*time.Millisecond).String())
+		Expect(unreadable()).To(BeEquivalentTo(0))
 	})
 })
 

@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/entityhub/entityhub/controllers/metrics"
 	"github.com/entityhub/entityhub/controllers/sources"
 )
 
@@ -84,7 +85,8 @@ func (m *Manager) settle() {
 	close(m.started)
 }
 
-// changed tells the controllers a kind's watch feeds that its state changed.
+// changed tells the controllers a kind's watch feeds that its state changed, and the
+// metric of unreadable kinds.
 func (m *Manager) changed(gvk schema.GroupVersionKind) {
 	m.mu.RLock()
 	w, ok := m.watches[gvk]
@@ -93,6 +95,10 @@ func (m *Manager) changed(gvk schema.GroupVersionKind) {
 		feeds = append(feeds, w.feeds...)
 	}
 	m.mu.RUnlock()
+	if ok {
+		state, _ := w.state()
+		metrics.SetSourceKindUnreadable(w.kindName(), state == Unavailable)
+	}
 	for _, f := range feeds {
 		f.stateChanged()
 	}

@@ -33,6 +33,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/entityhub/entityhub/controllers/cachetransform"
+	"github.com/entityhub/entityhub/controllers/metrics"
 	"github.com/entityhub/entityhub/controllers/sources"
 )
 
@@ -310,6 +311,7 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 	}
 	m.watches[k.GVK] = w
 	m.byGK[k.GVK.GroupKind()] = w
+	metrics.SetSourceKindUnreadable(w.kindName(), false)
 	go inf.RunWithContext(wctx)
 	go w.waitForSync(wctx, changed)
 	return nil
@@ -361,6 +363,7 @@ func (m *Manager) stopLocked(gvk schema.GroupVersionKind) {
 	w.feeds = nil
 	w.cancel() // stops the informer
 	delete(m.watches, gvk)
+	metrics.ForgetSourceKind(w.kindName())
 	// A kind may be watched at two versions (both named with --source-kind); the other
 	// one, if any, answers KindFor from now on.
 	delete(m.byGK, gvk.GroupKind())
