@@ -162,7 +162,7 @@ func TestHandlerSharesIdenticalRenders(t *testing.T) {
 	const n = 8
 	var responses []<-chan *httptest.ResponseRecorder
 	responses = append(responses, get(h, "/?kind=component"))
-	<-entered
+	started(t, entered)
 	for range n - 1 {
 		responses = append(responses, get(h, "/?kind=Component"))
 	}
@@ -196,14 +196,21 @@ func TestHandlerBoundsConcurrentRenders(t *testing.T) {
 	refusedBefore := valueOf(t, metrics.CatalogRendersRefused)
 
 	first, second := get(f.handler, "/?kind=component"), get(f.handler, "/?kind=resource")
-	<-entered
-	<-entered
+	started(t, entered)
+	started(t, entered)
 	if got := valueOf(t, metrics.CatalogRendersInFlight); got != 2 {
 		t.Errorf("renders in flight = %v, want 2", got)
 	}
 
 	// A third filtered body is refused at once, with a Retry-After...
-	w := f.do(http.MethodGet, "/?kind=system")
+	var w *httptest.ResponseRecorder
+	select {
+	case w = <-get(f.handler, "/?kind=system"):
+	case v := <-entered:
+		t.Fatalf("a third filtered render, of %q, started beyond the bound", v.key())
+	case <-time.After(5 * time.Second):
+		t.Fatal("a third filtered request was not answered")
+	}
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != strconv.Itoa(busyRetryAfter) {
 		t.Errorf("a third filtered render: %d, Retry-After %q; want 503 and %d", w.Code, w.Header().Get("Retry-After"), busyRetryAfter)
 	}
@@ -214,7 +221,7 @@ func TestHandlerBoundsConcurrentRenders(t *testing.T) {
 	// unfiltered body always renders.
 	joined := get(f.handler, "/?kind=COMPONENT")
 	unfiltered := get(f.handler, "/")
-	if v := <-entered; !v.filter.empty() {
+	if v := started(t, entered); !v.filter.empty() {
 		t.Errorf("a render of %q started, want the unfiltered one", v.key())
 	}
 	release()
@@ -230,6 +237,18 @@ func TestHandlerBoundsConcurrentRenders(t *testing.T) {
 	}
 	if w := f.do(http.MethodGet, "/?kind=system"); w.Code != http.StatusOK {
 		t.Errorf("the refused body, asked again once renders ended: %d", w.Code)
+	}
+}
+
+// started waits for a held render to start and returns its variant.
+func started(t *testing.T, entered <-chan variant) variant {
+	t.Helper()
+	select {
+	case v := <-entered:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatal("no render started")
+		return variant{}
 	}
 }
 

@@ -216,7 +216,7 @@ func TestServerCertDir(t *testing.T) {
 	defer func() { _ = stop() }()
 
 	serial := func() int64 {
-		c := &http.Client{Transport: &http.Transport{
+		c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 			TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 			DisableKeepAlives: true, // a new handshake each time
 		}}
@@ -253,7 +253,9 @@ func TestServerCertDirWithoutCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.serve(context.Background(), ln); err == nil || !strings.Contains(err.Error(), "reading its certificate") {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.serve(ctx, ln); err == nil || !strings.Contains(err.Error(), "reading its certificate") {
 		t.Errorf("serve without a certificate = %v, want an error saying so", err)
 	}
 }

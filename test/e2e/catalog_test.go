@@ -150,7 +150,7 @@ rules:
 		Expect(client.IgnoreAlreadyExists(k8sClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "entityhub-system"}}))).To(Succeed())
 		entity := func(ns, owner, link string) *catalogv1alpha1.CatalogEntity {
 			e := &catalogv1alpha1.CatalogEntity{
-				ObjectMeta: metav1.ObjectMeta{Name: "payments-api", Namespace: ns},
+				ObjectMeta: metav1.ObjectMeta{Name: "billing-api", Namespace: ns},
 				Spec: catalogv1alpha1.CatalogEntitySpec{
 					Kind: catalogv1alpha1.KindComponent, Owner: catalogv1alpha1.EntityRef(owner),
 					CatalogNamespace: "tenancy",
