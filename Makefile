@@ -119,8 +119,9 @@ docker-push: ## Push the container image IMG.
 ##@ Deployment
 
 .PHONY: chart
-chart: ## Copy the CRD into the Helm chart (dist/chart/crds) and write the values table of its README.
+chart: ## Copy the CRD and the alerts into the Helm chart (dist/chart) and write the values table of its README.
 	cp config/crd/bases/*.yaml dist/chart/crds/
+	mkdir -p dist/chart/files && cp config/prometheus/entityhub-rule-groups.yaml dist/chart/files/prometheus-rules.yaml
 	go run ./hack/chartdoc
 
 .PHONY: helm-lint

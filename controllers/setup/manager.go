@@ -16,6 +16,7 @@ import (
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 	"github.com/entityhub/entityhub/controllers/catalog"
 	"github.com/entityhub/entityhub/controllers/catalogserver"
+	"github.com/entityhub/entityhub/controllers/metrics"
 )
 
 // LeaderElectionID names the Lease replicas elect their leader with.
@@ -134,7 +135,7 @@ func addCatalogServer(ctx context.Context, mgr ctrl.Manager, p ProcessOptions, o
 	}
 	return mgr.Add(&catalogserver.Server{
 		Addr:     p.CatalogAddr,
-		Handler:  handler,
+		Handler:  metrics.InstrumentCatalog(handler),
 		CertDir:  p.CatalogCertDir,
 		CertName: p.CatalogCertName,
 		KeyName:  p.CatalogKeyName,

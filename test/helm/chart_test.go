@@ -362,6 +362,18 @@ func TestRefusedValues(t *testing.T) {
 
 // The chart's CRD is config/crd's (make chart copies it), and its appVersion is the
 // default tag of the image.
+// TestChartAlertsAreCurrent: the chart's PrometheusRule carries config/prometheus's alerts.
+func TestChartAlertsAreCurrent(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "prometheus", "entityhub-rule-groups.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(ChartDir(), "files", "prometheus-rules.yaml"))
+	if err != nil || string(got) != string(want) {
+		t.Errorf("dist/chart/files/prometheus-rules.yaml is not config/prometheus/entityhub-rule-groups.yaml (%v); run make chart", err)
+	}
+}
+
 func TestChartCRDIsCurrent(t *testing.T) {
 	bases, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "crd", "bases", "*.yaml"))
 	if err != nil || len(bases) == 0 {
