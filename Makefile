@@ -119,9 +119,10 @@ docker-push: ## Push the container image IMG.
 ##@ Deployment
 
 .PHONY: chart
-chart: ## Copy the CRD and the alerts into the Helm chart (dist/chart) and write the values table of its README.
+chart: ## Copy the CRD, the alerts and the dashboard into the Helm chart (dist/chart) and write the values table of its README.
 	cp config/crd/bases/*.yaml dist/chart/crds/
 	mkdir -p dist/chart/files && cp config/prometheus/entityhub-rule-groups.yaml dist/chart/files/prometheus-rules.yaml
+	cp config/grafana/entityhub.json dist/chart/files/grafana-dashboard.json
 	go run ./hack/chartdoc
 
 .PHONY: helm-lint

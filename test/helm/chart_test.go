@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -48,15 +49,16 @@ var everything = map[string]any{
 		"port": 9443, "url": "https://catalog.example", "auth": true, "maxRenders": 2,
 		"tls": map[string]any{"secretName": "catalog-tls"},
 	},
-	"metrics":        map[string]any{"port": 9000, "readers": []any{map[string]any{"name": "prometheus", "namespace": "monitoring"}}},
-	"serviceMonitor": map[string]any{"enabled": true, "labels": map[string]any{"release": "prometheus"}},
-	"prometheusRule": map[string]any{"enabled": true},
-	"backstage":      map[string]any{"enabled": true, "longLivedToken": true},
-	"networkPolicy":  map[string]any{"metricsFrom": []any{}},
-	"crds":           map[string]any{"templated": true},
-	"serviceAccount": map[string]any{"name": "hub-manager", "annotations": map[string]any{"example.org/role": "x"}},
-	"podAnnotations": map[string]any{"example.org/scrape": "false"},
-	"podLabels":      map[string]any{"team": "platform"},
+	"metrics":          map[string]any{"port": 9000, "readers": []any{map[string]any{"name": "prometheus", "namespace": "monitoring"}}},
+	"serviceMonitor":   map[string]any{"enabled": true, "labels": map[string]any{"release": "prometheus"}},
+	"prometheusRule":   map[string]any{"enabled": true},
+	"grafanaDashboard": map[string]any{"enabled": true},
+	"backstage":        map[string]any{"enabled": true, "longLivedToken": true},
+	"networkPolicy":    map[string]any{"metricsFrom": []any{}},
+	"crds":             map[string]any{"templated": true},
+	"serviceAccount":   map[string]any{"name": "hub-manager", "annotations": map[string]any{"example.org/role": "x"}},
+	"podAnnotations":   map[string]any{"example.org/scrape": "false"},
+	"podLabels":        map[string]any{"team": "platform"},
 	"podSecurityContext": map[string]any{
 		"runAsNonRoot": true, "runAsUser": 65532, "seccompProfile": map[string]any{"type": "RuntimeDefault"},
 	},
@@ -119,6 +121,10 @@ func render(t *testing.T, opts Options) []*unstructured.Unstructured {
 // Every value reaches the object it is for.
 func TestEveryValueRenders(t *testing.T) {
 	objs := render(t, Options{Values: everything})
+	dashboard := as[corev1.ConfigMap](t, find(t, objs, "ConfigMap", ReleaseNamespace, "hub-dashboard"))
+	if dashboard.Labels["grafana_dashboard"] != "1" || !json.Valid([]byte(dashboard.Data["entityhub.json"])) {
+		t.Errorf("the dashboard ConfigMap: labels %v, valid JSON %v", dashboard.Labels, json.Valid([]byte(dashboard.Data["entityhub.json"])))
+	}
 	deploy := as[appsv1.Deployment](t, find(t, objs, "Deployment", ReleaseNamespace, "hub-controller-manager"))
 	pod := deploy.Spec.Template.Spec
 	c := pod.Containers[0]
@@ -371,6 +377,14 @@ func TestChartAlertsAreCurrent(t *testing.T) {
 	got, err := os.ReadFile(filepath.Join(ChartDir(), "files", "prometheus-rules.yaml"))
 	if err != nil || string(got) != string(want) {
 		t.Errorf("dist/chart/files/prometheus-rules.yaml is not config/prometheus/entityhub-rule-groups.yaml (%v); run make chart", err)
+	}
+	want, err = os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "grafana", "entityhub.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = os.ReadFile(filepath.Join(ChartDir(), "files", "grafana-dashboard.json"))
+	if err != nil || string(got) != string(want) {
+		t.Errorf("dist/chart/files/grafana-dashboard.json is not config/grafana/entityhub.json (%v); run make chart", err)
 	}
 }
 
