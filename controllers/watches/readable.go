@@ -62,10 +62,10 @@ func (w *watch) state() (State, string) {
 
 // kindName names the kind as `kubectl get` does: Kind.group.
 func (w *watch) kindName() string {
-	if w.kind.GVK.Group == "" {
-		return w.kind.GVK.Kind
+	if w.gvk.Group == "" {
+		return w.gvk.Kind
 	}
-	return w.kind.GVK.Kind + "." + w.kind.GVK.Group
+	return w.gvk.Kind + "." + w.gvk.Group
 }
 
 // waitForSync follows the first list: after syncTimeout without it the kind is
@@ -84,12 +84,12 @@ func (w *watch) waitForSync(ctx context.Context, changed func()) {
 		close(w.settled)
 		_, why := w.state()
 		logf.FromContext(ctx).Error(nil, "Source kind not listed in time; its sources show Unknown until it is",
-			"kind", w.kind.GVK.String(), "after", w.syncTimeout, "why", why)
+			"kind", w.gvk.String(), "after", w.syncTimeout, "why", why)
 		changed()
 		if !toolscache.WaitForCacheSync(ctx.Done(), w.informer.HasSynced) {
 			return
 		}
-		logf.FromContext(ctx).Info("Source kind listed at last", "kind", w.kind.GVK.String())
+		logf.FromContext(ctx).Info("Source kind listed at last", "kind", w.gvk.String())
 	}
 	w.read.mu.Lock()
 	w.read.listed = true
@@ -138,7 +138,7 @@ func (w *watch) watchFailed(ctx context.Context, r *toolscache.Reflector, err er
 		w.read.mu.Unlock()
 		if mark && ctx.Err() == nil {
 			logf.FromContext(ctx).Error(nil, "Source kind unreadable; its sources show Unknown until it recovers",
-				"kind", w.kind.GVK.String(), "after", w.errorGrace)
+				"kind", w.gvk.String(), "after", w.errorGrace)
 			changed()
 		}
 	})
@@ -157,7 +157,7 @@ func (w *watch) worked(ctx context.Context, changed func()) {
 	w.read.problem, w.read.lastErr, w.read.failing = "", nil, false
 	w.read.mu.Unlock()
 	if wasMarked {
-		logf.FromContext(ctx).Info("Source kind readable again", "kind", w.kind.GVK.String())
+		logf.FromContext(ctx).Info("Source kind readable again", "kind", w.gvk.String())
 		changed()
 	}
 }

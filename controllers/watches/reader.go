@@ -70,7 +70,7 @@ func (r *reader) Get(ctx context.Context, key client.ObjectKey, obj client.Objec
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("the cache of %s holds a %T", w.kind.GVK, item)
+		return fmt.Errorf("the cache of %s holds a %T", w.gvk, item)
 	}
 	u.Object = got.Object
 	return nil

@@ -35,7 +35,7 @@ func withCache(t *testing.T, m *Manager, gvk schema.GroupVersionKind, clusterSco
 			t.Fatal(err)
 		}
 	}
-	w := &watch{kind: sources.Kind{GVK: gvk}, informer: inf, clusterScoped: clusterScoped,
+	w := &watch{gvk: gvk, kind: sources.Kind{GVK: gvk}, informer: inf, clusterScoped: clusterScoped,
 		resource: schema.GroupResource{Group: gvk.Group, Resource: "things"}}
 	m.watches[gvk] = w
 	m.byGK[gvk.GroupKind()] = w

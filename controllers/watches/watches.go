@@ -76,6 +76,9 @@ type Manager struct {
 
 // watch is one running watch of a source kind.
 type watch struct {
+	// gvk is the kind watched, for what reads the watch without the Manager's lock; kind
+	// may be replaced under it (Ensure takes a new mapper), its GVK never changes.
+	gvk      schema.GroupVersionKind
 	kind     sources.Kind
 	crd      string
 	informer toolscache.SharedIndexInformer
@@ -293,7 +296,7 @@ func (m *Manager) startLocked(ctx context.Context, crdName string, k sources.Kin
 	unlink := context.AfterFunc(m.life, cancelWatch)
 	cancel := func() { unlink(); cancelWatch() }
 	w = &watch{
-		kind: k, crd: crdName, informer: inf, cancel: cancel, stopped: wctx.Done(),
+		gvk: k.GVK, kind: k, crd: crdName, informer: inf, cancel: cancel, stopped: wctx.Done(),
 		resource: mapping.Resource.GroupResource(), clusterScoped: clusterScoped,
 		settled: make(chan struct{}), syncTimeout: m.syncTimeout, errorGrace: m.errorGrace,
 	}
