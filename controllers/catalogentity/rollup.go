@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/controllers/entitystatus"
 	"github.com/entityhub/entityhub/controllers/membership"
 )
 
@@ -63,10 +64,8 @@ func (r *Reconciler) collectMembers(ctx context.Context, c *collected, entity *c
 		if m.UID == entity.UID {
 			continue // nothing is its own member
 		}
-		health := m.Status.Health
-		if health == "" {
-			health = catalogv1alpha1.HealthUnknown // not computed yet: nobody knows
-		}
+		// A member whose status is not computed yet has no health: Unknown, nobody knows.
+		health := entitystatus.Normalize(m.Status.Health)
 		c.append(catalogv1alpha1.SourceStatus{
 			ID:         membership.SourceID(memberKind, m.Namespace, m.Name),
 			APIVersion: memberKind.GroupVersion().String(),
