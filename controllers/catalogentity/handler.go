@@ -112,12 +112,12 @@ func (r *Reconciler) entitiesOf(ctx context.Context, gvk schema.GroupVersionKind
 		if catalogv1alpha1.IsEntityName(name) {
 			m.add(types.NamespacedName{Namespace: r.catalogNamespace, Name: name})
 		}
-		var named catalogv1alpha1.CatalogEntityList
-		if err := r.cache.List(ctx, &named, client.MatchingFields{entityNameIndex: name}, client.UnsafeDisableDeepCopy); err != nil {
+		named, err := r.entitiesNamed(ctx, name)
+		if err != nil {
 			log.Error(err, "Listing entities by name", "name", name)
 		}
-		for i := range named.Items {
-			m.add(client.ObjectKeyFromObject(&named.Items[i]))
+		for i := range named {
+			m.add(client.ObjectKeyFromObject(&named[i]))
 		}
 	}
 	var selecting catalogv1alpha1.CatalogEntityList

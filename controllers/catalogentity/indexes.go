@@ -24,6 +24,16 @@ const (
 	entityRollUpIndex = "entityhub.rolls-up-into"
 )
 
+// entitiesNamed returns the entities called name, in every namespace, from the cache and
+// without a copy: they are read, never changed.
+func (r *Reconciler) entitiesNamed(ctx context.Context, name string) ([]catalogv1alpha1.CatalogEntity, error) {
+	var named catalogv1alpha1.CatalogEntityList
+	if err := r.cache.List(ctx, &named, client.MatchingFields{entityNameIndex: name}, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("listing entities called %s: %w", name, err)
+	}
+	return named.Items, nil
+}
+
 func indexEntities(ctx context.Context, indexer client.FieldIndexer) error {
 	if err := indexer.IndexField(ctx, &catalogv1alpha1.CatalogEntity{}, entityNameIndex, func(o client.Object) []string {
 		return []string{o.GetName()}

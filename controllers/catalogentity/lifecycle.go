@@ -34,11 +34,11 @@ func (r *Reconciler) createIfDiscovered(ctx context.Context, key types.Namespace
 	if key.Namespace != r.catalogNamespace || !catalogv1alpha1.IsEntityName(key.Name) {
 		return nil
 	}
-	var named catalogv1alpha1.CatalogEntityList
-	if err := r.cache.List(ctx, &named, client.MatchingFields{entityNameIndex: key.Name}, client.UnsafeDisableDeepCopy); err != nil {
+	named, err := r.entitiesNamed(ctx, key.Name)
+	if err != nil {
 		return err
 	}
-	if len(named.Items) > 0 {
+	if len(named) > 0 {
 		return nil
 	}
 	if !r.started(key) {

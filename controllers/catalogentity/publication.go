@@ -21,14 +21,14 @@ import (
 // removes it otherwise. A Backstage entity is named by kind, namespace and name, so only
 // entities of the same name can clash.
 func (r *Reconciler) notePublication(ctx context.Context, entity *catalogv1alpha1.CatalogEntity, next *catalogv1alpha1.CatalogEntityStatus) {
-	var named catalogv1alpha1.CatalogEntityList
-	if err := r.cache.List(ctx, &named, client.MatchingFields{entityNameIndex: entity.Name}, client.UnsafeDisableDeepCopy); err != nil {
+	named, err := r.entitiesNamed(ctx, entity.Name)
+	if err != nil {
 		logf.FromContext(ctx).Error(err, "Listing entities of the same name")
 		return
 	}
 	why, dup := "", false
-	if len(named.Items) > 1 {
-		why, dup = catalog.DuplicateOf(entity, named.Items, r.catalogNamespace)
+	if len(named) > 1 {
+		why, dup = catalog.DuplicateOf(entity, named, r.catalogNamespace)
 	}
 	if !dup {
 		meta.RemoveStatusCondition(&next.Conditions, catalogv1alpha1.ConditionPublished)
@@ -42,13 +42,13 @@ func (r *Reconciler) notePublication(ctx context.Context, entity *catalogv1alpha
 
 // sameName returns the entities called name, in every namespace.
 func (r *Reconciler) sameName(ctx context.Context, name string) []client.ObjectKey {
-	var named catalogv1alpha1.CatalogEntityList
-	if err := r.cache.List(ctx, &named, client.MatchingFields{entityNameIndex: name}, client.UnsafeDisableDeepCopy); err != nil {
+	named, err := r.entitiesNamed(ctx, name)
+	if err != nil {
 		return nil
 	}
-	out := make([]client.ObjectKey, 0, len(named.Items))
-	for i := range named.Items {
-		out = append(out, client.ObjectKeyFromObject(&named.Items[i]))
+	out := make([]client.ObjectKey, 0, len(named))
+	for i := range named {
+		out = append(out, client.ObjectKeyFromObject(&named[i]))
 	}
 	return out
 }

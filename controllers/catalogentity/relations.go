@@ -37,11 +37,11 @@ func (r *Reconciler) relations(ctx context.Context, entity *catalogv1alpha1.Cata
 			continue
 		}
 		seen[other] = true
-		var named catalogv1alpha1.CatalogEntityList
-		if err := r.cache.List(ctx, &named, client.MatchingFields{entityNameIndex: other}, client.UnsafeDisableDeepCopy); err != nil || len(named.Items) == 0 {
+		named, err := r.entitiesNamed(ctx, other)
+		if err != nil || len(named) == 0 {
 			continue
 		}
-		refs = append(refs, named.Items[0].BackstageRef())
+		refs = append(refs, named[0].BackstageRef())
 	}
 	sort.Strings(refs)
 	return refs
