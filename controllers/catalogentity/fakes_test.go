@@ -61,6 +61,9 @@ type fakeWatches struct {
 	kinds  []sources.Kind
 	states map[schema.GroupVersionKind]watches.State
 	reader client.Reader
+	// listing, when not nil, is what Started returns: a test closes it when the
+	// first lists are in.
+	listing chan struct{}
 }
 
 var _ Watches = &fakeWatches{}
@@ -93,7 +96,12 @@ func (w *fakeWatches) StateOf(gvk schema.GroupVersionKind) (watches.State, strin
 // started is closed: the kinds of a unit test are all in.
 var started = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
-func (*fakeWatches) Started() <-chan struct{} { return started }
+func (w *fakeWatches) Started() <-chan struct{} {
+	if w.listing != nil {
+		return w.listing
+	}
+	return started
+}
 
 func (w *fakeWatches) Names(gvk schema.GroupVersionKind, index, value string) ([]types.NamespacedName, error) {
 	list := &unstructured.UnstructuredList{}
@@ -168,6 +176,8 @@ func newUnitEnv(t *testing.T, kinds []sources.Kind, states map[schema.GroupVersi
 		now:              func() time.Time { return testNow },
 		ledger:           &statusLedger{},
 		events:           &eventLimiter{},
+		verify:           &verification{},
+		waiting:          &waitList{keys: map[types.NamespacedName]bool{}},
 	}
 	return &unitEnv{r: r, c: c, watches: w}
 }

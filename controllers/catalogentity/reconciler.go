@@ -141,6 +141,10 @@ type Reconciler struct {
 	// waiting holds the entities asked for before the watches started, to be
 	// reconciled once they have (see started).
 	waiting *waitList
+	// verify is what readiness waits for (see Verified); began is when New made the
+	// reconciler, for the log line that says how long verification took.
+	verify *verification
+	began  time.Time
 }
 
 // waitList is the entities asked for before the watches started; nil keys once they
@@ -193,6 +197,8 @@ func New(opts Options) (*Reconciler, error) {
 		events:           &eventLimiter{},
 		resync:           make(chan struct{}, 1),
 		waiting:          &waitList{keys: map[types.NamespacedName]bool{}},
+		verify:           &verification{},
+		began:            time.Now(),
 	}
 	for _, ns := range opts.ClusterWideSourceNamespaces {
 		r.clusterWide[ns] = true
@@ -259,6 +265,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		metrics.ReconcileErrors.WithLabelValues("status").Inc()
 		return ctrl.Result{}, err
 	}
+	r.verify.mark(req.NamespacedName)
 	r.recordHealthTransition(entity, before, next)
 	if r.entities != nil {
 		r.entities.Set(req.NamespacedName, string(next.Health), found.perKind)

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -88,10 +89,38 @@ func NewManager(ctx context.Context, cfg *rest.Config, p ProcessOptions, opts Op
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, nil, fmt.Errorf("adding the liveness check: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+	ready, err := readiness(ctx, mgr, engine)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := mgr.AddReadyzCheck("entities", ready); err != nil {
 		return nil, nil, fmt.Errorf("adding the readiness check: %w", err)
 	}
 	return mgr, engine, nil
+}
+
+// readiness is the manager's readiness check. The leader is ready once every entity has
+// been verified against complete lists of its sources (catalogentity's Verified): until
+// then the statuses it serves were written by the process before it and nobody has
+// checked them. A replica waiting to lead is ready once its cache of entities is in, as
+// it serves the catalog endpoint from it; were it to wait for verification, which only a
+// leader does, a rolling update would wait for it forever while the old replica leads.
+func readiness(ctx context.Context, mgr ctrl.Manager, engine *Engine) (healthz.Checker, error) {
+	inf, err := mgr.GetCache().GetInformer(ctx, &catalogv1alpha1.CatalogEntity{}, cache.BlockUntilSynced(false))
+	if err != nil {
+		return nil, fmt.Errorf("readiness: %w", err)
+	}
+	return func(req *http.Request) error {
+		select {
+		case <-mgr.Elected():
+			return engine.Entities.Verified(req.Context())
+		default:
+		}
+		if !inf.HasSynced() {
+			return errors.New("waiting to lead; the cache of entities is not in yet")
+		}
+		return nil
+	}, nil
 }
 
 // errCatalogAuthInClear refuses bearer tokens over plain HTTP, unless asked for.
