@@ -24,6 +24,10 @@ const (
 	relayNS   = "bench-relay"
 	catalogNS = "entityhub-system"
 	idLabel   = "backstage.io/kubernetes-id"
+	// soloLabel names the entity of a solo Application: one the relay reacts to and
+	// the manager does not (no entity selects it), so that the relay's sustainable
+	// rate is measured with the manager idle.
+	soloLabel = "bench.entityhub.dev/relay-of"
 )
 
 // The kinds the fleet is made of.
@@ -56,6 +60,8 @@ type fleet struct {
 	// flipApp is the Application whose health the freshness phase changes, per entity
 	// that has one.
 	flipApp map[string]string
+	// soloApp is the solo Application of each entity that has a flipApp.
+	soloApp map[string]string
 	// entities lists the entity names in order.
 	entities []string
 	// requests counts the API requests made to build the fleet.
@@ -67,7 +73,7 @@ func entityName(i int) string { return fmt.Sprintf("svc-%05d", i) }
 // buildFleet creates the namespaces and every source, spread round-robin over the
 // entities, with a pool of workers: one at a time would take minutes at large scale.
 func buildFleet(ctx context.Context, dyn dynamic.Interface, kube kubernetes.Interface, sz sizes, workers int) (*fleet, error) {
-	f := &fleet{sizes: sz, expected: map[string]int32{}, flipApp: map[string]string{}}
+	f := &fleet{sizes: sz, expected: map[string]int32{}, flipApp: map[string]string{}, soloApp: map[string]string{}}
 	for i := 0; i < sz.Entities; i++ {
 		f.entities = append(f.entities, entityName(i))
 	}
@@ -113,6 +119,15 @@ func (f *fleet) submitApplications(ctx context.Context, p *pool, dyn dynamic.Int
 		name := fmt.Sprintf("%s-app-%05d", e, i)
 		if _, ok := f.flipApp[e]; !ok {
 			f.flipApp[e] = name
+			solo := fmt.Sprintf("%s-solo-%05d", e, i)
+			f.soloApp[e] = solo
+			p.submit(ctx, func() error {
+				f.requests.Add(1)
+				app := application(solo, e)
+				app.SetLabels(map[string]string{soloLabel: e})
+				_, err := dyn.Resource(appGVR).Namespace(argocdNS).Create(ctx, app, metav1.CreateOptions{})
+				return err
+			})
 		}
 		f.expected[e]++
 		p.submit(ctx, func() error {

@@ -38,6 +38,7 @@ type config struct {
 	coldTimeout time.Duration
 	workers     int
 	reconciles  int
+	soak        time.Duration
 	keepLog     bool
 	cpuProfile  string
 	coldProfile string
@@ -54,8 +55,10 @@ func main() {
 	flag.IntVar(&c.sz.Workflows, "workflows", 0, "Argo Workflows (0: the preset's).")
 	flag.IntVar(&c.sz.Entities, "entities", 0, "Entities the sources are spread over (0: the preset's).")
 	flag.IntVar(&c.sz.MRsPerClaim, "mrs-per-claim", 0, "Managed resources per Crossplane claim (0: the preset's).")
-	flag.Float64Var(&c.rate, "rate", 200, "Source status changes per second in the freshness phase.")
-	flag.DurationVar(&c.duration, "duration", 30*time.Second, "How long the freshness phase writes changes.")
+	flag.Float64Var(&c.rate, "rate", 200, "Source status changes per second asked in the saturated run (the ramp finds the sustainable rates by itself).")
+	flag.DurationVar(&c.duration, "duration", 30*time.Second, "How long the saturated run writes changes.")
+	soak := flag.Bool("soak", false, "Also soak: changes at half the relay's sustainable rate for -soak-duration, sampling the manager's memory, goroutines and connections each minute.")
+	flag.DurationVar(&c.soak, "soak-duration", 30*time.Minute, "How long -soak runs.")
 	flag.DurationVar(&c.quiet, "quiet", 60*time.Second, "Quiet window over which settled writes and API requests are counted.")
 	flag.DurationVar(&c.coldTimeout, "cold-timeout", 5*time.Minute, "How long to wait for every entity's status at cold start.")
 	flag.IntVar(&c.workers, "workers", 32, "Concurrent requests while creating the fleet.")
@@ -66,6 +69,9 @@ func main() {
 	flag.StringVar(&c.heapProfile, "heap-profile", "", "Write the manager's heap profile, taken once settled, to this file (go tool pprof reads it).")
 	flag.StringVar(&c.apiProfile, "apiserver-profile", "", "Write the API server's CPU profile during the freshness phase to this file.")
 	flag.Parse()
+	if !*soak {
+		c.soak = 0
+	}
 
 	preset, ok := presets[c.scale]
 	if !ok {
@@ -124,11 +130,11 @@ func run(c config) (err error) {
 	if err := b.createFleet(ctx); err != nil {
 		return err
 	}
-	stopManager, err := b.startManager(ctx, stop)
-	if err != nil {
+	b.r.large = c.scale == "large"
+	defer func() { err = errors.Join(err, b.stopAll()) }()
+	if err := b.startManager(ctx, stop); err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, stopManager()) }()
 	if err := b.measureColdStart(ctx); err != nil {
 		return err
 	}
@@ -139,7 +145,22 @@ func run(c config) (err error) {
 	if err := b.measurePageView(ctx); err != nil {
 		return err
 	}
-	if err := b.measureFreshness(ctx); err != nil {
+	t := newTracker()
+	if err := b.startWatchers(ctx, t); err != nil {
+		return err
+	}
+	b.measureRamp(ctx, t)
+	b.measureBelowSaturation(ctx, t)
+	b.measureSaturated(ctx, t)
+	if c.soak > 0 {
+		if err := b.measureSoak(ctx, t); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := b.measureRestart(ctx, stop); err != nil {
 		return err
 	}
 	return b.printReport()

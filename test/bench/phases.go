@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,8 +32,10 @@ type bench struct {
 	f *fleet
 	r *report
 
+	// first is the manager of the first install; metricsAddr and pprofAddr are its.
+	first                  *process
+	procs                  []*process
 	metricsAddr, pprofAddr string
-	mgr                    *testenv.Manager
 	// managerStart is when the manager was started; cold start is timed from it.
 	managerStart time.Time
 	// coldLoad is the API server's load just before the manager started.
@@ -121,7 +124,7 @@ func (b *bench) createFleet(ctx context.Context) error {
 		return fmt.Errorf("creating the fleet: %w", err)
 	}
 	b.f = f
-	b.r = &report{sizes: c.sz, createTook: time.Since(t), createReqs: f.requests.Load(), rate: c.rate, quietWindow: c.quiet,
+	b.r = &report{sizes: c.sz, createTook: time.Since(t), createReqs: f.requests.Load(), quietWindow: c.quiet,
 		pluginKinds: len(sourceKinds)}
 	for _, n := range f.expected {
 		b.r.sources += int(n)
@@ -130,58 +133,92 @@ func (b *bench) createFleet(ctx context.Context) error {
 	return nil
 }
 
-// startManager starts the manager binary and a watchdog that ends the bench, through
-// stop, if the manager dies mid-run. It returns the function that stops the manager.
-func (b *bench) startManager(ctx context.Context, stop context.CancelFunc) (func() error, error) {
+// process is one manager process the bench runs, with its addresses.
+type process struct {
+	name                              string
+	mgr                               *testenv.Manager
+	metricsAddr, probeAddr, pprofAddr string
+	// started is when the process was started.
+	started  time.Time
+	stopping atomic.Bool
+}
+
+// stop sends SIGTERM and waits for the process to exit.
+func (p *process) stop() error {
+	p.stopping.Store(true)
+	if err := p.mgr.Stop(time.Minute); err != nil {
+		return fmt.Errorf("stopping the %s manager: %w (log: %s)", p.name, err, p.mgr.LogPath)
+	}
+	return nil
+}
+
+// launch starts a manager process named name with the bench's flags and extra, and a
+// watchdog that ends the bench, through stop, if it dies before the bench stops it.
+func (b *bench) launch(ctx context.Context, stop context.CancelFunc, name string, extra ...string) (*process, error) {
 	c := b.c
+	p := &process{name: name}
 	var err error
-	if b.metricsAddr, err = testenv.FreePort(); err != nil {
+	if p.metricsAddr, err = testenv.FreePort(); err != nil {
 		return nil, err
 	}
-	probeAddr, err := testenv.FreePort()
-	if err != nil {
+	if p.probeAddr, err = testenv.FreePort(); err != nil {
 		return nil, err
 	}
-	b.coldLoad, b.coldLoadErr = readServerLoad(ctx, b.kube)
-	say("Starting the manager (%s)", c.manager)
-	b.managerStart = time.Now()
-	mgrArgs := []string{"--metrics-bind-address=" + b.metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=" + probeAddr,
+	args := []string{"--metrics-bind-address=" + p.metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=" + p.probeAddr,
 		"--max-concurrent-reconciles=" + strconv.Itoa(c.reconciles),
 		// No Argo CD refreshes the fleet: a threshold longer than the longest run keeps its
 		// Applications current, as a live Argo CD would.
 		"--argocd-stale-after=2h"}
 	if c.cpuProfile != "" || c.heapProfile != "" || c.coldProfile != "" {
-		if b.pprofAddr, err = testenv.FreePort(); err != nil {
+		if p.pprofAddr, err = testenv.FreePort(); err != nil {
 			return nil, err
 		}
-		mgrArgs = append(mgrArgs, "--pprof-bind-address="+b.pprofAddr)
+		args = append(args, "--pprof-bind-address="+p.pprofAddr)
 	}
-	mgr, err := testenv.StartManager(c.manager, b.kubeconfig, filepath.Join(b.dir, "manager.log"), mgrArgs...)
-	if err != nil {
+	p.started = time.Now()
+	if p.mgr, err = testenv.StartManager(c.manager, b.kubeconfig, filepath.Join(b.dir, name+".log"), append(args, extra...)...); err != nil {
 		return nil, err
 	}
-	b.mgr = mgr
-	var stopping atomic.Bool
+	b.procs = append(b.procs, p)
 	go func() {
 		// A manager that dies mid-run ends the bench: its figures would mean nothing.
 		select {
-		case <-mgr.Done():
-			if stopping.Load() {
+		case <-p.mgr.Done():
+			if p.stopping.Load() {
 				return
 			}
-			_, exitErr := mgr.Exited()
-			fmt.Fprintf(os.Stderr, "bench: the manager exited: %v (log: %s)\n", exitErr, mgr.LogPath)
+			_, exitErr := p.mgr.Exited()
+			fmt.Fprintf(os.Stderr, "bench: the %s manager exited: %v (log: %s)\n", name, exitErr, p.mgr.LogPath)
 			stop()
 		case <-ctx.Done():
 		}
 	}()
-	return func() error {
-		stopping.Store(true)
-		if stopErr := mgr.Stop(30 * time.Second); stopErr != nil {
-			return fmt.Errorf("stopping the manager: %w (log: %s)", stopErr, mgr.LogPath)
+	return p, nil
+}
+
+// stopAll stops every manager process still running.
+func (b *bench) stopAll() error {
+	var errs []error
+	for _, p := range b.procs {
+		if exited, _ := p.mgr.Exited(); !exited {
+			errs = append(errs, p.stop())
 		}
-		return nil
-	}, nil
+	}
+	return errors.Join(errs...)
+}
+
+// startManager starts the manager of the first install, which the phases up to the
+// restart measure.
+func (b *bench) startManager(ctx context.Context, stop context.CancelFunc) error {
+	b.coldLoad, b.coldLoadErr = readServerLoad(ctx, b.kube)
+	say("Starting the manager (%s)", b.c.manager)
+	p, err := b.launch(ctx, stop, "manager")
+	if err != nil {
+		return err
+	}
+	b.first = p
+	b.metricsAddr, b.pprofAddr, b.managerStart = p.metricsAddr, p.pprofAddr, p.started
+	return nil
 }
 
 // measureColdStart waits for every entity's status, with the manager's CPU profile of
@@ -291,71 +328,6 @@ func (b *bench) measurePageView(ctx context.Context) error {
 	return err
 }
 
-// measureFreshness starts the bare relay and the watchers, writes the stream of source
-// changes, and reads what the API server and the manager's own metrics say of it.
-func (b *bench) measureFreshness(ctx context.Context) error {
-	c := b.c
-	say("Starting the bare relay and the watchers")
-	tr := &tracker{pending: map[int64]*change{}, busy: map[string]bool{}}
-	if err := startRelay(ctx, b.dyn, b.kube, c.reconciles); err != nil {
-		return err
-	}
-	if err := watchRelay(ctx, b.kube, tr.seen(true)); err != nil {
-		return err
-	}
-	if err := watchEntities(ctx, b.dyn, tr.seen(false)); err != nil {
-		return err
-	}
-	say("Writing %.0f source changes/s for %s", c.rate, c.duration)
-	profiled, serverProfiled := b.profileFreshness(ctx)
-	loadBefore, loadErr := readServerLoad(ctx, b.kube)
-	insideBefore, insideErr := scrape(ctx, b.metricsAddr, insideMetrics...)
-	b.r.fresh = runFreshness(ctx, b.dyn, b.f, tr, c.rate, c.duration, 16)
-	if loadErr == nil {
-		if after, err := readServerLoad(ctx, b.kube); err == nil {
-			b.r.serverCPU = after.cpu - loadBefore.cpu
-			b.r.serverWrites = writesSince(loadBefore, after)
-		}
-	}
-	if insideErr == nil {
-		if after, err := scrape(ctx, b.metricsAddr, insideMetrics...); err == nil {
-			b.r.inside = insideTimes(insideBefore, after)
-		}
-	}
-	if err := <-profiled; err != nil {
-		say("CPU profile not written: %v", err)
-	} else if c.cpuProfile != "" {
-		say("Wrote the manager's CPU profile to %s", c.cpuProfile)
-	}
-	if err := <-serverProfiled; err != nil {
-		say("API server CPU profile not written: %v", err)
-	} else if c.apiProfile != "" {
-		say("Wrote the API server's CPU profile to %s", c.apiProfile)
-	}
-	return ctx.Err()
-}
-
-// profileFreshness fetches the manager's and the API server's CPU profiles over the
-// freshness phase, each when asked, and says on the channels returned how that went.
-func (b *bench) profileFreshness(ctx context.Context) (manager, server <-chan error) {
-	c := b.c
-	profiled := make(chan error, 1)
-	if c.cpuProfile != "" {
-		go func() {
-			profiled <- fetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", b.pprofAddr, int(c.duration.Seconds())), c.cpuProfile)
-		}()
-	} else {
-		profiled <- nil
-	}
-	serverProfiled := make(chan error, 1)
-	if c.apiProfile != "" {
-		go func() { serverProfiled <- serverProfile(ctx, b.kube, c.duration, c.apiProfile) }()
-	} else {
-		serverProfiled <- nil
-	}
-	return profiled, serverProfiled
-}
-
 // insideTimes says where the manager's time went between two scrapes of insideMetrics.
 func insideTimes(before, after map[string]float64) string {
 	mean := func(name string) time.Duration {
@@ -365,22 +337,21 @@ func insideTimes(before, after map[string]float64) string {
 		}
 		return time.Duration((after[name+"_sum"] - before[name+"_sum"]) / n * float64(time.Second))
 	}
-	return fmt.Sprintf("event→status write %s, queue wait %s, reconcile %s (means over the freshness phase)",
+	return fmt.Sprintf("event→status write %s, queue wait %s, reconcile %s (means over the run)",
 		ms(mean("entityhub_event_to_status_seconds")), ms(mean("workqueue_queue_duration_seconds")),
 		ms(mean("controller_runtime_reconcile_time_seconds")))
 }
 
-// printReport reads the manager's peak memory, adds the notes and prints the table.
+// printReport adds the notes and prints the table.
 func (b *bench) printReport() error {
 	c, r := b.c, b.r
-	var err error
-	if r.peakRSS, err = peakRSS(b.mgr.Pid()); err != nil {
-		return err
-	}
 	r.notes = append(r.notes,
 		"The relay is an informer in the bench process writing one ConfigMap per Application event with "+
 			strconv.Itoa(c.reconciles)+" workers; the manager is its own process. Both are timed from just before the "+
-			"source write until a watcher in the bench process sees the result.",
+			"source write until a watcher in the bench process sees the result; a change folded into a later one of the "+
+			"same entity counts as seen when the later one is. The ramp measures both on the same changes.",
+		"The first install's peak RSS is the first manager's, read before it is stopped for the restart; the restart "+
+			"and the hand-over run with leader election, as the Deployment does.",
 		"The Kubernetes plugin figure counts one LIST per source kind of this fleet (Application, Workflow, claim, "+
 			"composite, managed resource) on 1 cluster; cluster-scoped composites and managed resources carry no "+
 			"entity label, so the plugin would not even find them.",

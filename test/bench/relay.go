@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -24,6 +25,11 @@ import (
 var seqPattern = regexp.MustCompile(`bench-seq-(\d+)`)
 
 func seqMessage(seq int64) string { return fmt.Sprintf("bench-seq-%d changed by the bench", seq) }
+
+// relayAll has the relay react to the Applications of entities too, not only to the
+// solo ones: on for the runs that time the manager and the relay side by side, off
+// while the manager's ramp runs alone.
+var relayAll atomic.Bool
 
 // startRelay runs the floor the manager is compared with: a client-go informer on the
 // same Applications that, with no logic beyond carrying the sequence number, writes one
@@ -63,8 +69,15 @@ func startRelay(ctx context.Context, dyn dynamic.Interface, kube kubernetes.Inte
 			if m == nil {
 				return
 			}
+			entity := u.GetLabels()[soloLabel]
+			if entity == "" {
+				if !relayAll.Load() {
+					return
+				}
+				entity = u.GetLabels()[idLabel]
+			}
 			select {
-			case queue <- write{entity: u.GetLabels()[idLabel], seq: m[1]}:
+			case queue <- write{entity: entity, seq: m[1]}:
 			default: // a full queue drops, as a change the relay could not keep up with
 			}
 		},

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+)
+
+// The ramp's steps: from rampFirst changes/s up by rampFactor until both watchers
+// failed to keep up or rampMax is passed; each step long enough for rampChanges changes
+// (so that its p99 means something) within rampMinStep..rampMaxStep.
+const (
+	rampFirst   = 10.0
+	rampFactor  = 1.5
+	rampMax     = 1500.0
+	rampChanges = 300
+	rampMinStep = 4 * time.Second
+	rampMaxStep = 15 * time.Second
+	// rampRefine is how many bisection steps narrow each watcher's rate.
+	rampRefine = 2
+	// belowChanges is the least number of changes the run below saturation makes.
+	belowChanges = 2000
+)
+
+// phase is one run of changes with what the API server and the manager's own metrics
+// say of it.
+type phase struct {
+	fresh freshness
+	// serverCPU and serverWrites are the API server's CPU seconds and write requests
+	// over the run, from its own metrics; inside is where the manager's time went.
+	serverCPU    float64
+	serverWrites []string
+	inside       string
+}
+
+// ramp is what the two ramps found: each step, and the highest rate each watcher kept
+// up with alone (0: none) and the lowest above it it failed at (0: none).
+type ramp struct {
+	relaySteps, mgrSteps []freshness
+	relayRate, mgrRate   float64
+	relayFail, mgrFail   float64
+}
+
+// startWatchers starts the bare relay and the watchers of both, feeding t.
+func (b *bench) startWatchers(ctx context.Context, t *tracker) error {
+	say("Starting the bare relay and the watchers")
+	if err := startRelay(ctx, b.dyn, b.kube, b.c.reconciles); err != nil {
+		return err
+	}
+	if err := watchRelay(ctx, b.kube, t.seen(true)); err != nil {
+		return err
+	}
+	return watchEntities(ctx, b.dyn, t.seen(false))
+}
+
+// bothWatchers take part in the runs that time the manager beside the relay.
+var bothWatchers = watchers{mgr: true, relay: true}
+
+// runPhase makes one run of changes at rate for d and reads the API server's load and
+// the manager's timings around it. With both watchers it changes the Applications of
+// entities and the relay follows them too; with the relay alone, the solo ones.
+func (b *bench) runPhase(ctx context.Context, t *tracker, w watchers, rate float64, d time.Duration) phase {
+	var p phase
+	apps := b.f.flipApp
+	if !w.mgr {
+		apps = b.f.soloApp
+	}
+	relayAll.Store(w.mgr && w.relay)
+	loadBefore, loadErr := readServerLoad(ctx, b.kube)
+	insideBefore, insideErr := scrape(ctx, b.metricsAddr, insideMetrics...)
+	p.fresh = runFreshness(ctx, b.dyn, b.f, apps, w, t, rate, d, 16)
+	if loadErr == nil {
+		if after, err := readServerLoad(ctx, b.kube); err == nil {
+			p.serverCPU, p.serverWrites = after.cpu-loadBefore.cpu, writesSince(loadBefore, after)
+		}
+	}
+	if insideErr == nil {
+		if after, err := scrape(ctx, b.metricsAddr, insideMetrics...); err == nil {
+			p.inside = insideTimes(insideBefore, after)
+		}
+	}
+	return p
+}
+
+// stepDuration is how long a ramp step at rate runs.
+func stepDuration(rate float64) time.Duration {
+	d := time.Duration(rampChanges / rate * float64(time.Second))
+	return min(max(d, rampMinStep), rampMaxStep)
+}
+
+// measureRamp finds the highest rate the relay keeps up with alone (keptUp), on the solo
+// Applications the manager does not follow, and then the highest the manager keeps up
+// with alone, the relay not following. Each watcher's ramp goes up by rampFactor until
+// it failed at two steps in a row (a shared machine has its moments: one failure may be
+// one of them), then narrows by bisection between its last pass and first failure.
+func (b *bench) measureRamp(ctx context.Context, t *tracker) {
+	rp := &b.r.ramp
+	say("Ramping the change rate to find what each keeps up with alone " +
+		"(achieved ≥ 95 %% of asked, p99 < 100 ms)")
+	rp.relaySteps, rp.relayRate, rp.relayFail = b.rampOne(ctx, t, watchers{relay: true}, "relay")
+	rp.mgrSteps, rp.mgrRate, rp.mgrFail = b.rampOne(ctx, t, watchers{mgr: true}, "manager")
+}
+
+// rampOne is one watcher's ramp.
+func (b *bench) rampOne(ctx context.Context, t *tracker, w watchers, name string) (steps []freshness, pass, fail float64) {
+	relay := w.relay
+	step := func(rate float64) bool {
+		res := b.runPhase(ctx, t, w, rate, stepDuration(rate)).fresh
+		steps = append(steps, res)
+		ok := res.keptUp(relay)
+		pass, fail = narrow(pass, fail, rate, ok)
+		seen, missed := res.mgr, res.mgrMissed
+		if relay {
+			seen, missed = res.relay, res.relayMiss
+		}
+		say("  %-7s %5.0f/s asked, %5.0f/s achieved: p50 %s, p99 %s%s", name, rate, res.achieved(),
+			ms(percentile(seen, 50)), p99String(seen, missed), passMark(ok))
+		return ok
+	}
+	fails := 0
+	for rate := rampFirst; rate <= rampMax && ctx.Err() == nil && fails < 2; rate *= rampFactor {
+		fails = failStreak(fails, step(rate))
+	}
+	for range rampRefine {
+		if pass > 0 && fail > pass*1.1 && ctx.Err() == nil {
+			step(math.Sqrt(pass * fail))
+		}
+	}
+	return steps, pass, fail
+}
+
+// failStreak counts the steps in a row a watcher failed at.
+func failStreak(n int, ok bool) int {
+	if ok {
+		return 0
+	}
+	return n + 1
+}
+
+// narrow folds one step's outcome at rate into a watcher's highest pass and lowest
+// failure above it.
+func narrow(pass, fail, rate float64, ok bool) (float64, float64) {
+	if ok {
+		pass = max(pass, rate)
+		if fail <= pass {
+			fail = 0
+		}
+		return pass, fail
+	}
+	if rate > pass && (fail == 0 || rate < fail) {
+		fail = rate
+	}
+	return pass, fail
+}
+
+func passMark(ok bool) string {
+	if ok {
+		return " ✓"
+	}
+	return " ✗"
+}
+
+// p99String is a watcher's p99 with its misses counted (see p99), for a person.
+func p99String(seen []time.Duration, missed int) string {
+	d := p99(seen, missed)
+	if d == time.Duration(math.MaxInt64) {
+		return fmt.Sprintf("— (%d of %d missed)", missed, missed+len(seen))
+	}
+	return ms(d)
+}
+
+// measureBelowSaturation runs at half the relay's sustainable rate, long enough for
+// belowChanges changes.
+func (b *bench) measureBelowSaturation(ctx context.Context, t *tracker) {
+	rate := b.r.ramp.relayRate / 2
+	if rate <= 0 {
+		rate = rampFirst / 2
+		b.r.notes = append(b.r.notes, fmt.Sprintf("The relay kept up with no rate of the ramp; the run below saturation "+
+			"ran at %.0f/s, which is not below the relay's saturation.", rate))
+	}
+	d := time.Duration(belowChanges * 1.02 / rate * float64(time.Second))
+	say("Writing %.1f source changes/s (half the relay's sustainable rate) for %s", rate, d.Round(time.Second))
+	b.r.below = b.runPhase(ctx, t, bothWatchers, rate, d)
+}
+
+// measureSaturated runs at the rate asked by -rate, with the profiles asked for: a
+// saturated machine shows throughput and where the time goes.
+func (b *bench) measureSaturated(ctx context.Context, t *tracker) {
+	c := b.c
+	say("Writing %.0f source changes/s for %s (saturated)", c.rate, c.duration)
+	profiled, serverProfiled := b.profileFreshness(ctx)
+	b.r.saturated = b.runPhase(ctx, t, bothWatchers, c.rate, c.duration)
+	if err := <-profiled; err != nil {
+		say("CPU profile not written: %v", err)
+	} else if c.cpuProfile != "" {
+		say("Wrote the manager's CPU profile to %s", c.cpuProfile)
+	}
+	if err := <-serverProfiled; err != nil {
+		say("API server CPU profile not written: %v", err)
+	} else if c.apiProfile != "" {
+		say("Wrote the API server's CPU profile to %s", c.apiProfile)
+	}
+}
+// profileFreshness fetches the manager's and the API server's CPU profiles over the
+// freshness phase, each when asked, and says on the channels returned how that went.
+func (b *bench) profileFreshness(ctx context.Context) (manager, server <-chan error) {
+	c := b.c
+	profiled := make(chan error, 1)
+	if c.cpuProfile != "" {
+		go func() {
+			profiled <- fetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", b.pprofAddr, int(c.duration.Seconds())), c.cpuProfile)
+		}()
+	} else {
+		profiled <- nil
+	}
+	serverProfiled := make(chan error, 1)
+	if c.apiProfile != "" {
+		go func() { serverProfiled <- serverProfile(ctx, b.kube, c.duration, c.apiProfile) }()
+	} else {
+		serverProfiled <- nil
+	}
+	return profiled, serverProfiled
+}
