@@ -53,6 +53,7 @@ var insideMetrics = []string{
 	"entityhub_event_to_status_seconds_sum", "entityhub_event_to_status_seconds_count",
 	"workqueue_queue_duration_seconds_sum", "workqueue_queue_duration_seconds_count",
 	"controller_runtime_reconcile_time_seconds_sum", "controller_runtime_reconcile_time_seconds_count",
+	"process_cpu_seconds_total",
 }
 
 // removeDir removes the run's directory, or says where it is kept.

@@ -40,6 +40,9 @@ type ramp struct {
 	relaySteps, mgrSteps []freshness
 	relayRate, mgrRate   float64
 	relayFail, mgrFail   float64
+	// relayCPU and mgrCPU are the API server's CPU per change at each ramp's first
+	// step, where nothing queues: what one change costs it, source write included.
+	relayCPU, mgrCPU time.Duration
 }
 
 // startWatchers starts the bare relay and the watchers of both, feeding t.
@@ -78,6 +81,10 @@ func (b *bench) runPhase(ctx context.Context, t *tracker, w watchers, rate float
 	if insideErr == nil {
 		if after, err := scrape(ctx, b.metricsAddr, insideMetrics...); err == nil {
 			p.inside = insideTimes(insideBefore, after)
+			if p.fresh.written > 0 {
+				cpu := (after["process_cpu_seconds_total"] - insideBefore["process_cpu_seconds_total"]) / float64(p.fresh.written)
+				p.inside += fmt.Sprintf("; manager CPU %s per change", ms(time.Duration(cpu*float64(time.Second))))
+			}
 		}
 	}
 	return p
@@ -98,15 +105,19 @@ func (b *bench) measureRamp(ctx context.Context, t *tracker) {
 	rp := &b.r.ramp
 	say("Ramping the change rate to find what each keeps up with alone " +
 		"(achieved ≥ 95 %% of asked, p99 < 100 ms)")
-	rp.relaySteps, rp.relayRate, rp.relayFail = b.rampOne(ctx, t, watchers{relay: true}, "relay")
-	rp.mgrSteps, rp.mgrRate, rp.mgrFail = b.rampOne(ctx, t, watchers{mgr: true}, "manager")
+	rp.relaySteps, rp.relayRate, rp.relayFail, rp.relayCPU = b.rampOne(ctx, t, watchers{relay: true}, "relay")
+	rp.mgrSteps, rp.mgrRate, rp.mgrFail, rp.mgrCPU = b.rampOne(ctx, t, watchers{mgr: true}, "manager")
 }
 
 // rampOne is one watcher's ramp.
-func (b *bench) rampOne(ctx context.Context, t *tracker, w watchers, name string) (steps []freshness, pass, fail float64) {
+func (b *bench) rampOne(ctx context.Context, t *tracker, w watchers, name string) (steps []freshness, pass, fail float64, cpu time.Duration) {
 	relay := w.relay
 	step := func(rate float64) bool {
-		res := b.runPhase(ctx, t, w, rate, stepDuration(rate)).fresh
+		p := b.runPhase(ctx, t, w, rate, stepDuration(rate))
+		res := p.fresh
+		if len(steps) == 0 && res.written > 0 {
+			cpu = time.Duration(p.serverCPU / float64(res.written) * float64(time.Second))
+		}
 		steps = append(steps, res)
 		ok := res.keptUp(relay)
 		pass, fail = narrow(pass, fail, rate, ok)
@@ -114,8 +125,9 @@ func (b *bench) rampOne(ctx context.Context, t *tracker, w watchers, name string
 		if relay {
 			seen, missed = res.relay, res.relayMiss
 		}
-		say("  %-7s %5.0f/s asked, %5.0f/s achieved: p50 %s, p99 %s%s", name, rate, res.achieved(),
-			ms(percentile(seen, 50)), p99String(seen, missed), passMark(ok))
+		say("  %-7s %5.0f/s asked, %5.0f/s achieved: p50 %s, p99 %s%s (API server %.2f cores, %s CPU per change)", name, rate, res.achieved(),
+			ms(percentile(seen, 50)), p99String(seen, missed), passMark(ok), p.serverCPU/max(res.elapsed.Seconds(), 1e-9),
+			ms(time.Duration(p.serverCPU/float64(max(res.written, 1))*float64(time.Second))))
 		return ok
 	}
 	fails := 0
@@ -127,7 +139,7 @@ func (b *bench) rampOne(ctx context.Context, t *tracker, w watchers, name string
 			step(math.Sqrt(pass * fail))
 		}
 	}
-	return steps, pass, fail
+	return steps, pass, fail, cpu
 }
 
 // failStreak counts the steps in a row a watcher failed at.

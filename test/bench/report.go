@@ -138,6 +138,8 @@ func (r *report) rateRows() []row {
 		{what: "sustainable rate: bare relay alone", got: limit(rp.relayRate, rp.relayFail), target: "(the floor; achieved ≥ 95 % of asked, p99 < 100 ms)"},
 		{what: "sustainable rate: manager alone", got: limit(rp.mgrRate, rp.mgrFail), target: "(same rule)"},
 		{what: "throughput: manager / relay", got: ratio, target: "≥ 0.7×", verdict: verdict(met)},
+		{what: "API server CPU per change, alone", got: fmt.Sprintf("relay %s (Application patch + ConfigMap patch); manager %s (Application patch + entity status write)",
+			ms(rp.relayCPU), ms(rp.mgrCPU)), target: "(diagnosis, at the first step of each ramp)"},
 		{what: "ramp", got: fmt.Sprintf("relay alone %s; manager alone %s", stepList(rp.relaySteps, true), stepList(rp.mgrSteps, false)), target: "(how the rates were found: ✓ kept up)"},
 	}
 }
