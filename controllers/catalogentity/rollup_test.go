@@ -2,6 +2,8 @@ package catalogentity_test
 
 import (
 	"context"
+	"maps"
+	"net/http"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -10,7 +12,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
+	"github.com/entityhub/entityhub/test/testenv"
 )
+
+// quietFor is how long specs watch for status writes that should not come.
+const quietFor = 3 * time.Second
 
 var _ = Describe("Systems and Domains roll up their members", Ordered, func() {
 	ctx := context.Background()
@@ -30,11 +36,44 @@ var _ = Describe("Systems and Domains roll up their members", Ordered, func() {
 	status := func(name string) func(Gomega) catalogv1alpha1.CatalogEntityStatus {
 		return func(g Gomega) catalogv1alpha1.CatalogEntityStatus { return getEntity(ctx, ns, name)(g).Status }
 	}
+	// The manager's status writes to each entity of ns, counted by the proxy it reaches
+	// the API server through: a status write is a PATCH of the status subresource.
+	writes := map[string]*testenv.Counter{}
+	countWrites := func(names ...string) {
+		for _, n := range names {
+			writes[n] = proxy.Count(http.MethodPatch, "/namespaces/"+ns+"/catalogentities/"+n+"/status")
+		}
+	}
+	written := func(names ...string) map[string]int {
+		out := map[string]int{}
+		for _, n := range names {
+			out[n] = writes[n].N()
+		}
+		return out
+	}
+	// noWritesFor expects no status write to the entities named for d, counted.
+	noWritesFor := func(d time.Duration, names ...string) {
+		before := written(names...)
+		Consistently(func() map[string]int { return written(names...) }).
+			WithTimeout(d).WithPolling(100 * time.Millisecond).Should(Equal(before))
+	}
+	// settledWrites waits until the entities named have had no status write for a second,
+	// and returns how many each had.
+	settledWrites := func(names ...string) map[string]int {
+		var last map[string]int
+		Eventually(func() bool {
+			prev := last
+			last = written(names...)
+			return prev != nil && maps.Equal(prev, last)
+		}).WithTimeout(15 * time.Second).WithPolling(time.Second).Should(BeTrue())
+		return last
+	}
 
 	BeforeAll(func() {
 		installWidgets()
 		ns = newNamespace(ctx)
 		shop, billing, commerce = "shop-"+ns, "billing-"+ns, "commerce-"+ns
+		countWrites(shop, billing, commerce, "web", "db")
 		createWidget(ctx, widget(ns, "web", nil, metav1.ConditionTrue, "fine"))
 		createWidget(ctx, widget(ns, "db", nil, metav1.ConditionFalse, "disk full"))
 		entity(shop, catalogv1alpha1.KindSystem, "", commerce)
@@ -52,17 +91,42 @@ var _ = Describe("Systems and Domains roll up their members", Ordered, func() {
 		}).WithTimeout(15 * time.Second).Should(Succeed())
 	})
 
-	It("follows a member that recovers, and writes nothing more once settled", func() {
+	It("follows a member that recovers with one write to it and one to its System, then writes nothing while quiet (counted)", func() {
+		before := settledWrites(shop, "web", "db")
 		updateWidgetStatus(ctx, ns, "db", metav1.ConditionTrue, "fine")
 		Eventually(func(g Gomega) string {
 			st := status(shop)(g)
 			g.Expect(st.Health).To(Equal(catalogv1alpha1.HealthHealthy))
 			return st.Ready
 		}).WithTimeout(15 * time.Second).Should(Equal("2/2"))
-		settled := getEntity(ctx, ns, shop)(Default).ResourceVersion
-		Consistently(func(g Gomega) string {
-			return getEntity(ctx, ns, shop)(g).ResourceVersion
-		}).WithTimeout(2 * time.Second).WithPolling(200 * time.Millisecond).Should(Equal(settled))
+		Expect(written(shop, "web", "db")).To(Equal(map[string]int{shop: before[shop] + 1, "web": before["web"], "db": before["db"] + 1}),
+			"a member's recovery is one write to the member and one to its System")
+
+		By("staying quiet: no status write to the System or its members")
+		noWritesFor(quietFor, shop, "web", "db")
+	})
+
+	It("writes a member whose result for its System is unchanged, and not the System (counted)", func() {
+		before := written(shop, "web", "db")
+		By("a member's spec changed: its status is written for the new generation, its health, ready and message stay")
+		web := getEntity(ctx, ns, "web")(Default)
+		patch := client.MergeFrom(web.DeepCopy())
+		web.Spec.Title = "Web shop"
+		Expect(k8sClient.Patch(ctx, web, patch)).To(Succeed())
+		By("a member naming its System anew, in other words: the System is recomputed, the same")
+		db := getEntity(ctx, ns, "db")(Default)
+		patch = client.MergeFrom(db.DeepCopy())
+		db.Spec.System = catalogv1alpha1.EntityRef("system:default/" + shop)
+		Expect(k8sClient.Patch(ctx, db, patch)).To(Succeed())
+
+		Eventually(func(g Gomega) {
+			g.Expect(status("web")(g).ObservedGeneration).To(Equal(web.Generation))
+			g.Expect(status("db")(g).ObservedGeneration).To(Equal(db.Generation))
+		}).WithTimeout(15 * time.Second).Should(Succeed())
+		Expect(written("web", "db")).To(Equal(map[string]int{"web": before["web"] + 1, "db": before["db"] + 1}),
+			"each member's status is written once, for its new generation")
+		noWritesFor(quietFor, shop, "web", "db")
+		Expect(written(shop)).To(Equal(map[string]int{shop: before[shop]}), "no write to the System")
 	})
 
 	It("lets a member that moves to another System leave", func() {
