@@ -8,6 +8,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -36,6 +37,20 @@ var _ = Describe("Systems and Domains roll up their members", Ordered, func() {
 	status := func(name string) func(Gomega) catalogv1alpha1.CatalogEntityStatus {
 		return func(g Gomega) catalogv1alpha1.CatalogEntityStatus { return getEntity(ctx, ns, name)(g).Status }
 	}
+	rolledUp := func(name string) func(Gomega) *metav1.Condition {
+		return func(g Gomega) *metav1.Condition {
+			return meta.FindStatusCondition(status(name)(g).Conditions, catalogv1alpha1.ConditionRolledUp)
+		}
+	}
+	// reported expects the entity to say, in its RolledUp condition, that its spec names
+	// itself or one of its members: False, reason RollUpCycle, with message.
+	reported := func(g Gomega, name, message string) {
+		cond := rolledUp(name)(g)
+		g.Expect(cond).NotTo(BeNil(), "%s has a RolledUp condition", name)
+		g.Expect([]string{string(cond.Status), cond.Reason, cond.Message}).
+			To(Equal([]string{string(metav1.ConditionFalse), catalogv1alpha1.ReasonRollUpCycle, message}))
+	}
+
 	// The manager's status writes to each entity of ns, counted by the proxy it reaches
 	// the API server through: a status write is a PATCH of the status subresource.
 	writes := map[string]*testenv.Counter{}
@@ -141,14 +156,16 @@ var _ = Describe("Systems and Domains roll up their members", Ordered, func() {
 			WithTimeout(15 * time.Second).Should(ConsistOf(ns + "/db"))
 	})
 
-	It("rolls Systems up into their Domain, and takes nothing as its own member", func() {
+	It("rolls Systems up into their Domain; a Domain naming itself is reported, and not its own member", func() {
 		entity(commerce, catalogv1alpha1.KindDomain, "", commerce)
 		Eventually(func(g Gomega) {
 			st := status(commerce)(g)
 			g.Expect(sourceNames(getEntity(ctx, ns, commerce)(g))).To(ConsistOf(ns+"/"+shop, ns+"/"+billing))
 			g.Expect(st.Ready).To(Equal("2/2"))
 			g.Expect(st.Health).To(Equal(catalogv1alpha1.HealthHealthy))
+			reported(g, commerce, "spec.domain names this Domain itself (domain:default/"+commerce+"): an entity is not its own member")
 		}).WithTimeout(15 * time.Second).Should(Succeed())
+		Expect(rolledUp(shop)(Default)).To(BeNil(), "a System in a Domain is no cycle")
 
 		By("a member going bad reaching the Domain through its System")
 		updateWidgetStatus(ctx, ns, "db", metav1.ConditionFalse, "disk full again")
@@ -156,13 +173,77 @@ var _ = Describe("Systems and Domains roll up their members", Ordered, func() {
 			WithTimeout(15 * time.Second).Should(Equal(catalogv1alpha1.HealthProgressing))
 	})
 
-	It("keeps a System without members Unknown, saying so", func() {
+	It("reports a System that names itself, keeps it Unknown without members, and settles", func() {
 		lonely := "lonely-" + ns
+		countWrites(lonely)
 		entity(lonely, catalogv1alpha1.KindSystem, lonely, "")
 		Eventually(func(g Gomega) {
 			st := status(lonely)(g)
 			g.Expect(st.Health).To(Equal(catalogv1alpha1.HealthUnknown))
 			g.Expect(st.Ready).To(Equal("0/0"))
+			g.Expect(st.Sources).To(BeEmpty())
+			reported(g, lonely, "spec.system names this System itself (system:default/"+lonely+"): an entity is not its own member")
 		}).WithTimeout(15 * time.Second).Should(Succeed())
+		noWritesFor(quietFor, lonely)
+		Expect(written(lonely)).To(Equal(map[string]int{lonely: 1}), "one status write, the condition with it")
+
+		By("fixing the spec: the condition goes")
+		e := getEntity(ctx, ns, lonely)(Default)
+		patch := client.MergeFrom(e.DeepCopy())
+		e.Spec.System = ""
+		Expect(k8sClient.Patch(ctx, e, patch)).To(Succeed())
+		Eventually(rolledUp(lonely)).WithTimeout(15 * time.Second).Should(BeNil())
+	})
+
+	It("reports a Domain whose spec.system names its own System, follows the rest, and does not loop", func() {
+		realm, vault, lock := "realm-"+ns, "vault-"+ns, "lock-"+ns
+		countWrites(realm, vault, lock)
+		createWidget(ctx, widget(ns, "lock", nil, metav1.ConditionTrue, "fine"))
+		entity(realm, catalogv1alpha1.KindDomain, vault, "")
+		entity(vault, catalogv1alpha1.KindSystem, "", realm)
+		entity(lock, catalogv1alpha1.KindComponent, vault, "", widgetSource("lock"))
+		Eventually(func(g Gomega) {
+			reported(g, realm, "spec.system names system:default/"+vault+
+				", one of this Domain's members: an entity is not a member of its own member")
+			st := status(realm)(g)
+			g.Expect(st.Health).To(Equal(catalogv1alpha1.HealthHealthy))
+			g.Expect(st.Ready).To(Equal("1/1"))
+			g.Expect(sourceNames(getEntity(ctx, ns, realm)(g))).To(ConsistOf(ns + "/" + vault))
+			g.Expect(sourceNames(getEntity(ctx, ns, vault)(g))).To(ConsistOf(ns + "/" + lock))
+			g.Expect(status(vault)(g).Ready).To(Equal("1/1"))
+		}).WithTimeout(15 * time.Second).Should(Succeed())
+		Expect(rolledUp(vault)(Default)).To(BeNil(), "the System is in its Domain as it says")
+
+		By("settling: a few writes each, then none")
+		settled := settledWrites(realm, vault, lock)
+		for name, n := range settled {
+			Expect(n).To(BeNumerically("<=", 3), "status writes to %s", name)
+		}
+		noWritesFor(quietFor, realm, vault, lock)
+
+		By("a member going bad reaching the Domain once, through its System")
+		updateWidgetStatus(ctx, ns, "lock", metav1.ConditionFalse, "jammed")
+		Eventually(func(g Gomega) catalogv1alpha1.Health { return status(realm)(g).Health }).
+			WithTimeout(15 * time.Second).Should(Equal(catalogv1alpha1.HealthProgressing))
+		noWritesFor(quietFor, realm, vault, lock)
+		Expect(written(realm, vault, lock)).To(Equal(map[string]int{realm: settled[realm] + 1, vault: settled[vault] + 1, lock: settled[lock] + 1}),
+			"one write to each on the way up")
+		Expect(rolledUp(realm)(Default)).NotTo(BeNil(), "still reported")
+	})
+
+	It("puts no System into a System, though two name each other as their Domain by kind", func() {
+		east, west := "east-"+ns, "west-"+ns
+		countWrites(east, west)
+		entity(east, catalogv1alpha1.KindSystem, "", "system:"+west)
+		entity(west, catalogv1alpha1.KindSystem, "", "system:"+east)
+		Eventually(func(g Gomega) {
+			for _, name := range []string{east, west} {
+				st := status(name)(g)
+				g.Expect(st.Ready).To(Equal("0/0"))
+				g.Expect(st.Message).To(Equal("no sources found"))
+			}
+		}).WithTimeout(15 * time.Second).Should(Succeed())
+		noWritesFor(quietFor, east, west)
+		Expect(written(east, west)).To(Equal(map[string]int{east: 1, west: 1}))
 	})
 })
