@@ -215,9 +215,13 @@ var _ = Describe("Systems and Domains roll up their members", Ordered, func() {
 		Expect(rolledUp(vault)(Default)).To(BeNil(), "the System is in its Domain as it says")
 
 		By("settling: a few writes each, then none")
+		// Created at once, each is written at most once per state of what it rolls up:
+		// the Domain first alone, then for each state its System passes through on the
+		// way (none yet, no member, a member without status, Healthy). Entities that
+		// loop write each other's message into theirs some twenty times before it is cut.
 		settled := settledWrites(realm, vault, lock)
 		for name, n := range settled {
-			Expect(n).To(BeNumerically("<=", 3), "status writes to %s", name)
+			Expect(n).To(BeNumerically("<=", 5), "status writes to %s", name)
 		}
 		noWritesFor(quietFor, realm, vault, lock)
 
