@@ -43,6 +43,16 @@ const ConditionPublished = "Published"
 // one is not the one published (the catalog namespace's wins; without it none does).
 const ReasonDuplicateEntity = "DuplicateEntity"
 
+// ConditionRolledUp is False when the entity's spec.system or spec.domain names the
+// entity itself, or one of its own members: following that reference would make the
+// entity a member of itself, so it is not followed (reason RollUpCycle); it is absent
+// otherwise. Health, ready and the members the entity has are computed as usual.
+const ConditionRolledUp = "RolledUp"
+
+// ReasonRollUpCycle is the RolledUp reason when spec.system or spec.domain names the
+// entity itself, or one of its own members; the message names the field and the entity.
+const ReasonRollUpCycle = "RollUpCycle"
+
 // Reasons of the SourcesResolved condition.
 const (
 	// ReasonResolved: every spec.sources entry was read.
@@ -409,7 +419,9 @@ type CatalogEntityStatus struct {
 
 	// Conditions are Ready (True when health is Healthy) and Synced, each with the health
 	// or sync word as reason, and SourcesResolved (False when a spec.sources entry could
-	// not be read, with a reason that says why).
+	// not be read, with a reason that says why); Published and RolledUp appear only when
+	// False: the catalog leaves the entity out as a duplicate, or its spec.system or
+	// spec.domain names the entity itself or one of its own members.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

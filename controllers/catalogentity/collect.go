@@ -45,6 +45,8 @@ type collected struct {
 	upstream []sources.Upstream
 	now      time.Time
 	recheck  time.Time
+	// members are the references of the entity's members, for rollUpCycle.
+	members []string
 	// confined is the entity's namespace when it may take sources only from it (see
 	// Reconciler.confinedTo); empty when it may take them from every namespace.
 	confined string

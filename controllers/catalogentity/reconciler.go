@@ -256,6 +256,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		Now:        metav1.NewTime(r.now()),
 	})
 	r.notePublication(ctx, entity, &next)
+	noteRollUp(entity, found.members, &next, r.now())
 	before := current.Health
 	wrote, err := r.patchStatus(ctx, entity, current, next)
 	if r.clock != nil {

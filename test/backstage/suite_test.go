@@ -3,7 +3,7 @@
 // kube-apiserver, configured as the README's Backstage section says, and checks what a
 // Backstage user's entity page would get: the entities ingested from the catalog
 // endpoint, and the Kubernetes plugin's answer with the CatalogEntity's status and no
-// errors.
+// errors, for a Component and for the System rolled up from its members.
 //
 // It needs Node 20 or later and npm, so `make test` skips it; `make test-backstage` runs
 // it (ENTITYHUB_BACKSTAGE=1).

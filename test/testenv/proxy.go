@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -18,7 +19,8 @@ import (
 
 // Proxy stands between a manager and the test API server and fails requests on purpose:
 // a resource the manager may no longer read (RBAC revoked), and with it the watches
-// already open on it. Everything else passes through unchanged, watches streamed.
+// already open on it. Everything else passes through unchanged, watches streamed. It
+// also counts requests, so that a spec can tell how many writes the manager made.
 type Proxy struct {
 	server    *http.Server
 	transport http.RoundTripper
@@ -29,7 +31,20 @@ type Proxy struct {
 	drops []*drop
 	// streams are the requests in flight, with the function that ends each.
 	streams map[*http.Request]context.CancelFunc
+	// counters count the requests that match them.
+	counters []*Counter
 }
+
+// Counter counts the requests of one method whose path contains a part, from when
+// Proxy.Count made it: refused, dropped and passed ones alike, since each is a request
+// the manager made.
+type Counter struct {
+	method, part string
+	n            atomic.Int64
+}
+
+// N returns how many requests the counter has counted.
+func (c *Counter) N() int { return int(c.n.Load()) }
 
 // StartProxy starts a Proxy in front of the API server of upstream and returns it with
 // a config that reaches the API server through it, as the same user.
@@ -53,6 +68,7 @@ func StartProxy(upstream *rest.Config) (*Proxy, *rest.Config, error) {
 		FlushInterval: -1, // watches are streams
 	}
 	p.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.count(r)
 		if code, ok := p.faultFor(r.URL.Path); ok {
 			writeStatus(w, code, r.URL.Path)
 			return
@@ -100,6 +116,27 @@ func (p *Proxy) Fail(part string, code int) (restore func()) {
 		p.mu.Lock()
 		delete(p.faults, part)
 		p.mu.Unlock()
+	}
+}
+
+// Count counts, from now on, the requests of method whose path contains part, such as
+// PATCH requests to "/namespaces/shop/catalogentities/web/status": the status writes of
+// one entity.
+func (p *Proxy) Count(method, part string) *Counter {
+	c := &Counter{method: method, part: part}
+	p.mu.Lock()
+	p.counters = append(p.counters, c)
+	p.mu.Unlock()
+	return c
+}
+
+func (p *Proxy) count(r *http.Request) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.counters {
+		if r.Method == c.method && strings.Contains(r.URL.Path, c.part) {
+			c.n.Add(1)
+		}
 	}
 }
 
