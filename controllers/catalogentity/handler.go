@@ -36,7 +36,9 @@ func (r *Reconciler) SourceHandler() watches.Handler {
 	return handler.TypedFuncs[*unstructured.Unstructured, reconcile.Request]{
 		CreateFunc: func(ctx context.Context, e event.TypedCreateEvent[*unstructured.Unstructured], q queue) {
 			if e.IsInInitialList {
-				add(q, r.discovered(e.Object))
+				reqs := r.discovered(e.Object)
+				r.verify.want(reqs)
+				add(q, reqs)
 				return
 			}
 			add(q, r.mapSource(ctx, e.Object.GroupVersionKind(), e.Object))

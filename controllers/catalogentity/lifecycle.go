@@ -29,7 +29,9 @@ const maxCreationMembers = 50
 
 // createIfDiscovered creates the entity key names when sources carry its name in their
 // backstage.io/kubernetes-id label and no entity of that name exists yet, here or in
-// any other namespace (a hand-written one elsewhere takes those sources).
+// any other namespace (a hand-written one elsewhere takes those sources). Once the
+// first lists are in, a key it does not create has nothing to verify (see Verified); one
+// it creates is verified by the reconcile its creation brings.
 func (r *Reconciler) createIfDiscovered(ctx context.Context, key types.NamespacedName) error {
 	if key.Namespace != r.catalogNamespace || !catalogv1alpha1.IsEntityName(key.Name) {
 		return nil
@@ -39,14 +41,21 @@ func (r *Reconciler) createIfDiscovered(ctx context.Context, key types.Namespace
 		return err
 	}
 	if len(named) > 0 {
+		if r.started(key) {
+			r.verify.mark(key)
+		}
 		return nil
 	}
 	if !r.started(key) {
 		return nil
 	}
 	members, err := r.labelledMembers(ctx, key.Name)
-	if err != nil || len(members) == 0 {
+	if err != nil {
 		return err
+	}
+	if len(members) == 0 {
+		r.verify.mark(key)
+		return nil
 	}
 	spec, ignored := membership.NewEntitySpec(members, r.defaultOwner)
 	entity := &catalogv1alpha1.CatalogEntity{
@@ -62,6 +71,7 @@ func (r *Reconciler) createIfDiscovered(ctx context.Context, key types.Namespace
 	}
 	if err := r.client.Create(ctx, entity, FieldOwner); err != nil {
 		if apierrors.IsAlreadyExists(err) {
+			// Another process made it: its own reconcile verifies it.
 			return nil
 		}
 		metrics.ReconcileErrors.WithLabelValues("create").Inc()

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	catalogv1alpha1 "github.com/entityhub/entityhub/api/v1alpha1"
 )
@@ -27,7 +28,27 @@ type verification struct {
 	// verified holds the entities reconciled since the watches started; nil once
 	// every entity was.
 	verified map[types.NamespacedName]bool
-	done     bool
+	// wanted holds the entities the sources of the first lists name by their label,
+	// which are verified once they exist and are reconciled, or once a reconcile finds
+	// there is none to make (see createIfDiscovered): on a first install, until then,
+	// the entities that exist are not yet all there are.
+	wanted map[types.NamespacedName]bool
+	done   bool
+}
+
+// want notes entities the first lists' sources name.
+func (v *verification) want(reqs []reconcile.Request) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.done {
+		return
+	}
+	if v.wanted == nil {
+		v.wanted = map[types.NamespacedName]bool{}
+	}
+	for _, req := range reqs {
+		v.wanted[req.NamespacedName] = true
+	}
 }
 
 // errListsNotIn is readiness before the first lists of the source kinds are in.
@@ -55,13 +76,20 @@ func (v *verification) pending(keys []types.NamespacedName) (int, bool) {
 		return 0, true
 	}
 	n := 0
+	exist := make(map[types.NamespacedName]bool, len(keys))
 	for _, k := range keys {
+		exist[k] = true
 		if !v.verified[k] {
 			n++
 		}
 	}
+	for k := range v.wanted {
+		if !v.verified[k] && !exist[k] {
+			n++
+		}
+	}
 	if n == 0 {
-		v.done, v.verified = true, nil
+		v.done, v.verified, v.wanted = true, nil, nil
 	}
 	return n, v.done
 }
@@ -89,7 +117,7 @@ func (r *Reconciler) Verified(ctx context.Context) error {
 	}
 	n, done := r.verify.pending(keys)
 	if !done {
-		return fmt.Errorf("%d of %d entities not verified against their sources yet", n, len(keys))
+		return fmt.Errorf("%d entities not verified against their sources yet (%d exist)", n, len(keys))
 	}
 	logf.FromContext(ctx).Info("Every entity verified against its sources", "entities", len(keys),
 		"sinceStart", time.Since(r.began).Round(time.Millisecond).String())

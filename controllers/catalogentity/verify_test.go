@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/types"
+
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -46,11 +48,20 @@ func TestVerified(t *testing.T) {
 	// A reconcile before the lists are in computes nothing, so it verifies nothing.
 	reconcile(orders)
 	close(env.watches.listing)
-	wantPending("lists in, nothing reconciled since", "2 of 2 entities")
+	wantPending("lists in, nothing reconciled since", "2 entities not verified")
 	reconcile(orders)
-	wantPending("one of two reconciled", "1 of 2 entities")
+	wantPending("one of two reconciled", "1 entities not verified")
+	// A source of the first lists names an entity that does not exist yet: on a first
+	// install the entities there are are not all there will be.
+	ghost := types.NamespacedName{Namespace: testCatalogNamespace, Name: "ghost"}
+	env.r.verify.want([]ctrl.Request{{NamespacedName: ghost}})
 	reconcile(billing)
-	wantPending("both reconciled", "")
+	wantPending("both reconciled, one named by sources to come", "1 entities not verified")
+	// Its reconcile finds no source to make it of: nothing is left to verify.
+	if _, err := env.r.Reconcile(ctx, ctrl.Request{NamespacedName: ghost}); err != nil {
+		t.Fatal(err)
+	}
+	wantPending("all reconciled", "")
 
 	// An entity that comes later is a change like any other: readiness stays.
 	if err := env.c.Create(ctx, namedEntity(t, "team-a", "ledger", "  owner: group:default/ledger")); err != nil {

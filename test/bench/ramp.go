@@ -97,49 +97,63 @@ func stepDuration(rate float64) time.Duration {
 }
 
 // measureRamp finds the highest rate the relay keeps up with alone (keptUp), on the solo
-// Applications the manager does not follow, and then the highest the manager keeps up
-// with alone, the relay not following. Each watcher's ramp goes up by rampFactor until
-// it failed at two steps in a row (a shared machine has its moments: one failure may be
-// one of them), then narrows by bisection between its last pass and first failure.
+// Applications the manager does not follow, and the highest the manager keeps up with
+// alone, the relay not following. The two ramps go up together, a step of each at every
+// rate, so that a busy moment of a shared machine falls on both alike; each goes on
+// until it failed at two steps in a row (one failure may be such a moment), then
+// narrows by bisection between its last pass and first failure.
 func (b *bench) measureRamp(ctx context.Context, t *tracker) {
 	rp := &b.r.ramp
 	say("Ramping the change rate to find what each keeps up with alone " +
 		"(achieved ≥ 95 %% of asked, p99 < 100 ms)")
-	rp.relaySteps, rp.relayRate, rp.relayFail, rp.relayCPU = b.rampOne(ctx, t, watchers{relay: true}, "relay")
-	rp.mgrSteps, rp.mgrRate, rp.mgrFail, rp.mgrCPU = b.rampOne(ctx, t, watchers{mgr: true}, "manager")
-}
-
-// rampOne is one watcher's ramp.
-func (b *bench) rampOne(ctx context.Context, t *tracker, w watchers, name string) (steps []freshness, pass, fail float64, cpu time.Duration) {
-	relay := w.relay
-	step := func(rate float64) bool {
-		p := b.runPhase(ctx, t, w, rate, stepDuration(rate))
-		res := p.fresh
-		if len(steps) == 0 && res.written > 0 {
-			cpu = time.Duration(p.serverCPU / float64(res.written) * float64(time.Second))
+	relay := &rampState{name: "relay", w: watchers{relay: true}}
+	mgr := &rampState{name: "manager", w: watchers{mgr: true}}
+	for rate := rampFirst; rate <= rampMax && ctx.Err() == nil && (relay.fails < 2 || mgr.fails < 2); rate *= rampFactor {
+		for _, st := range []*rampState{relay, mgr} {
+			if st.fails < 2 {
+				st.fails = failStreak(st.fails, b.rampStep(ctx, t, st, rate))
+			}
 		}
-		steps = append(steps, res)
-		ok := res.keptUp(relay)
-		pass, fail = narrow(pass, fail, rate, ok)
-		seen, missed := res.mgr, res.mgrMissed
-		if relay {
-			seen, missed = res.relay, res.relayMiss
-		}
-		say("  %-7s %5.0f/s asked, %5.0f/s achieved: p50 %s, p99 %s%s (API server %.2f cores, %s CPU per change)", name, rate, res.achieved(),
-			ms(percentile(seen, 50)), p99String(seen, missed), passMark(ok), p.serverCPU/max(res.elapsed.Seconds(), 1e-9),
-			ms(time.Duration(p.serverCPU/float64(max(res.written, 1))*float64(time.Second))))
-		return ok
-	}
-	fails := 0
-	for rate := rampFirst; rate <= rampMax && ctx.Err() == nil && fails < 2; rate *= rampFactor {
-		fails = failStreak(fails, step(rate))
 	}
 	for range rampRefine {
-		if pass > 0 && fail > pass*1.1 && ctx.Err() == nil {
-			step(math.Sqrt(pass * fail))
+		for _, st := range []*rampState{relay, mgr} {
+			if st.pass > 0 && st.fail > st.pass*1.1 && ctx.Err() == nil {
+				b.rampStep(ctx, t, st, math.Sqrt(st.pass*st.fail))
+			}
 		}
 	}
-	return steps, pass, fail, cpu
+	rp.relaySteps, rp.relayRate, rp.relayFail, rp.relayCPU = relay.steps, relay.pass, relay.fail, relay.cpu
+	rp.mgrSteps, rp.mgrRate, rp.mgrFail, rp.mgrCPU = mgr.steps, mgr.pass, mgr.fail, mgr.cpu
+}
+
+// rampState is one watcher's ramp so far.
+type rampState struct {
+	name       string
+	w          watchers
+	steps      []freshness
+	pass, fail float64
+	fails      int
+	cpu        time.Duration
+}
+
+// rampStep runs one step of st's ramp at rate and reports whether it kept up.
+func (b *bench) rampStep(ctx context.Context, t *tracker, st *rampState, rate float64) bool {
+	p := b.runPhase(ctx, t, st.w, rate, stepDuration(rate))
+	res := p.fresh
+	if len(st.steps) == 0 && res.written > 0 {
+		st.cpu = time.Duration(p.serverCPU / float64(res.written) * float64(time.Second))
+	}
+	st.steps = append(st.steps, res)
+	ok := res.keptUp(st.w.relay)
+	st.pass, st.fail = narrow(st.pass, st.fail, rate, ok)
+	seen, missed := res.mgr, res.mgrMissed
+	if st.w.relay {
+		seen, missed = res.relay, res.relayMiss
+	}
+	say("  %-7s %5.0f/s asked, %5.0f/s achieved: p50 %s, p99 %s%s (API server %.2f cores, %s CPU per change)", st.name, rate, res.achieved(),
+		ms(percentile(seen, 50)), p99String(seen, missed), passMark(ok), p.serverCPU/max(res.elapsed.Seconds(), 1e-9),
+		ms(time.Duration(p.serverCPU/float64(max(res.written, 1))*float64(time.Second))))
+	return ok
 }
 
 // failStreak counts the steps in a row a watcher failed at.
