@@ -78,14 +78,8 @@ func (r *Reconciler) createIfDiscovered(ctx context.Context, key types.Namespace
 		return fmt.Errorf("creating discovered entity: %w", err)
 	}
 	logf.FromContext(ctx).Info("Created entity for discovered sources", "kind", spec.Kind, "sources", len(members))
-	// An entity made for the sources of the first lists gets no Event: on a first
-	// install that is one Event write per entity, a third of the API server's writes
-	// while every entity is being published, to say what the log says and what
-	// kubectl get shows anyway. Entities discovered later get theirs.
-	if !r.verify.isWanted(key) {
-		r.recorder.Eventf(entity, nil, corev1.EventTypeNormal, ReasonDiscovered, ActionCreate,
-			"Created for %d source(s) labelled %s=%s", len(members), catalogv1alpha1.KubernetesIDLabel, key.Name)
-	}
+	r.recorder.Eventf(entity, nil, corev1.EventTypeNormal, ReasonDiscovered, ActionCreate,
+		"Created for %d source(s) labelled %s=%s", len(members), catalogv1alpha1.KubernetesIDLabel, key.Name)
 	if len(ignored) > 0 {
 		r.recorder.Eventf(entity, nil, corev1.EventTypeWarning, ReasonInvalidAnnotation, ActionCreate,
 			"Ignored invalid annotations: %s", strings.Join(ignored, "; "))

@@ -124,13 +124,6 @@ func (r *Reconciler) Verified(ctx context.Context) error {
 	return nil
 }
 
-// isWanted reports whether the first lists' sources named key, while verification runs.
-func (v *verification) isWanted(key types.NamespacedName) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.wanted[key]
-}
-
 func (v *verification) isDone() bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
