@@ -34,6 +34,10 @@ var _ = Describe("Tenants on a shared hub", Ordered, func() {
 		createWidget(ctx, widget(teamA, "a-web", web, metav1.ConditionTrue, "fine"))
 		createWidget(ctx, widget(teamB, "b-web", web, metav1.ConditionFalse, "team b's trouble"))
 		createWidget(ctx, widget(teamB, "b-labelled", kubernetesID(name), metav1.ConditionTrue, "fine"))
+		// The catalog namespace's entity is made for the labelled source before team a
+		// writes one of the same name, as on a hub where the platform's came first: a
+		// team's entity of that name, once it exists, keeps another from being made.
+		Eventually(getEntity(ctx, catalogNamespace, name)).WithTimeout(15 * time.Second).ShouldNot(BeNil())
 	})
 
 	It("gives an entity outside the catalog namespace only sources of its own namespace", func() {

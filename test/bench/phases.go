@@ -228,6 +228,16 @@ func (b *bench) measureColdStart(ctx context.Context) error {
 	coldProfiled := b.profileColdStart(ctx)
 	say("Waiting for every entity's status (cold start)")
 	r := b.r
+	// Readiness is timed beside: it should come once every entity is published.
+	ready := make(chan time.Duration, 1)
+	go func() {
+		if err := waitReady(ctx, b.first, b.c.coldTimeout); err != nil {
+			ready <- -1
+			return
+		}
+		ready <- time.Since(b.first.started)
+	}()
+	defer func() { r.firstReady = <-ready }()
 	r.coldStart, r.coldErr = coldStart(ctx, b.dyn, b.f, b.managerStart, b.c.coldTimeout)
 	if ctx.Err() != nil {
 		return ctx.Err()

@@ -31,6 +31,8 @@ type report struct {
 	createReqs int64
 	coldStart  time.Duration
 	coldErr    error
+	// firstReady is when the first manager's /readyz said ready (-1: never).
+	firstReady time.Duration
 	// coldCPU and coldWrites are the API server's CPU seconds and write requests over
 	// the cold start.
 	coldCPU    float64
@@ -113,9 +115,17 @@ func (r *report) installRows() []row {
 	}
 	return []row{
 		{what: "first install: all entities published", got: cold, target: "≤ 30 s (at large scale)", verdict: r.atLarge(coldMet)},
+		{what: "first install: /readyz ready", got: readyLine(r.firstReady), target: "(once every entity is verified)"},
 		{what: "first install: API server", got: loadLine(r.coldCPU, r.coldWrites, r.coldStart, 0), target: "(diagnosis, no target)"},
 		{what: "first install: peak RSS (VmHWM)", got: mib(r.peakRSS), target: "< 300 MiB (at large scale)", verdict: r.atLarge(r.peakRSS < 300<<20)},
 	}
+}
+
+func readyLine(d time.Duration) string {
+	if d < 0 {
+		return "never"
+	}
+	return fmt.Sprintf("%.1f s", d.Seconds())
 }
 
 // rateRows are the sustainable rates the ramp found.
