@@ -96,6 +96,15 @@ func (w *fakeWatches) StateOf(gvk schema.GroupVersionKind) (watches.State, strin
 // started is closed: the kinds of a unit test are all in.
 var started = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
+func (w *fakeWatches) Delivered() bool {
+	select {
+	case <-w.Started():
+		return true
+	default:
+		return false
+	}
+}
+
 func (w *fakeWatches) Started() <-chan struct{} {
 	if w.listing != nil {
 		return w.listing

@@ -68,6 +68,9 @@ type Watches interface {
 	// Started is closed once the kinds watched from the start have been listed, or
 	// have taken too long.
 	Started() <-chan struct{}
+	// Delivered reports whether, past Started, the controller has been handed every
+	// object of those first lists.
+	Delivered() bool
 	// Names returns the objects of a kind whose index holds value.
 	Names(gvk schema.GroupVersionKind, index, value string) ([]types.NamespacedName, error)
 }

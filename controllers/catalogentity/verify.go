@@ -102,9 +102,9 @@ func (r *Reconciler) Verified(ctx context.Context) error {
 	if r.verify.isDone() {
 		return nil
 	}
-	select {
-	case <-r.watches.Started():
-	default:
+	// Past the lists, the handlers must have seen all of them too: they note the
+	// entities the sources name (want), which are to be verified as well.
+	if !r.watches.Delivered() {
 		return errListsNotIn
 	}
 	var list catalogv1alpha1.CatalogEntityList

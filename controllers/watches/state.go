@@ -67,6 +67,42 @@ func (m *Manager) StateOf(gvk schema.GroupVersionKind) (state State, why string,
 // Kinds that come later are read as their objects arrive, each of which is an event.
 func (m *Manager) Started() <-chan struct{} { return m.started }
 
+// Delivered reports whether, past Started, the controllers the watches feed have been
+// handed every object of the first lists of the kinds watched from the start: a list
+// is in the store before each handler has seen all of it, and what a handler learns of
+// the objects (the entities they name) is not known before. A kind whose first list
+// came late counts as delivered: its objects come as they come.
+func (m *Manager) Delivered() bool {
+	select {
+	case <-m.started:
+	default:
+		return false
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, w := range m.watches {
+		if !w.atStart {
+			continue
+		}
+		w.read.mu.Lock()
+		listed := w.read.listed
+		w.read.mu.Unlock()
+		if !listed {
+			continue
+		}
+		// Every kind feeds the entity controller; until it is fed, nothing was handed.
+		if len(w.feeds) == 0 {
+			return false
+		}
+		for _, f := range w.feeds {
+			if !f.reg.HasSynced() {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // settle closes started once the kinds watched from the start have settled.
 func (m *Manager) settle() {
 	<-m.primed
