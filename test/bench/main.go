@@ -66,6 +66,9 @@ func main() {
 	flag.StringVar(&c.heapProfile, "heap-profile", "", "Write the manager's heap profile, taken once settled, to this file (go tool pprof reads it).")
 	flag.StringVar(&c.apiProfile, "apiserver-profile", "", "Write the API server's CPU profile during the freshness phase to this file.")
 	flag.Parse()
+	if *costMode {
+		os.Exit(runCost(c))
+	}
 
 	preset, ok := presets[c.scale]
 	if !ok {
