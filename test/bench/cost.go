@@ -75,28 +75,31 @@ func runCost(c config) int {
 	return 0
 }
 
-func cost(c config) (err error) {
+func cost(c config) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The caches and watches cost mode runs log through controller-runtime; their logs
 	// say nothing the tables do not.
 	logf.SetLogger(logr.Discard())
-	b := &bench{c: c, began: time.Now()}
+	began := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	env, cfg, err := startControlPlane()
+	if err != nil {
+		cancel()
+		return err
+	}
+	// Informers end with ctx, before the control plane stops, so that their watches do
+	// not hold the API server open.
+	defer func() { cancel(); stopControlPlane(env) }()
+	b := &bench{c: c, began: began}
 	if b.dir, err = os.MkdirTemp("", "entityhub-cost-"); err != nil {
 		return err
 	}
 	defer b.removeDir()
-	env, cfg, err := startControlPlane()
-	if err != nil {
-		return err
-	}
-	defer stopControlPlane(env)
-	// Informers end with this context, before the control plane stops.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	if err := b.connect(env, cfg); err != nil {
 		return err
 	}
+	// The clients cost mode adds are as little a limit as connect's.
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 500, 1000
 	cl, err := client.New(cfg, client.Options{Scheme: setup.Scheme()})
