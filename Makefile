@@ -93,6 +93,11 @@ bench: build ## Measure freshness, writes, memory and cold start on a local cont
 	@assets="$$(hack/setup-envtest.sh)"; \
 	KUBEBUILDER_ASSETS="$$assets" go run ./test/bench --manager $(LOCALBIN)/entityhub $(BENCH_FLAGS)
 
+.PHONY: bench-cost
+bench-cost: ## Measure the unit costs docs/performance.md scales from: API server CPU per write, cache bytes per object, listing rate.
+	@assets="$$(hack/setup-envtest.sh)"; \
+	KUBEBUILDER_ASSETS="$$assets" go run ./test/bench -cost $(BENCH_FLAGS)
+
 ##@ Build
 
 .PHONY: build

@@ -72,6 +72,9 @@ func main() {
 	if !*soak {
 		c.soak = 0
 	}
+	if *costMode {
+		os.Exit(runCost(c))
+	}
 
 	preset, ok := presets[c.scale]
 	if !ok {
