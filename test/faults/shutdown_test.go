@@ -3,8 +3,10 @@ package faults
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -215,9 +217,22 @@ var _ = Describe("Graceful shutdown on SIGTERM", Ordered, func() {
 		Expect(before).To(HaveLen(entities))
 
 		By("starting a manager over the settled entities")
-		mgr := startManager("shutdown-third", "--catalog-namespace="+catNS)
+		probe, err := testenv.FreePort()
+		Expect(err).NotTo(HaveOccurred())
+		mgr := startManager("shutdown-third", "--catalog-namespace="+catNS, "--health-probe-bind-address="+probe)
 		Eventually(func() string { return managerLog(mgr) }).WithTimeout(30*time.Second).
 			Should(ContainSubstring(`"Watching source kind"`), "the manager watches Widgets")
+
+		By("waiting for it to be ready: every entity verified against its sources")
+		Eventually(func(g Gomega) {
+			resp, err := http.Get("http://" + probe + "/readyz")
+			g.Expect(err).NotTo(HaveOccurred())
+			_ = resp.Body.Close()
+			g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		}).WithTimeout(30 * time.Second).Should(Succeed())
+		verified := regexp.MustCompile(`"Every entity verified against its sources","entities":(\d+)`).FindStringSubmatch(managerLog(mgr))
+		Expect(verified).To(HaveLen(2), "the manager says when it became ready")
+		Expect(strconv.Atoi(verified[1])).To(BeNumerically(">=", len(before)), "readiness counted every entity of the catalog namespace")
 		expectConverged(states)
 		changed := func() []string {
 			var out []string
