@@ -89,7 +89,7 @@ func NewManager(ctx context.Context, cfg *rest.Config, p ProcessOptions, opts Op
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, nil, fmt.Errorf("adding the liveness check: %w", err)
 	}
-	ready, err := readiness(ctx, mgr, engine)
+	ready, err := readiness(ctx, mgr, engine, p.LeaderElect)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -105,12 +105,17 @@ func NewManager(ctx context.Context, cfg *rest.Config, p ProcessOptions, opts Op
 // checked them. A replica waiting to lead is ready once its cache of entities is in, as
 // it serves the catalog endpoint from it; were it to wait for verification, which only a
 // leader does, a rolling update would wait for it forever while the old replica leads.
-func readiness(ctx context.Context, mgr ctrl.Manager, engine *Engine) (healthz.Checker, error) {
+// Without leader election the one replica leads from the start, whatever Elected says
+// in its first moments.
+func readiness(ctx context.Context, mgr ctrl.Manager, engine *Engine, leaderElect bool) (healthz.Checker, error) {
 	inf, err := mgr.GetCache().GetInformer(ctx, &catalogv1alpha1.CatalogEntity{}, cache.BlockUntilSynced(false))
 	if err != nil {
 		return nil, fmt.Errorf("readiness: %w", err)
 	}
 	return func(req *http.Request) error {
+		if !leaderElect {
+			return engine.Entities.Verified(req.Context())
+		}
 		select {
 		case <-mgr.Elected():
 			return engine.Entities.Verified(req.Context())
