@@ -28,7 +28,7 @@ const (
 type change struct {
 	seq    int64
 	entity string
-	app    string // the Application written
+	app    string        // the Application written
 	t0     time.Time     // just before the write; zero until then
 	mgr    time.Duration // zero until seen
 	relay  time.Duration

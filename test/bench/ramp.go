@@ -236,6 +236,7 @@ func (b *bench) measureSaturated(ctx context.Context, t *tracker) {
 		say("Wrote the API server's CPU profile to %s", c.apiProfile)
 	}
 }
+
 // profileFreshness fetches the manager's and the API server's CPU profiles over the
 // freshness phase, each when asked, and says on the channels returned how that went.
 func (b *bench) profileFreshness(ctx context.Context) (manager, server <-chan error) {
