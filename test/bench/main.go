@@ -19,6 +19,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/entityhub/entityhub/test/testenv"
 )
 
 // presets are the fleet sizes -scale names; explicit size flags override them.
@@ -171,11 +173,7 @@ func run(c config) (err error) {
 
 // fetchProfile saves what a pprof endpoint of the manager answers at url into file.
 func fetchProfile(ctx context.Context, url, file string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testenv.Get(ctx, url)
 	if err != nil {
 		return err
 	}

@@ -18,16 +18,14 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/entityhub/entityhub/test/testenv"
 )
 
 // scrape reads the manager's /metrics and returns the sum of each named metric over
 // all its label sets. A plain-text parse is enough: the bench needs a handful of sums.
 func scrape(ctx context.Context, addr string, names ...string) (map[string]float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testenv.Get(ctx, "http://"+addr+"/metrics")
 	if err != nil {
 		return nil, fmt.Errorf("reading the manager's metrics: %w", err)
 	}

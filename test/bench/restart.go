@@ -3,13 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/entityhub/entityhub/test/testenv"
 )
 
 // restartTimeout bounds each wait of the restart and the hand-over.
@@ -143,30 +144,13 @@ func listingFloor(ctx context.Context, b *bench) (time.Duration, int, error) {
 
 // waitReady polls p's /readyz every 20 ms until it answers 200.
 func waitReady(ctx context.Context, p *process, timeout time.Duration) error {
-	var last string
+	var last error
 	err := poll(ctx, timeout, func() bool {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.probeAddr+"/readyz?verbose", nil)
-		if err != nil {
-			return false
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			last = err.Error()
-			return false
-		}
-		defer func() { _ = resp.Body.Close() }()
-		if resp.StatusCode == http.StatusOK {
-			return true
-		}
-		var sb strings.Builder
-		buf := make([]byte, 512)
-		n, _ := resp.Body.Read(buf)
-		sb.Write(buf[:n])
-		last = strings.TrimSpace(sb.String())
-		return false
+		last = testenv.Ready(ctx, p.probeAddr)
+		return last == nil
 	})
 	if err != nil {
-		return fmt.Errorf("the %s manager not ready after %s (%s): %w (log: %s)", p.name, timeout, last, err, p.mgr.LogPath)
+		return fmt.Errorf("the %s manager not ready after %s (%v): %w (log: %s)", p.name, timeout, last, err, p.mgr.LogPath)
 	}
 	return nil
 }

@@ -119,10 +119,7 @@ func startSuiteManager(logPath string) {
 
 	By("waiting for the manager to be ready and its endpoints to listen")
 	Eventually(func(g Gomega) {
-		resp, err := http.Get("http://" + managerProbe + "/readyz")
-		g.Expect(err).NotTo(HaveOccurred())
-		_ = resp.Body.Close()
-		g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		g.Expect(testenv.Ready(context.Background(), managerProbe)).To(Succeed())
 		for _, addr := range []string{metricsAddr, catalogAddr} {
 			conn, err := net.Dial("tcp", addr)
 			g.Expect(err).NotTo(HaveOccurred(), addr)

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -179,12 +178,7 @@ var _ = Describe("The manager as its ServiceAccount, with only what config/defau
 			"--leader-elect", "--leader-election-namespace=entityhub-system", "--orphan-grace-period=1s",
 		}, args...)...)
 		Expect(err).NotTo(HaveOccurred())
-		Eventually(func(g Gomega) {
-			resp, err := http.Get("http://" + probe + "/readyz")
-			g.Expect(err).NotTo(HaveOccurred())
-			_ = resp.Body.Close()
-			g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
-		}).WithTimeout(30 * time.Second).Should(Succeed())
+		Eventually(func() error { return testenv.Ready(ctx, probe) }).WithTimeout(30 * time.Second).Should(Succeed())
 	}
 	// stop stops the manager and returns its log.
 	stop := func() string {

@@ -3,7 +3,6 @@ package faults
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"regexp"
 	"sort"
 	"strconv"
@@ -224,12 +223,7 @@ var _ = Describe("Graceful shutdown on SIGTERM", Ordered, func() {
 			Should(ContainSubstring(`"Watching source kind"`), "the manager watches Widgets")
 
 		By("waiting for it to be ready: every entity verified against its sources")
-		Eventually(func(g Gomega) {
-			resp, err := http.Get("http://" + probe + "/readyz")
-			g.Expect(err).NotTo(HaveOccurred())
-			_ = resp.Body.Close()
-			g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
-		}).WithTimeout(30 * time.Second).Should(Succeed())
+		Eventually(func() error { return testenv.Ready(context.Background(), probe) }).WithTimeout(30 * time.Second).Should(Succeed())
 		verified := regexp.MustCompile(`"Every entity verified against its sources","entities":(\d+)`).FindStringSubmatch(managerLog(mgr))
 		Expect(verified).To(HaveLen(2), "the manager says when it became ready")
 		Expect(strconv.Atoi(verified[1])).To(BeNumerically(">=", len(before)), "readiness counted every entity of the catalog namespace")

@@ -1,12 +1,16 @@
 package testenv
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -127,3 +131,29 @@ func (m *Manager) Kill() error {
 // Pid is the manager's process id, for reading what the kernel says about it (such as
 // its peak resident memory in /proc/<pid>/status).
 func (m *Manager) Pid() int { return m.cmd.Process.Pid }
+
+// Ready asks the manager's health probe at addr whether it is ready: nil when /readyz
+// answers 200, else an error saying what it answered (with ?verbose, which check fails
+// and why).
+func Ready(ctx context.Context, addr string) error {
+	resp, err := Get(ctx, "http://"+addr+"/readyz?verbose")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return fmt.Errorf("/readyz answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+}
+
+// Get makes a GET request of url with ctx, as the suites and the bench ask the
+// manager's endpoints; the caller closes the body.
+func Get(ctx context.Context, url string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	return http.DefaultClient.Do(req)
+}
