@@ -154,9 +154,13 @@ func run(c config) (err error) {
 	if err := b.startWatchers(ctx, t); err != nil {
 		return err
 	}
-	b.measureRamp(ctx, t)
-	b.measureBelowSaturation(ctx, t)
-	b.measureSaturated(ctx, t)
+	// Each run of changes ends early when ctx does; the next is not begun then.
+	for _, measure := range []func(context.Context, *tracker){b.measureRamp, b.measureBelowSaturation, b.measureSaturated} {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		measure(ctx, t)
+	}
 	if c.soak > 0 {
 		if err := b.measureSoak(ctx, t); err != nil {
 			return err
