@@ -53,6 +53,9 @@ type report struct {
 	pluginKinds      int
 	pageFound        int
 	rss, heap        float64
+	// coldPeakRSS is the first manager's peak RSS at the end of the first install;
+	// peakRSS its peak over the whole run, read before the restart.
+	coldPeakRSS      float64
 	peakRSS          float64
 	large            bool
 	notes            []string
@@ -80,6 +83,7 @@ func (r *report) print(w io.Writer) {
 		row{what: "page view: entityhub", got: fmt.Sprintf("1 LIST (%s, %d entity)", ms(r.hubList), r.pageFound), target: "one LIST per entity page"},
 		row{what: "page view: Kubernetes plugin", got: fmt.Sprintf("%d LISTs = %d kinds × 1 cluster (%s)", r.pluginKinds, r.pluginKinds, ms(r.pluginLists)), target: "(one per kind per cluster)"},
 		row{what: "memory: RSS / Go heap after settling", got: fmt.Sprintf("%s / %s", mib(r.rss), mib(r.heap)), target: "< 300 MiB (at large scale)"},
+		row{what: "memory: peak RSS over the whole run", got: mib(r.peakRSS), target: "(first install and every run of changes; no target)"},
 	)
 	rows = append(rows, r.restartRows()...)
 	rows = append(rows, r.soakRows()...)
@@ -117,7 +121,7 @@ func (r *report) installRows() []row {
 		{what: "first install: all entities published", got: cold, target: "≤ 30 s (at large scale)", verdict: r.atLarge(coldMet)},
 		{what: "first install: /readyz ready", got: readyLine(r.firstReady), target: "(once every entity is verified)"},
 		{what: "first install: API server", got: loadLine(r.coldCPU, r.coldWrites, r.coldStart, 0), target: "(diagnosis, no target)"},
-		{what: "first install: peak RSS (VmHWM)", got: mib(r.peakRSS), target: "< 300 MiB (at large scale)", verdict: r.atLarge(r.peakRSS < 300<<20)},
+		{what: "first install: peak RSS (VmHWM)", got: mib(r.coldPeakRSS), target: "< 300 MiB (at large scale)", verdict: r.atLarge(r.coldPeakRSS < 300<<20)},
 	}
 }
 
