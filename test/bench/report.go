@@ -55,10 +55,10 @@ type report struct {
 	rss, heap        float64
 	// coldPeakRSS is the first manager's peak RSS at the end of the first install;
 	// peakRSS its peak over the whole run, read before the restart.
-	coldPeakRSS      float64
-	peakRSS          float64
-	large            bool
-	notes            []string
+	coldPeakRSS float64
+	peakRSS     float64
+	large       bool
+	notes       []string
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
