@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"runtime/debug"
 
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -91,7 +89,6 @@ func NewManager(ctx context.Context, cfg *rest.Config, p ProcessOptions, opts Op
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, nil, fmt.Errorf("adding the liveness check: %w", err)
 	}
-	collectHarderWhileListing(ctx, engine.Watches.Started())
 	ready, err := readiness(ctx, mgr, engine, p.LeaderElect)
 	if err != nil {
 		return nil, nil, err
@@ -100,31 +97,6 @@ func NewManager(ctx context.Context, cfg *rest.Config, p ProcessOptions, opts Op
 		return nil, nil, fmt.Errorf("adding the readiness check: %w", err)
 	}
 	return mgr, engine, nil
-}
-
-// gcPercentWhileListing is the GOGC the manager runs with until the first lists of the
-// source kinds are in, unless GOGC is set. Listing decodes every object and keeps a
-// compact copy of it: garbage comes at the rate of the lists, and at Go's default of 100
-// the collector lets the heap grow to twice what is live before it runs. The peak memory
-// of a first install or a restart is there (338 MiB against 299 MiB settled at the
-// bench's large preset); collecting twice as often while listing bounds it nearer the
-// settled size, at some CPU of a phase that waits on the API server anyway.
-const gcPercentWhileListing = 50
-
-// collectHarderWhileListing sets GOGC to gcPercentWhileListing until listed is closed
-// or ctx ends, when GOGC is not set by whoever runs the manager.
-func collectHarderWhileListing(ctx context.Context, listed <-chan struct{}) {
-	if _, set := os.LookupEnv("GOGC"); set {
-		return
-	}
-	previous := debug.SetGCPercent(gcPercentWhileListing)
-	go func() {
-		select {
-		case <-listed:
-		case <-ctx.Done():
-		}
-		debug.SetGCPercent(previous)
-	}()
 }
 
 // readiness is the manager's readiness check. The leader is ready once every entity has
