@@ -62,16 +62,22 @@ func p99(seen []time.Duration, missed int) time.Duration {
 	return percentile(seen, 100*float64(rank)/float64(len(seen)))
 }
 
+// of returns what one watcher saw of run f, the relay's or the manager's: the times
+// until it saw each change, and how many it missed.
+func (f freshness) of(relay bool) ([]time.Duration, int) {
+	if relay {
+		return f.relay, f.relayMiss
+	}
+	return f.mgr, f.mgrMissed
+}
+
 // keptUp reports whether a watcher kept up with run f, by the rule above; a watcher
 // that did not take part did not.
 func (f freshness) keptUp(relay bool) bool {
 	if f.written == 0 || f.achieved() < keepUpAchieved*f.asked {
 		return false
 	}
-	if relay {
-		return p99(f.relay, f.relayMiss) < keepUpP99
-	}
-	return p99(f.mgr, f.mgrMissed) < keepUpP99
+	return p99(f.of(relay)) < keepUpP99
 }
 
 // tracker matches what the watchers see to the changes made. A watcher that shows a

@@ -34,15 +34,26 @@ type phase struct {
 	inside       string
 }
 
-// ramp is what the two ramps found: each step, and the highest rate each watcher kept
-// up with alone (0: none) and the lowest above it it failed at (0: none).
-type ramp struct {
-	relaySteps, mgrSteps []freshness
-	relayRate, mgrRate   float64
-	relayFail, mgrFail   float64
-	// relayCPU and mgrCPU are the API server's CPU per change at each ramp's first
-	// step, where nothing queues: what one change costs it, source write included.
-	relayCPU, mgrCPU time.Duration
+// serverCPUPerChange is the API server's CPU over the run per source write made.
+func (p phase) serverCPUPerChange() time.Duration {
+	return time.Duration(p.serverCPU / float64(max(p.fresh.written, 1)) * float64(time.Second))
+}
+
+// ramp is what the two ramps found, the relay's and the manager's.
+type ramp struct{ relay, mgr rampState }
+
+// rampState is one watcher's ramp: each step, the highest rate it kept up with (0:
+// none) and the lowest above it it failed at (0: none).
+type rampState struct {
+	name       string
+	w          watchers
+	steps      []freshness
+	pass, fail float64
+	// fails counts the steps in a row it failed at.
+	fails int
+	// cpu is the API server's CPU per change at the first step, where nothing queues:
+	// what one change costs it, source write included.
+	cpu time.Duration
 }
 
 // startWatchers starts the bare relay and the watchers of both, feeding t.
@@ -103,11 +114,11 @@ func stepDuration(rate float64) time.Duration {
 // until it failed at two steps in a row (one failure may be such a moment), then
 // narrows by bisection between its last pass and first failure.
 func (b *bench) measureRamp(ctx context.Context, t *tracker) {
-	rp := &b.r.ramp
 	say("Ramping the change rate to find what each keeps up with alone " +
 		"(achieved ≥ 95 %% of asked, p99 < 100 ms)")
-	relay := &rampState{name: "relay", w: watchers{relay: true}}
-	mgr := &rampState{name: "manager", w: watchers{mgr: true}}
+	relay, mgr := &b.r.ramp.relay, &b.r.ramp.mgr
+	*relay = rampState{name: "relay", w: watchers{relay: true}}
+	*mgr = rampState{name: "manager", w: watchers{mgr: true}}
 	for rate := rampFirst; rate <= rampMax && ctx.Err() == nil && (relay.fails < 2 || mgr.fails < 2); rate *= rampFactor {
 		for _, st := range []*rampState{relay, mgr} {
 			if st.fails < 2 {
@@ -122,18 +133,6 @@ func (b *bench) measureRamp(ctx context.Context, t *tracker) {
 			}
 		}
 	}
-	rp.relaySteps, rp.relayRate, rp.relayFail, rp.relayCPU = relay.steps, relay.pass, relay.fail, relay.cpu
-	rp.mgrSteps, rp.mgrRate, rp.mgrFail, rp.mgrCPU = mgr.steps, mgr.pass, mgr.fail, mgr.cpu
-}
-
-// rampState is one watcher's ramp so far.
-type rampState struct {
-	name       string
-	w          watchers
-	steps      []freshness
-	pass, fail float64
-	fails      int
-	cpu        time.Duration
 }
 
 // rampStep runs one step of st's ramp at rate and reports whether it kept up. A step
@@ -149,18 +148,15 @@ func (b *bench) rampTry(ctx context.Context, t *tracker, st *rampState, rate flo
 	p := b.runPhase(ctx, t, st.w, rate, stepDuration(rate))
 	res := p.fresh
 	if len(st.steps) == 0 && res.written > 0 {
-		st.cpu = time.Duration(p.serverCPU / float64(res.written) * float64(time.Second))
+		st.cpu = p.serverCPUPerChange()
 	}
 	st.steps = append(st.steps, res)
 	ok := res.keptUp(st.w.relay)
 	st.pass, st.fail = narrow(st.pass, st.fail, rate, ok)
-	seen, missed := res.mgr, res.mgrMissed
-	if st.w.relay {
-		seen, missed = res.relay, res.relayMiss
-	}
+	seen, missed := res.of(st.w.relay)
 	say("  %-7s %5.0f/s asked, %5.0f/s achieved: p50 %s, p99 %s%s (API server %.2f cores, %s CPU per change)", st.name, rate, res.achieved(),
 		ms(percentile(seen, 50)), p99String(seen, missed), passMark(ok), p.serverCPU/max(res.elapsed.Seconds(), 1e-9),
-		ms(time.Duration(p.serverCPU/float64(max(res.written, 1))*float64(time.Second))))
+		ms(p.serverCPUPerChange()))
 	return ok
 }
 
@@ -207,7 +203,7 @@ func p99String(seen []time.Duration, missed int) string {
 // measureBelowSaturation runs at half the relay's sustainable rate, long enough for
 // belowChanges changes.
 func (b *bench) measureBelowSaturation(ctx context.Context, t *tracker) {
-	rate := b.r.ramp.relayRate / 2
+	rate := b.r.ramp.relay.pass / 2
 	if rate <= 0 {
 		rate = rampFirst / 2
 		b.r.notes = append(b.r.notes, fmt.Sprintf("The relay kept up with no rate of the ramp; the run below saturation "+

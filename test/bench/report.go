@@ -134,35 +134,35 @@ func readyLine(d time.Duration) string {
 
 // rateRows are the sustainable rates the ramp found.
 func (r *report) rateRows() []row {
-	rp := r.ramp
-	limit := func(pass, fail float64) string {
+	relay, mgr := r.ramp.relay, r.ramp.mgr
+	limit := func(st rampState) string {
 		switch {
-		case pass == 0:
-			return fmt.Sprintf("none (failed at %.0f/s)", fail)
-		case fail == 0:
-			return fmt.Sprintf("%.0f/s (kept up with every rate tried)", pass)
+		case st.pass == 0:
+			return fmt.Sprintf("none (failed at %.0f/s)", st.fail)
+		case st.fail == 0:
+			return fmt.Sprintf("%.0f/s (kept up with every rate tried)", st.pass)
 		}
-		return fmt.Sprintf("%.0f/s (not at %.0f/s)", pass, fail)
+		return fmt.Sprintf("%.0f/s (not at %.0f/s)", st.pass, st.fail)
 	}
 	ratio, met := "—", false
-	if rp.relayRate > 0 {
-		ratio, met = fmt.Sprintf("%.2f×", rp.mgrRate/rp.relayRate), rp.mgrRate >= 0.7*rp.relayRate
+	if relay.pass > 0 {
+		ratio, met = fmt.Sprintf("%.2f×", mgr.pass/relay.pass), mgr.pass >= 0.7*relay.pass
 	}
 	return []row{
-		{what: "sustainable rate: bare relay alone", got: limit(rp.relayRate, rp.relayFail), target: "(the floor; achieved ≥ 95 % of asked, p99 < 100 ms)"},
-		{what: "sustainable rate: manager alone", got: limit(rp.mgrRate, rp.mgrFail), target: "(same rule)"},
+		{what: "sustainable rate: bare relay alone", got: limit(relay), target: "(the floor; achieved ≥ 95 % of asked, p99 < 100 ms)"},
+		{what: "sustainable rate: manager alone", got: limit(mgr), target: "(same rule)"},
 		{what: "throughput: manager / relay", got: ratio, target: "≥ 0.7×", verdict: verdict(met)},
 		{what: "API server CPU per change, alone", got: fmt.Sprintf("relay %s (Application patch + ConfigMap patch); manager %s (Application patch + entity status write)",
-			ms(rp.relayCPU), ms(rp.mgrCPU)), target: "(diagnosis, at the first step of each ramp)"},
-		{what: "ramp", got: fmt.Sprintf("relay alone %s; manager alone %s", stepList(rp.relaySteps, true), stepList(rp.mgrSteps, false)), target: "(how the rates were found: ✓ kept up)"},
+			ms(relay.cpu), ms(mgr.cpu)), target: "(diagnosis, at the first step of each ramp)"},
+		{what: "ramp", got: fmt.Sprintf("relay alone %s; manager alone %s", stepList(relay), stepList(mgr)), target: "(how the rates were found: ✓ kept up)"},
 	}
 }
 
 // stepList is a ramp's steps, as "rate✓" or "rate✗" each.
-func stepList(steps []freshness, relay bool) string {
-	out := make([]string, 0, len(steps))
-	for _, s := range steps {
-		out = append(out, fmt.Sprintf("%.0f%s", s.asked, strings.TrimSpace(passMark(s.keptUp(relay)))))
+func stepList(st rampState) string {
+	out := make([]string, 0, len(st.steps))
+	for _, s := range st.steps {
+		out = append(out, fmt.Sprintf("%.0f%s", s.asked, strings.TrimSpace(passMark(s.keptUp(st.w.relay)))))
 	}
 	return strings.Join(out, " ")
 }

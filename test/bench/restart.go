@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -122,7 +123,7 @@ func listingFloor(ctx context.Context, b *bench) (time.Duration, int, error) {
 	factory := dynamicinformer.NewDynamicSharedInformerFactory(b.dyn, 0)
 	var synced []cache.InformerSynced
 	var stores []cache.Store
-	for _, gvr := range append(append(sourceKinds[:0:0], sourceKinds...), entityGVR) {
+	for _, gvr := range append(slices.Clone(sourceKinds), entityGVR) {
 		inf := factory.ForResource(gvr).Informer()
 		synced = append(synced, inf.HasSynced)
 		stores = append(stores, inf.GetStore())

@@ -26,7 +26,7 @@ type soakSample struct {
 // duration, a minute at a time, and samples the manager's memory, goroutines and open
 // connections after each minute: a leak shows as a line that keeps rising.
 func (b *bench) measureSoak(ctx context.Context, t *tracker) error {
-	rate := max(b.r.ramp.relayRate/2, rampFirst/2)
+	rate := max(b.r.ramp.relay.pass/2, rampFirst/2)
 	say("Soaking: %.1f changes/s for %s, sampling the manager each minute", rate, b.c.soak)
 	sample := func(at time.Duration, p *phase) (soakSample, error) {
 		m, err := scrape(ctx, b.metricsAddr, soakMetrics...)
