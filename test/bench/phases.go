@@ -363,8 +363,9 @@ func (b *bench) printReport() error {
 			strconv.Itoa(c.reconciles)+" workers; the manager is its own process. Both are timed from just before the "+
 			"source write until a watcher in the bench process sees the result; a change folded into a later one of the "+
 			"same entity counts as seen when the later one is. The ramp measures both on the same changes.",
-		"The first install's peak RSS is the first manager's, read before it is stopped for the restart; the restart "+
-			"and the hand-over run with leader election, as the Deployment does.",
+		"The first install's peak RSS is the first manager's, read once every entity is published; the peak over the "+
+			"whole run is read before it is stopped for the restart. The restart and the hand-over run with leader "+
+			"election, as the Deployment does.",
 		"The Kubernetes plugin figure counts one LIST per source kind of this fleet (Application, Workflow, claim, "+
 			"composite, managed resource) on 1 cluster; cluster-scoped composites and managed resources carry no "+
 			"entity label, so the plugin would not even find them.",
